@@ -1,0 +1,3 @@
+from player_plugin.cli import main
+
+raise SystemExit(main())

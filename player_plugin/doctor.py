@@ -1,0 +1,83 @@
+"""Facts about this installation, for ``player-plugin doctor`` and the settings dialog."""
+
+from __future__ import annotations
+
+import platform
+import sqlite3
+from importlib import metadata
+from pathlib import Path
+
+from player_plugin import paths
+from player_plugin.nlp.manifest import find_manifests
+
+_PACKAGES = (
+    "player_plugin", "mutagen", "numpy", "sqlite-utils", "tokenizers", "onnxruntime-gpu",
+    "onnxruntime", "PySide6-Essentials", "PySide6-Addons", "platformdirs",
+)  # fmt: skip
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def database_info(db_path: Path) -> dict:
+    from player_plugin.store.migrations import SCHEMA_VERSION
+
+    info: dict = {"path": str(db_path), "exists": db_path.exists(), "latest_schema": SCHEMA_VERSION}
+    if db_path.exists():
+        try:
+            # Read-only look: doctor must not migrate or create anything.
+            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            try:
+                info["schema_version"] = conn.execute("PRAGMA user_version").fetchone()[0]
+                info["journal_mode"] = conn.execute("PRAGMA journal_mode").fetchone()[0]
+                info["tracks"] = conn.execute("SELECT count(*) FROM tracks").fetchone()[0]
+            finally:
+                conn.close()
+            info["mode"] = oct(db_path.stat().st_mode & 0o777)
+        except sqlite3.DatabaseError as exc:
+            info["error"] = str(exc)
+    return info
+
+
+def models_info(models_root: Path | None = None) -> dict:
+    root = models_root or paths.models_dir()
+    models = []
+    for manifest in find_manifests(root):
+        models.append(
+            {
+                "model_id": manifest.model_id,
+                "folder": str(manifest.folder),
+                "files": [
+                    {"name": c.name, "status": c.status, "sha256": c.actual_sha256, "size": c.size}
+                    for c in manifest.check_files()
+                ],
+            }
+        )
+    return {"folder": str(root), "models": models}
+
+
+def providers_info() -> dict:
+    try:
+        from player_plugin.nlp.runtime import choose_provider
+
+        choice = choose_provider()
+    except ImportError as exc:
+        return {"error": f"onnxruntime not importable: {exc}"}
+    return {"available": list(choice.available), "chosen": choice.chosen, "reason": choice.reason}
+
+
+def report(db_path: Path) -> dict:
+    return {
+        "versions": versions(),
+        "database": database_info(db_path),
+        "models": models_info(),
+        "onnxruntime": providers_info(),
+        "demo_library": str(paths.demo_library_dir()),
+    }

@@ -1,0 +1,421 @@
+"""Walk library folders and bring the database in line with the disk, incrementally.
+
+A scan has three phases:
+
+1. **walk** – list every audio file under the roots with its size and mtime (one ``stat`` each,
+   via ``os.scandir``), plus the lyric sidecars next to it. Symlinked folders are followed once;
+   a link back to an ancestor is reported as a loop.
+2. **read** – files that are new, or whose size, mtime or sidecars changed, are read with mutagen
+   and written in batches, one transaction per batch. A scan killed mid-way therefore leaves every
+   finished batch in place and nothing half-written; the next scan sees those files as unchanged
+   and carries on with the rest.
+3. **prune** – tracks whose files are gone are removed, but only after a complete, uncancelled
+   walk, and never under a root that could not be listed (an unplugged drive must not wipe the
+   library). A new file whose tags and duration match a vanished one is treated as a move: the old
+   row takes the new path and keeps its id, vectors and play history.
+
+Bad files never stop a scan: each is skipped and reported with a reason in ``ScanReport.failures``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from player_plugin.library.lyrics import LyricsReadError, read_sidecar, sidecar_candidates
+from player_plugin.library.tags import AUDIO_EXTENSIONS, TagReadError, read_tags
+from player_plugin.store.db import Database
+from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFailure:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    """A snapshot for progress bars. ``total`` is None while the walk is still counting."""
+
+    phase: str  # "walk", "read", "prune", "done"
+    seen: int  # audio files found so far
+    done: int  # files finished in the read phase (read, unchanged or failed)
+    total: int | None  # files to look at in the read phase
+    current: str = ""
+    added: int = 0
+    updated: int = 0
+    failed: int = 0
+
+
+@dataclass
+class ScanReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    failures: list[ScanFailure] = field(default_factory=list)
+    warnings: list[ScanFailure] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "removed": self.removed,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "seconds": round(self.seconds, 3),
+            "failures": [{"path": f.path, "reason": f.reason} for f in self.failures],
+            "warnings": [{"path": f.path, "reason": f.reason} for f in self.warnings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    path: str
+    size: int
+    mtime_ns: int
+    sidecar_sig: str
+    sidecars: tuple[str, ...]
+
+
+ProgressFn = Callable[[ScanProgress], None]
+CancelFn = Callable[[], bool]
+
+
+def display_path(path: str) -> str:
+    """A printable form of a path whose name may hold undecodable bytes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _valid_name(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "vanished during the scan"
+    if exc.errno is not None and exc.errno == getattr(__import__("errno"), "ELOOP", -1):
+        return "symlink loop"
+    return exc.strerror or str(exc)
+
+
+class Scanner:
+    """Scans folders into a database. Thread-confined: create and use it on one thread.
+
+    ``batch_size`` files are written per transaction and progress is reported once per batch
+    (and every ``progress_interval`` seconds during the walk), so a UI can follow without being
+    flooded.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        batch_size: int = 200,
+        progress_interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.tracks = TrackRepository(db)
+        self.batch_size = batch_size
+        self.progress_interval = progress_interval
+        self._clock = clock
+
+    # -- public ----------------------------------------------------------------------------------
+
+    def scan(
+        self,
+        roots: Iterable[str | os.PathLike[str]],
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | threading.Event | None = None,
+    ) -> ScanReport:
+        started = self._clock()
+        report = ScanReport()
+        is_cancelled = _cancel_fn(cancel)
+        emit = progress or (lambda _p: None)
+
+        root_paths = _unique_roots(roots)
+        found: dict[str, _Found] = {}
+        # Paths under which "not seen" must not mean "gone": unreadable folders, missing roots.
+        uncertain: list[str] = []
+        last_emit = self._clock()
+        for root in root_paths:
+            if not os.path.isdir(root):
+                reason = "folder not found" if not os.path.exists(root) else "not a folder"
+                report.failures.append(ScanFailure(display_path(root), reason))
+                uncertain.append(root)
+                continue
+            for item in self._walk(root, report, uncertain, is_cancelled):
+                found[item.path] = item
+                now = self._clock()
+                if now - last_emit >= self.progress_interval:
+                    last_emit = now
+                    emit(ScanProgress("walk", len(found), 0, None, display_path(item.path)))
+            if is_cancelled():
+                break
+
+        if is_cancelled():
+            report.cancelled = True
+            report.seconds = self._clock() - started
+            emit(ScanProgress("done", len(found), 0, len(found)))
+            return report
+
+        known: dict[str, FileState] = {}
+        for root in root_paths:
+            known.update(self.tracks.file_states(root))
+
+        to_read: list[tuple[_Found, FileState | None]] = []
+        for path, item in found.items():
+            state = known.get(path)
+            if state is not None and (state.size, state.mtime_ns, state.sidecar_sig) == (
+                item.size,
+                item.mtime_ns,
+                item.sidecar_sig,
+            ):
+                report.unchanged += 1
+            else:
+                to_read.append((item, state))
+
+        # Rows whose file was not seen: candidates for a move target, else removal.
+        missing: dict[str, FileState] = {
+            path: state for path, state in known.items() if path not in found and not _under_any(path, uncertain)
+        }
+        by_fingerprint: dict[str, list[str]] = {}
+        for path, state in missing.items():
+            by_fingerprint.setdefault(state.fingerprint, []).append(path)
+
+        total = len(found)
+        done = report.unchanged
+        emit(ScanProgress("read", total, done, total))
+        batch: list[tuple[ScannedFile, FileState | None]] = []
+        for item, state in to_read:
+            if is_cancelled():
+                report.cancelled = True
+                break
+            scanned = self._read(item, report)
+            done += 1
+            if scanned is not None:
+                batch.append((scanned, state))
+            elif state is not None and not os.path.lexists(item.path):
+                missing[item.path] = state  # vanished between walk and read
+            if len(batch) >= self.batch_size:
+                self._write(batch, missing, by_fingerprint, report)
+                batch = []
+                emit(self._read_progress(total, done, item.path, report))
+        if batch:
+            self._write(batch, missing, by_fingerprint, report)
+        emit(self._read_progress(total, done, "", report))
+
+        if not report.cancelled and missing:
+            emit(ScanProgress("prune", total, done, total))
+            with self.db.transaction():
+                report.removed = self.tracks.delete(s.id for s in missing.values())
+
+        report.seconds = self._clock() - started
+        emit(ScanProgress("done", total, done, total, "", report.added, report.updated, report.failed))
+        return report
+
+    # -- phases ----------------------------------------------------------------------------------
+
+    def _walk(self, root: str, report: ScanReport, uncertain: list[str], is_cancelled: CancelFn) -> Iterator[_Found]:
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            report.failures.append(ScanFailure(display_path(root), _os_reason(exc)))
+            uncertain.append(root)
+            return
+        visited: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+        # Each stack entry carries the (dev, inode) chain of its ancestors for loop detection.
+        stack: list[tuple[str, tuple[tuple[int, int], ...]]] = [(root, ((st.st_dev, st.st_ino),))]
+        while stack:
+            if is_cancelled():
+                return
+            folder, ancestors = stack.pop()
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                report.failures.append(ScanFailure(display_path(folder), f"cannot list folder: {_os_reason(exc)}"))
+                uncertain.append(folder)
+                continue
+            names = [e.name for e in entries]
+            subdirs: list[tuple[str, tuple[tuple[int, int], ...]]] = []
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    try:
+                        dst = entry.stat()
+                    except OSError as exc:
+                        report.failures.append(ScanFailure(display_path(entry.path), _os_reason(exc)))
+                        uncertain.append(entry.path)
+                        continue
+                    key = (dst.st_dev, dst.st_ino)
+                    if key in ancestors:
+                        report.failures.append(
+                            ScanFailure(display_path(entry.path), "symlink loop (links to a parent folder)")
+                        )
+                        continue
+                    if key in visited:
+                        continue  # a second link to a folder already scanned
+                    visited.add(key)
+                    subdirs.append((entry.path, (*ancestors, key)))
+                    continue
+                ext = os.path.splitext(entry.name)[1].lower()
+                if ext not in AUDIO_EXTENSIONS:
+                    continue  # not audio: ignored quietly
+                if not _valid_name(entry.path):
+                    report.failures.append(ScanFailure(display_path(entry.path), "file name is not valid UTF-8"))
+                    continue
+                try:
+                    fst = entry.stat()
+                except OSError as exc:
+                    reason = _os_reason(exc)
+                    if entry.is_symlink() and isinstance(exc, FileNotFoundError):
+                        reason = "broken symlink"
+                    elif entry.is_symlink() and reason == "symlink loop":
+                        reason = "symlink loop"
+                    report.failures.append(ScanFailure(display_path(entry.path), reason))
+                    if not isinstance(exc, FileNotFoundError):
+                        uncertain.append(entry.path)
+                    continue
+                if not stat.S_ISREG(fst.st_mode):
+                    continue
+                sidecars = tuple(os.path.join(folder, n) for n in sidecar_candidates(entry.name, names))
+                yield _Found(entry.path, fst.st_size, fst.st_mtime_ns, _sidecar_sig(sidecars), sidecars)
+            # Depth-first in name order: push in reverse so the first name is scanned first.
+            stack.extend(reversed(subdirs))
+
+    def _read(self, item: _Found, report: ScanReport) -> ScannedFile | None:
+        shown = display_path(item.path)
+        if item.size == 0:
+            report.failures.append(ScanFailure(shown, "empty file (0 bytes)"))
+            return None
+        try:
+            tags = read_tags(Path(item.path))
+        except TagReadError as exc:
+            report.failures.append(ScanFailure(shown, str(exc)))
+            return None
+        except OSError as exc:  # read_tags should map these; stay safe regardless
+            report.failures.append(ScanFailure(shown, _os_reason(exc)))
+            return None
+        lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
+        if not lyrics:
+            for sidecar in item.sidecars:
+                try:
+                    text = read_sidecar(Path(sidecar))
+                except LyricsReadError as exc:
+                    report.warnings.append(ScanFailure(display_path(sidecar), f"lyrics not read: {exc}"))
+                    continue
+                if text:
+                    lyrics, source = text, os.path.basename(sidecar)
+                    break
+        return ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source)
+
+    def _write(
+        self,
+        batch: list[tuple[ScannedFile, FileState | None]],
+        missing: dict[str, FileState],
+        by_fingerprint: dict[str, list[str]],
+        report: ScanReport,
+    ) -> None:
+        added = updated = moved = 0
+        claimed: list[str] = []
+        with self.db.transaction():
+            for scanned, state in batch:
+                if state is not None:
+                    self.tracks.update(state.id, scanned)
+                    updated += 1
+                    continue
+                old_path = _pick_moved(scanned, by_fingerprint)
+                if old_path is not None:
+                    self.tracks.update(missing[old_path].id, scanned)
+                    claimed.append(old_path)
+                    moved += 1
+                else:
+                    self.tracks.insert(scanned)
+                    added += 1
+        # Only after the commit: a rolled-back batch must leave the move candidates as they were.
+        for old_path in claimed:
+            missing.pop(old_path, None)
+        report.added += added
+        report.updated += updated
+        report.moved += moved
+
+    @staticmethod
+    def _read_progress(total: int, done: int, current: str, report: ScanReport) -> ScanProgress:
+        return ScanProgress(
+            "read", total, done, total, display_path(current) if current else "",
+            report.added, report.updated + report.moved, report.failed,
+        )  # fmt: skip
+
+
+def _pick_moved(scanned: ScannedFile, by_fingerprint: dict[str, list[str]]) -> str | None:
+    """The vanished path this new file most likely is (same tags + duration), preferring its name."""
+    candidates = by_fingerprint.get(fingerprint(scanned.tags))
+    if not candidates:
+        return None
+    name = os.path.basename(scanned.path)
+    pick = next((p for p in candidates if os.path.basename(p) == name), candidates[0])
+    candidates.remove(pick)
+    return pick
+
+
+def _sidecar_sig(paths: tuple[str, ...]) -> str:
+    parts = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        parts.append(f"{os.path.basename(p)}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def _unique_roots(roots: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Absolute, normalised roots; a root inside another root is dropped (it is scanned anyway)."""
+    paths = sorted({os.path.normpath(os.path.abspath(os.fspath(r))) for r in roots})
+    out: list[str] = []
+    for p in paths:
+        if not any(_under(p, q) for q in out):
+            out.append(p)
+    return out
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _under_any(path: str, roots: list[str]) -> bool:
+    return any(_under(path, r) for r in roots)
+
+
+def _cancel_fn(cancel: CancelFn | threading.Event | None) -> CancelFn:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel

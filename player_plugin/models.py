@@ -1,0 +1,84 @@
+"""Domain objects shared by every layer: plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+TrackId = int
+
+
+class EventKind(StrEnum):
+    """What a listener did with a track. Stored as text in the events table."""
+
+    PLAY = "play"  # playback started
+    COMPLETE = "complete"  # played to >= 80 % or to the end
+    SKIP = "skip"  # left before completion; the position says how early
+    LIKE = "like"
+    DISLIKE = "dislike"
+    BLOCK = "block"  # "never play this"
+    QUEUE_REMOVE = "queue_remove"  # removed from Up Next by hand
+
+
+@dataclass(frozen=True, slots=True)
+class TrackTags:
+    """Everything read from one audio file's tags and stream info.
+
+    Multi-valued fields (artists, genres) keep every value in file order. ``title`` is never
+    empty: when the file has no title tag it is the file name without extension.
+    """
+
+    title: str
+    artists: tuple[str, ...] = ()
+    album: str | None = None
+    album_artist: str | None = None
+    genres: tuple[str, ...] = ()
+    year: int | None = None
+    track_number: int | None = None
+    track_total: int | None = None
+    disc_number: int | None = None
+    disc_total: int | None = None
+    duration_s: float = 0.0
+    bitrate: int | None = None  # bits per second
+    sample_rate: int | None = None
+    channels: int | None = None
+    codec: str = ""  # "mp3", "flac", "vorbis", "opus", "aac", "alac", "wav", "aiff"
+    mb_track_id: str | None = None  # MusicBrainz release track id
+    mb_recording_id: str | None = None
+    mb_album_id: str | None = None
+    mb_artist_id: str | None = None
+    embedded_lyrics: str | None = None  # plain text (LRC/SYLT timing already stripped)
+    has_cover: bool = False
+
+    @property
+    def artist(self) -> str:
+        """All artists joined for display ("A; B")."""
+        return "; ".join(self.artists)
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """A track as the store knows it."""
+
+    id: TrackId
+    path: str
+    tags: TrackTags
+    lyrics: str | None = None
+    lyrics_source: str | None = None  # "embedded" or the sidecar's path
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    track_id: TrackId
+    kind: EventKind
+    position_s: float | None = None
+    timestamp: float = 0.0  # unix seconds
+    context: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    track_id: TrackId
+    reason: str = ""
+    manual: bool = False
+    score: float | None = None

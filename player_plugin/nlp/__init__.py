@@ -1,0 +1,1 @@
+"""Text models: ONNX runtime, manifests, tokenisation and encoders. No torch, no Qt."""

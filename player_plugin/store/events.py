@@ -1,0 +1,85 @@
+"""Listening events: what the listener played, finished, skipped, liked."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from player_plugin.models import Event, EventKind, TrackId
+from player_plugin.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class TrackStats:
+    plays: int
+    completes: int
+    skips: int
+    likes: int
+    dislikes: int
+    last_played: float | None
+
+
+class EventRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, event: Event) -> int:
+        """Store one event; its fingerprint is copied so history survives the file's removal."""
+        ts = event.timestamp or time.time()
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO events (track_id, fingerprint, kind, position_s, ts, context) "
+                "SELECT id, fingerprint, ?, ?, ?, ? FROM tracks WHERE id = ?",
+                (
+                    EventKind(event.kind).value,
+                    event.position_s,
+                    ts,
+                    json.dumps(event.context, ensure_ascii=False),
+                    event.track_id,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise KeyError(f"no track with id {event.track_id}")
+            return int(cur.lastrowid)
+
+    def for_track(self, track_id: TrackId) -> list[Event]:
+        rows = self.db.conn.execute(
+            "SELECT track_id, kind, position_s, ts, context FROM events WHERE track_id = ? ORDER BY ts, id",
+            (track_id,),
+        )
+        return [_event(r) for r in rows]
+
+    def recent(self, limit: int = 100) -> list[Event]:
+        rows = self.db.conn.execute(
+            "SELECT track_id, kind, position_s, ts, context FROM events WHERE track_id IS NOT NULL "
+            "ORDER BY ts DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_event(r) for r in rows]
+
+    def stats(self, track_id: TrackId) -> TrackStats:
+        row = self.db.conn.execute(
+            "SELECT sum(kind = 'play'), sum(kind = 'complete'), sum(kind = 'skip'), sum(kind = 'like'), "
+            "sum(kind = 'dislike'), max(CASE WHEN kind = 'play' THEN ts END) FROM events WHERE track_id = ?",
+            (track_id,),
+        ).fetchone()
+        return TrackStats(*(int(v or 0) for v in row[:5]), row[5])
+
+    def count(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def forget_all(self) -> int:
+        """Delete the whole listening history ("forget me")."""
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM events").rowcount
+
+
+def _event(row) -> Event:
+    return Event(
+        track_id=row["track_id"],
+        kind=EventKind(row["kind"]),
+        position_s=row["position_s"],
+        timestamp=row["ts"],
+        context=json.loads(row["context"]),
+    )

@@ -1,0 +1,155 @@
+"""Forward-only schema migrations, keyed by ``PRAGMA user_version``.
+
+Each step takes the schema from version N-1 to N inside one transaction, so a crash mid-migration
+leaves the previous version intact. Never edit a released step: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = """
+CREATE TABLE roots (
+    path        TEXT PRIMARY KEY,
+    added_at    REAL NOT NULL
+);
+
+CREATE TABLE tracks (
+    id              INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL UNIQUE,
+    size            INTEGER NOT NULL,
+    mtime_ns        INTEGER NOT NULL,
+    sidecar_sig     TEXT NOT NULL DEFAULT '',      -- name:size:mtime_ns of lyric sidecars
+    title           TEXT NOT NULL,
+    artist          TEXT NOT NULL DEFAULT '',      -- display form of artists
+    artists         TEXT NOT NULL DEFAULT '[]',    -- JSON list, file order
+    album           TEXT,
+    album_artist    TEXT,
+    genre           TEXT NOT NULL DEFAULT '',      -- display form of genres
+    genres          TEXT NOT NULL DEFAULT '[]',    -- JSON list
+    year            INTEGER,
+    track_number    INTEGER,
+    track_total     INTEGER,
+    disc_number     INTEGER,
+    disc_total      INTEGER,
+    duration_s      REAL NOT NULL DEFAULT 0,
+    bitrate         INTEGER,
+    sample_rate     INTEGER,
+    channels        INTEGER,
+    codec           TEXT NOT NULL DEFAULT '',
+    mb_track_id     TEXT,
+    mb_recording_id TEXT,
+    mb_album_id     TEXT,
+    mb_artist_id    TEXT,
+    has_cover       INTEGER NOT NULL DEFAULT 0,
+    fingerprint     TEXT NOT NULL,                 -- tags + duration, to recognise moved files
+    added_at        REAL NOT NULL,
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX tracks_fingerprint ON tracks(fingerprint);
+CREATE INDEX tracks_artist ON tracks(artist);
+CREATE INDEX tracks_album ON tracks(album);
+
+CREATE TABLE lyrics (
+    track_id    INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+    text        TEXT NOT NULL,
+    source      TEXT NOT NULL                      -- 'embedded' or the sidecar file name
+);
+
+CREATE TABLE track_vectors (
+    track_id    INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    model_id    TEXT NOT NULL,
+    dim         INTEGER NOT NULL,
+    vector      BLOB NOT NULL,                     -- float32, little-endian, dim values
+    text_hash   TEXT NOT NULL,                     -- hash of the text view that was embedded
+    created_at  REAL NOT NULL,
+    PRIMARY KEY (track_id, model_id),
+    CHECK (length(vector) = 4 * dim)
+);
+
+-- Events outlive their track: a removed file sets track_id to NULL and the fingerprint lets a
+-- returning file (a re-mounted drive, a re-rip) take its history back.
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    track_id    INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+    fingerprint TEXT,
+    kind        TEXT NOT NULL CHECK (kind IN
+                  ('play', 'complete', 'skip', 'like', 'dislike', 'block', 'queue_remove')),
+    position_s  REAL,
+    ts          REAL NOT NULL,
+    context     TEXT NOT NULL DEFAULT '{}'         -- JSON: session id, prompt, source, comment
+);
+CREATE INDEX events_track ON events(track_id, kind);
+CREATE INDEX events_ts ON events(ts);
+CREATE INDEX events_orphans ON events(fingerprint) WHERE track_id IS NULL;
+
+CREATE TABLE profiles (
+    name        TEXT PRIMARY KEY,
+    data        TEXT NOT NULL DEFAULT '{}',        -- JSON
+    vector      BLOB,
+    updated_at  REAL NOT NULL
+);
+
+CREATE TABLE queue (
+    position    INTEGER PRIMARY KEY,
+    track_id    INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    reason      TEXT NOT NULL DEFAULT '',
+    manual      INTEGER NOT NULL DEFAULT 0,
+    added_at    REAL NOT NULL
+);
+
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL                      -- JSON
+);
+"""
+
+# Each entry takes the schema from index+0 to index+1.
+STEPS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(STEPS)
+
+
+class SchemaTooNewError(sqlite3.DatabaseError):
+    """The file was written by a newer player_plugin; we refuse to touch it."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring ``conn``'s schema up to ``SCHEMA_VERSION``; returns the version found before."""
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"database schema version {found} is newer than this program's {SCHEMA_VERSION}; upgrade player_plugin"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current > version:
+                conn.execute("COMMIT")
+                continue
+            for statement in _split(STEPS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return found
+
+
+def _split(script: str) -> list[str]:
+    """Split a migration script into statements (``executescript`` would commit implicitly)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in script.splitlines():
+        stripped = line.split("--", 1)[0].rstrip()
+        if not stripped:
+            continue
+        buf.append(stripped)
+        if sqlite3.complete_statement("\n".join(buf)):
+            out.append("\n".join(buf))
+            buf = []
+    if buf:
+        raise ValueError("incomplete SQL statement in migration: " + "\n".join(buf))
+    return out

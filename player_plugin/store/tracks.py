@@ -1,0 +1,225 @@
+"""Tracks and their lyrics: what the scanner writes and the library views read."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from player_plugin.models import Track, TrackId, TrackTags
+from player_plugin.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What a rescan compares against the disk."""
+
+    id: TrackId
+    size: int
+    mtime_ns: int
+    sidecar_sig: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """One file as read by the scanner, ready to be written."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sidecar_sig: str
+    tags: TrackTags
+    lyrics: str | None
+    lyrics_source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryCounts:
+    tracks: int
+    artists: int
+    albums: int
+    with_lyrics: int
+    total_duration_s: float
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+
+
+def fingerprint(tags: TrackTags) -> str:
+    """Identity of a recording independent of where the file lies: tags + rounded duration.
+
+    Two files agree when artist, title and album match after Unicode/case/space normalisation and
+    their durations round to the same second. Used to carry history across moves and renames.
+    """
+    return "\x1f".join((_norm(tags.artist), _norm(tags.title), _norm(tags.album), str(round(tags.duration_s))))
+
+
+_TRACK_COLUMNS = (
+    "path, size, mtime_ns, sidecar_sig, title, artist, artists, album, album_artist, genre, genres, "
+    "year, track_number, track_total, disc_number, disc_total, duration_s, bitrate, sample_rate, "
+    "channels, codec, mb_track_id, mb_recording_id, mb_album_id, mb_artist_id, has_cover, "
+    "fingerprint"
+)
+
+
+def _row_values(f: ScannedFile) -> tuple:
+    t = f.tags
+    return (
+        f.path, f.size, f.mtime_ns, f.sidecar_sig, t.title, t.artist,
+        json.dumps(list(t.artists), ensure_ascii=False), t.album, t.album_artist,
+        "; ".join(t.genres), json.dumps(list(t.genres), ensure_ascii=False), t.year,
+        t.track_number, t.track_total, t.disc_number, t.disc_total, float(t.duration_s),
+        t.bitrate, t.sample_rate, t.channels, t.codec, t.mb_track_id, t.mb_recording_id,
+        t.mb_album_id, t.mb_artist_id, int(t.has_cover), fingerprint(t),
+    )  # fmt: skip
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class TrackRepository:
+    """Reads and writes ``tracks`` and ``lyrics``. Writers are expected inside ``db.transaction()``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- scanner side --------------------------------------------------------------------------
+
+    def file_states(self, root: str) -> dict[str, FileState]:
+        """Every known file under ``root`` (a directory path without trailing separator)."""
+        prefix = root.rstrip("/\\") or root
+        rows = self.db.conn.execute(
+            "SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint FROM tracks "
+            "WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+            (prefix, _escape_like(prefix.rstrip(os.sep)) + _escape_like(os.sep) + "%"),
+        )
+        return {
+            r["path"]: FileState(r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"]) for r in rows
+        }
+
+    def insert(self, f: ScannedFile, now: float | None = None) -> TrackId:
+        now = time.time() if now is None else now
+        conn = self.db.conn
+        cur = conn.execute(
+            f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * 29)})",
+            (*_row_values(f), now, now),
+        )
+        track_id = int(cur.lastrowid)
+        self._write_lyrics(track_id, f)
+        # A file that comes back (same recording) takes back the history it left behind.
+        conn.execute(
+            "UPDATE events SET track_id = ? WHERE track_id IS NULL AND fingerprint = ?",
+            (track_id, fingerprint(f.tags)),
+        )
+        return track_id
+
+    def update(self, track_id: TrackId, f: ScannedFile, now: float | None = None) -> None:
+        """Rewrite a known track from a fresh read (changed file, or a file moved to ``f.path``)."""
+        now = time.time() if now is None else now
+        assignments = ", ".join(f"{c.strip()} = ?" for c in _TRACK_COLUMNS.split(","))
+        self.db.conn.execute(
+            f"UPDATE tracks SET {assignments}, updated_at = ? WHERE id = ?",
+            (*_row_values(f), now, track_id),
+        )
+        self._write_lyrics(track_id, f)
+
+    def _write_lyrics(self, track_id: TrackId, f: ScannedFile) -> None:
+        conn = self.db.conn
+        if f.lyrics:
+            conn.execute(
+                "INSERT INTO lyrics (track_id, text, source) VALUES (?, ?, ?) "
+                "ON CONFLICT(track_id) DO UPDATE SET text = excluded.text, source = excluded.source",
+                (track_id, f.lyrics, f.lyrics_source or "embedded"),
+            )
+        else:
+            conn.execute("DELETE FROM lyrics WHERE track_id = ?", (track_id,))
+
+    def delete(self, ids: Iterable[TrackId]) -> int:
+        """Remove tracks; their events stay (track_id NULL, fingerprint kept) for a later return."""
+        conn = self.db.conn
+        n = 0
+        for track_id in ids:
+            conn.execute(
+                "UPDATE events SET fingerprint = (SELECT fingerprint FROM tracks WHERE id = ?) WHERE track_id = ?",
+                (track_id, track_id),
+            )
+            n += conn.execute("DELETE FROM tracks WHERE id = ?", (track_id,)).rowcount
+        return n
+
+    # -- reader side ---------------------------------------------------------------------------
+
+    def get(self, track_id: TrackId) -> Track | None:
+        row = self.db.conn.execute(
+            "SELECT t.*, l.text AS lyrics, l.source AS lyrics_source FROM tracks t "
+            "LEFT JOIN lyrics l ON l.track_id = t.id WHERE t.id = ?",
+            (track_id,),
+        ).fetchone()
+        return _track(row) if row else None
+
+    def by_path(self, path: str) -> Track | None:
+        row = self.db.conn.execute(
+            "SELECT t.*, l.text AS lyrics, l.source AS lyrics_source FROM tracks t "
+            "LEFT JOIN lyrics l ON l.track_id = t.id WHERE t.path = ?",
+            (path,),
+        ).fetchone()
+        return _track(row) if row else None
+
+    def iter_all(self) -> Iterator[Track]:
+        rows = self.db.conn.execute(
+            "SELECT t.*, l.text AS lyrics, l.source AS lyrics_source FROM tracks t "
+            "LEFT JOIN lyrics l ON l.track_id = t.id ORDER BY t.artist, t.album, t.disc_number, "
+            "t.track_number, t.title"
+        )
+        for row in rows:
+            yield _track(row)
+
+    def count(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM tracks").fetchone()[0])
+
+    def counts(self) -> LibraryCounts:
+        conn = self.db.conn
+        tracks, duration = conn.execute("SELECT count(*), coalesce(sum(duration_s), 0) FROM tracks").fetchone()
+        # Every credited artist counts once, case-insensitively.
+        artists = conn.execute(
+            "SELECT count(DISTINCT lower(j.value)) FROM tracks, json_each(tracks.artists) j WHERE trim(j.value) <> ''"
+        ).fetchone()[0]
+        albums = conn.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT lower(album), "
+            "lower(coalesce(nullif(album_artist, ''), artist)) FROM tracks "
+            "WHERE album IS NOT NULL AND album <> '')"
+        ).fetchone()[0]
+        with_lyrics = conn.execute("SELECT count(*) FROM lyrics").fetchone()[0]
+        return LibraryCounts(int(tracks), int(artists), int(albums), int(with_lyrics), float(duration))
+
+
+def _track(row: sqlite3.Row) -> Track:
+    tags = TrackTags(
+        title=row["title"],
+        artists=tuple(json.loads(row["artists"])),
+        album=row["album"],
+        album_artist=row["album_artist"],
+        genres=tuple(json.loads(row["genres"])),
+        year=row["year"],
+        track_number=row["track_number"],
+        track_total=row["track_total"],
+        disc_number=row["disc_number"],
+        disc_total=row["disc_total"],
+        duration_s=row["duration_s"],
+        bitrate=row["bitrate"],
+        sample_rate=row["sample_rate"],
+        channels=row["channels"],
+        codec=row["codec"],
+        mb_track_id=row["mb_track_id"],
+        mb_recording_id=row["mb_recording_id"],
+        mb_album_id=row["mb_album_id"],
+        mb_artist_id=row["mb_artist_id"],
+        has_cover=bool(row["has_cover"]),
+    )
+    return Track(id=row["id"], path=row["path"], tags=tags, lyrics=row["lyrics"], lyrics_source=row["lyrics_source"])

@@ -1,0 +1,77 @@
+"""Shared test helpers: an isolated HOME, and real tiny audio files tagged on the fly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mutagen
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+FORMATS = {
+    "mp3": "tone.mp3",
+    "flac": "tone.flac",
+    "ogg": "tone.ogg",
+    "opus": "tone.opus",
+    "m4a": "tone.m4a",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own HOME and data folders: nothing touches the real user's files."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    for var in ("PLAYER_PLUGIN_HOME", "PLAYER_PLUGIN_DB", "PLAYER_PLUGIN_MODELS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    return home
+
+
+def make_track(
+    folder: Path,
+    name: str,
+    fmt: str = "mp3",
+    *,
+    title: str | None = None,
+    artist: str | None = "Test Artist",
+    album: str | None = "Test Album",
+    genre: str | None = None,
+    lyrics: str | None = None,
+) -> Path:
+    """Copy a real fixture to ``folder/name.fmt`` and tag it with mutagen's easy interface."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{name}.{fmt}"
+    shutil.copyfile(FIXTURES / FORMATS[fmt], dest)
+    audio = mutagen.File(dest, easy=True)
+    if audio.tags is None:
+        audio.add_tags()
+    for key, value in (("title", title), ("artist", artist), ("album", album), ("genre", genre)):
+        if value is not None:
+            audio[key] = value
+    audio.save()
+    if lyrics is not None:
+        _embed_lyrics(dest, fmt, lyrics)
+    return dest
+
+
+def _embed_lyrics(path: Path, fmt: str, text: str) -> None:
+    audio = mutagen.File(path)
+    if fmt == "mp3":
+        from mutagen.id3 import USLT
+
+        audio.tags.add(USLT(encoding=3, lang="eng", desc="", text=text))
+    elif fmt == "m4a":
+        audio.tags["\xa9lyr"] = [text]
+    else:
+        audio.tags["LYRICS"] = [text]
+    audio.save()
+
+
+@pytest.fixture
+def track_factory():
+    return make_track
