@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from player_plugin.library.lyrics import LyricsReadError, read_sidecar, sidecar_candidates
+from player_plugin.library.lyrics import SIDECAR_EXTENSIONS, LyricsReadError, read_sidecar, sidecar_candidates
 from player_plugin.library.tags import AUDIO_EXTENSIONS, TagReadError, read_tags
 from player_plugin.store.db import Database
 from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
@@ -259,7 +259,7 @@ class Scanner:
                 report.failures.append(ScanFailure(display_path(folder), f"cannot list folder: {_os_reason(exc)}"))
                 uncertain.append(folder)
                 continue
-            names = [e.name for e in entries]
+            lyric_index = _lyric_index(e.name for e in entries)
             subdirs: list[tuple[str, tuple[tuple[int, int], ...]]] = []
             for entry in entries:
                 try:
@@ -304,7 +304,9 @@ class Scanner:
                     continue
                 if not stat.S_ISREG(fst.st_mode):
                     continue
-                sidecars = tuple(os.path.join(folder, n) for n in sidecar_candidates(entry.name, names))
+                stem_key = os.path.splitext(entry.name)[0].casefold()
+                near = lyric_index.get(stem_key, []) + lyric_index.get(entry.name.casefold(), [])
+                sidecars = tuple(os.path.join(folder, n) for n in sidecar_candidates(entry.name, near)) if near else ()
                 yield _Found(entry.path, fst.st_size, fst.st_mtime_ns, _sidecar_sig(sidecars), sidecars)
             # Depth-first in name order: push in reverse so the first name is scanned first.
             stack.extend(reversed(subdirs))
@@ -382,6 +384,16 @@ def _pick_moved(scanned: ScannedFile, by_fingerprint: dict[str, list[str]]) -> s
     pick = next((p for p in candidates if os.path.basename(p) == name), candidates[0])
     candidates.remove(pick)
     return pick
+
+
+def _lyric_index(names: Iterable[str]) -> dict[str, list[str]]:
+    """Sidecar-looking names of one folder by case-folded stem, so each track's lookup is O(1)."""
+    index: dict[str, list[str]] = {}
+    for name in names:
+        base, ext = os.path.splitext(name)
+        if ext.lower() in SIDECAR_EXTENSIONS:
+            index.setdefault(base.casefold(), []).append(name)
+    return index
 
 
 def _sidecar_sig(paths: tuple[str, ...]) -> str:
