@@ -232,3 +232,36 @@ def test_progress_is_reported_in_batches_and_cancel_stops(db, tmp_path):
 def test_nested_and_repeated_roots_scan_once(db, library):
     report = Scanner(db).scan([library, library / "Bo", str(library) + "/"])
     assert report.added == 5
+
+
+def test_worker_processes_give_the_same_library_as_one_process(tmp_path, library):
+    (library / "bad.mp3").write_bytes(os.urandom(2048))
+    one = Database(tmp_path / "one.db")
+    many = Database(tmp_path / "many.db")
+    r1 = Scanner(one, workers=1).scan([library])
+    r2 = Scanner(many, workers=2, parallel_threshold=1).scan([library])
+    assert r1.as_dict() | {"seconds": 0} == r2.as_dict() | {"seconds": 0}
+
+    def rows(db):
+        return [(t.path, t.tags, t.lyrics, t.lyrics_source) for t in TrackRepository(db).iter_all()]
+
+    assert rows(one) == rows(many) and len(rows(one)) == 5
+
+
+def test_cancel_stops_worker_processes_promptly(tmp_path):
+    root = tmp_path / "many"
+    for i in range(300):
+        make_track(root, f"t{i:03d}", "ogg", title=f"Track {i}")
+    cancel = threading.Event()
+
+    def stop_early(p):
+        if p.phase == "read" and p.done >= 64:
+            cancel.set()
+
+    db = Database(tmp_path / "c.db")
+    report = Scanner(db, workers=2, parallel_threshold=1, batch_size=32).scan(
+        [root], progress=stop_early, cancel=cancel
+    )
+    assert report.cancelled and 64 <= report.added < 300
+    assert TrackRepository(db).count() == report.added
+    assert Scanner(db).scan([root]).added == 300 - report.added

@@ -19,11 +19,14 @@ Bad files never stop a scan: each is skipped and reported with a reason in ``Sca
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +123,18 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def default_workers() -> int:
+    """Tag-reading processes for big scans.
+
+    mutagen is pure Python, so only processes read tags in parallel; but each result is pickled
+    back to the writer, and on a 2-core machine that costs more than it saves (bench/scan.py:
+    2 workers ran at 0.6x one process there). So: one process up to 2 cores, then cores - 1
+    (the writer keeps one), at most 4 (the disk is the limit beyond that).
+    """
+    cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else min(4, cores - 1)
+
+
 class Scanner:
     """Scans folders into a database. Thread-confined: create and use it on one thread.
 
@@ -133,12 +148,16 @@ class Scanner:
         db: Database,
         *,
         batch_size: int = 200,
+        workers: int | None = None,
+        parallel_threshold: int = 2000,
         progress_interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.tracks = TrackRepository(db)
         self.batch_size = batch_size
+        self.workers = default_workers() if workers is None else max(1, workers)
+        self.parallel_threshold = parallel_threshold
         self.progress_interval = progress_interval
         self._clock = clock
 
@@ -209,12 +228,12 @@ class Scanner:
         done = report.unchanged
         emit(ScanProgress("read", total, done, total))
         batch: list[tuple[ScannedFile, FileState | None]] = []
-        for item, state in to_read:
-            if is_cancelled():
-                report.cancelled = True
-                break
-            scanned = self._read(item, report)
+        since_emit = 0
+        for (item, state), (scanned, failures, warnings) in self._read_all(to_read, is_cancelled):
             done += 1
+            since_emit += 1
+            report.failures.extend(failures)
+            report.warnings.extend(warnings)
             if scanned is not None:
                 batch.append((scanned, state))
             elif state is not None and not os.path.lexists(item.path):
@@ -222,7 +241,10 @@ class Scanner:
             if len(batch) >= self.batch_size:
                 self._write(batch, missing, by_fingerprint, report)
                 batch = []
+            if since_emit >= self.batch_size:
+                since_emit = 0
                 emit(self._read_progress(total, done, item.path, report))
+        report.cancelled = done - report.unchanged < len(to_read)
         if batch:
             self._write(batch, missing, by_fingerprint, report)
         emit(self._read_progress(total, done, "", report))
@@ -311,31 +333,38 @@ class Scanner:
             # Depth-first in name order: push in reverse so the first name is scanned first.
             stack.extend(reversed(subdirs))
 
-    def _read(self, item: _Found, report: ScanReport) -> ScannedFile | None:
-        shown = display_path(item.path)
-        if item.size == 0:
-            report.failures.append(ScanFailure(shown, "empty file (0 bytes)"))
-            return None
-        try:
-            tags = read_tags(Path(item.path))
-        except TagReadError as exc:
-            report.failures.append(ScanFailure(shown, str(exc)))
-            return None
-        except OSError as exc:  # read_tags should map these; stay safe regardless
-            report.failures.append(ScanFailure(shown, _os_reason(exc)))
-            return None
-        lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
-        if not lyrics:
-            for sidecar in item.sidecars:
-                try:
-                    text = read_sidecar(Path(sidecar))
-                except LyricsReadError as exc:
-                    report.warnings.append(ScanFailure(display_path(sidecar), f"lyrics not read: {exc}"))
-                    continue
-                if text:
-                    lyrics, source = text, os.path.basename(sidecar)
-                    break
-        return ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source)
+    def _read_all(
+        self, to_read: list[tuple[_Found, FileState | None]], is_cancelled: CancelFn
+    ) -> Iterator[tuple[tuple[_Found, FileState | None], _ReadResult]]:
+        """Read files in order, in worker processes when there are enough to pay for starting them."""
+        workers = self.workers if len(to_read) >= self.parallel_threshold else 1
+        if workers <= 1:
+            for entry in to_read:
+                if is_cancelled():
+                    return
+                yield entry, read_file(entry[0])
+            return
+        chunks = [to_read[i : i + _CHUNK] for i in range(0, len(to_read), _CHUNK)]
+        # "spawn": forking a process that runs Qt or other threads is unsafe.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            pending: deque = deque()
+            next_chunk = 0
+            try:
+                while next_chunk < len(chunks) or pending:
+                    # Keep a bounded number of chunks in flight so cancel is quick and memory flat.
+                    while next_chunk < len(chunks) and len(pending) < 2 * workers:
+                        items = [e[0] for e in chunks[next_chunk]]
+                        pending.append((chunks[next_chunk], pool.submit(read_files, items)))
+                        next_chunk += 1
+                    chunk, future = pending.popleft()
+                    for entry, result in zip(chunk, future.result(), strict=True):
+                        yield entry, result
+                    if is_cancelled():
+                        return
+            finally:
+                for _chunk, future in pending:
+                    future.cancel()
 
     def _write(
         self,
@@ -347,6 +376,7 @@ class Scanner:
         added = updated = moved = 0
         claimed: list[str] = []
         with self.db.transaction():
+            reattach = self.tracks.has_orphans()
             for scanned, state in batch:
                 if state is not None:
                     self.tracks.update(state.id, scanned)
@@ -358,7 +388,7 @@ class Scanner:
                     claimed.append(old_path)
                     moved += 1
                 else:
-                    self.tracks.insert(scanned)
+                    self.tracks.insert(scanned, reattach=reattach)
                     added += 1
         # Only after the commit: a rolled-back batch must leave the move candidates as they were.
         for old_path in claimed:
@@ -373,6 +403,40 @@ class Scanner:
             "read", total, done, total, display_path(current) if current else "",
             report.added, report.updated + report.moved, report.failed,
         )  # fmt: skip
+
+
+_ReadResult = tuple[ScannedFile | None, list[ScanFailure], list[ScanFailure]]
+_CHUNK = 64  # files per task sent to a worker process
+
+
+def read_file(item: _Found) -> _ReadResult:
+    """Tags + lyrics of one file: (scanned or None, failures, warnings). Runs in workers too."""
+    shown = display_path(item.path)
+    if item.size == 0:
+        return None, [ScanFailure(shown, "empty file (0 bytes)")], []
+    try:
+        tags = read_tags(Path(item.path))
+    except TagReadError as exc:
+        return None, [ScanFailure(shown, str(exc))], []
+    except OSError as exc:  # read_tags maps these; stay safe regardless
+        return None, [ScanFailure(shown, _os_reason(exc))], []
+    warnings: list[ScanFailure] = []
+    lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
+    if not lyrics:
+        for sidecar in item.sidecars:
+            try:
+                text = read_sidecar(Path(sidecar))
+            except LyricsReadError as exc:
+                warnings.append(ScanFailure(display_path(sidecar), f"lyrics not read: {exc}"))
+                continue
+            if text:
+                lyrics, source = text, os.path.basename(sidecar)
+                break
+    return ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source), [], warnings
+
+
+def read_files(items: list[_Found]) -> list[_ReadResult]:
+    return [read_file(item) for item in items]
 
 
 def _pick_moved(scanned: ScannedFile, by_fingerprint: dict[str, list[str]]) -> str | None:

@@ -68,6 +68,9 @@ _TRACK_COLUMNS = (
 )
 
 
+_INSERT_TRACK = f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * 29)})"
+
+
 def _row_values(f: ScannedFile) -> tuple:
     t = f.tags
     return (
@@ -104,21 +107,25 @@ class TrackRepository:
             r["path"]: FileState(r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"]) for r in rows
         }
 
-    def insert(self, f: ScannedFile, now: float | None = None) -> TrackId:
+    def insert(self, f: ScannedFile, now: float | None = None, reattach: bool = True) -> TrackId:
+        """Add a new track. ``reattach=False`` skips the orphaned-history lookup (see ``has_orphans``)."""
         now = time.time() if now is None else now
         conn = self.db.conn
-        cur = conn.execute(
-            f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * 29)})",
-            (*_row_values(f), now, now),
-        )
+        cur = conn.execute(_INSERT_TRACK, (*_row_values(f), now, now))
         track_id = int(cur.lastrowid)
-        self._write_lyrics(track_id, f)
-        # A file that comes back (same recording) takes back the history it left behind.
-        conn.execute(
-            "UPDATE events SET track_id = ? WHERE track_id IS NULL AND fingerprint = ?",
-            (track_id, fingerprint(f.tags)),
-        )
+        if f.lyrics:
+            self._write_lyrics(track_id, f)
+        if reattach:
+            # A file that comes back (same recording) takes back the history it left behind.
+            conn.execute(
+                "UPDATE events SET track_id = ? WHERE track_id IS NULL AND fingerprint = ?",
+                (track_id, fingerprint(f.tags)),
+            )
         return track_id
+
+    def has_orphans(self) -> bool:
+        """Whether any event lost its track (so new tracks should look for their history)."""
+        return self.db.conn.execute("SELECT 1 FROM events WHERE track_id IS NULL LIMIT 1").fetchone() is not None
 
     def update(self, track_id: TrackId, f: ScannedFile, now: float | None = None) -> None:
         """Rewrite a known track from a fresh read (changed file, or a file moved to ``f.path``)."""
