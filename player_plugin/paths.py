@@ -5,8 +5,8 @@ Nothing here creates files; callers do, when they need to.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -34,9 +34,14 @@ def _bundled(folder: str, package: str) -> Path:
     if in_checkout.is_dir():
         return in_checkout
     try:
-        return Path(str(resources.files(package)))
+        spec = importlib.util.find_spec(package)
     except ModuleNotFoundError:
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         return in_checkout
+    # A data-only folder is a namespace package: take its (single) location, not files()'s
+    # MultiplexedPath, which does not turn into a usable path string.
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def resources_dir() -> Path:
