@@ -215,6 +215,9 @@ def format_table(result: Mapping[str, Any], k: int = K) -> str:
     return "\n".join(lines)
 
 
+RECOMMENDERS = ("random", "popularity", "cooccurrence", "content", "upnext")
+
+
 def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
     """The baselines by name: random, popularity, cooccurrence, content (needs ``vectors``)."""
     from player_plugin.recommend import baselines
@@ -231,8 +234,14 @@ def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = Non
             if vectors is None:
                 raise ValueError("the content recommender needs track vectors (--vectors FILE.npy)")
             out[name] = baselines.ContentRecommender(vectors)
+        elif name == "upnext":
+            if vectors is None:
+                raise ValueError("the upnext recommender needs track vectors (--vectors FILE.npy)")
+            from player_plugin.recommend.blend import UpNextRecommender
+
+            out[name] = UpNextRecommender(vectors)
         else:
-            raise ValueError(f"unknown recommender {name!r}; known: random, popularity, cooccurrence, content")
+            raise ValueError(f"unknown recommender {name!r}; known: {', '.join(RECOMMENDERS)}")
     return out
 
 

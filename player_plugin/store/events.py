@@ -66,13 +66,52 @@ class EventRepository:
         ).fetchone()
         return TrackStats(*(int(v or 0) for v in row[:5]), row[5])
 
+    def history(self, since: float = 0.0) -> list[tuple[int, str, float | None, float, float]]:
+        """(track_id, kind, position_s, ts, track duration) of every event of a present track, oldest first."""
+        rows = self.db.conn.execute(
+            "SELECT e.track_id, e.kind, e.position_s, e.ts, t.duration_s FROM events e "
+            "JOIN tracks t ON t.id = e.track_id WHERE e.ts >= ? ORDER BY e.ts, e.id",
+            (since,),
+        )
+        return [tuple(r) for r in rows]
+
+    def add_comment(self, track_id: TrackId, text: str, model_id: str | None, vector, ts: float | None = None) -> int:
+        import numpy as np
+
+        blob = None if vector is None else np.ascontiguousarray(vector, dtype="<f4").tobytes()
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM tracks WHERE id = ?", (track_id,)).fetchone() is None:
+                raise KeyError(f"no track with id {track_id}")
+            cur = conn.execute(
+                "INSERT INTO comments (track_id, text, ts, model_id, vector) VALUES (?, ?, ?, ?, ?)",
+                (track_id, text, ts or time.time(), model_id, blob),
+            )
+            return int(cur.lastrowid)
+
+    def comments(self) -> list[tuple[int | None, str, float, str | None, bytes | None]]:
+        """(track_id, text, ts, model_id, vector blob) of every comment, oldest first."""
+        rows = self.db.conn.execute("SELECT track_id, text, ts, model_id, vector FROM comments ORDER BY ts, id")
+        return [tuple(r) for r in rows]
+
+    def set_comment_vector(self, text: str, model_id: str, vector) -> None:
+        import numpy as np
+
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE comments SET model_id = ?, vector = ? WHERE text = ?",
+                (model_id, np.ascontiguousarray(vector, dtype="<f4").tobytes(), text),
+            )
+
     def count(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
     def forget_all(self) -> int:
-        """Delete the whole listening history ("forget me")."""
+        """Delete the whole listening history ("forget me"): events, comments and the queue's reasons."""
         with self.db.transaction() as conn:
-            return conn.execute("DELETE FROM events").rowcount
+            n = conn.execute("DELETE FROM events").rowcount
+            conn.execute("DELETE FROM comments")
+            conn.execute("DELETE FROM profiles")
+            return n
 
 
 def _event(row) -> Event:

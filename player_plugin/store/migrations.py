@@ -104,8 +104,21 @@ CREATE TABLE settings (
 );
 """
 
+# v2: free-text comments on tracks, with their embedding cached per model.
+_V2 = """
+CREATE TABLE comments (
+    id          INTEGER PRIMARY KEY,
+    track_id    INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+    text        TEXT NOT NULL,
+    ts          REAL NOT NULL,
+    model_id    TEXT,
+    vector      BLOB                               -- float32 query embedding of text
+);
+CREATE INDEX comments_track ON comments(track_id);
+"""
+
 # Each entry takes the schema from index+0 to index+1.
-STEPS: tuple[str, ...] = (_V1,)
+STEPS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(STEPS)
 
 

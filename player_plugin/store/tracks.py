@@ -190,6 +190,22 @@ class TrackRepository:
     def count(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM tracks").fetchone()[0])
 
+    def find(self, text: str, limit: int = 10) -> list[Track]:
+        """Tracks matching a user's words: an id, an exact title or "artist - title", else a part of one."""
+        text = text.strip()
+        if text.isdigit():
+            track = self.get(int(text))
+            return [track] if track else []
+        key = _norm(text)
+        exact, partial = [], []
+        for track in self.iter_all():
+            title, artist = _norm(track.tags.title), _norm(track.tags.artist)
+            if key in (title, f"{artist} - {title}") or any(key == f"{_norm(a)} - {title}" for a in track.tags.artists):
+                exact.append(track)
+            elif key in f"{artist} - {title}":
+                partial.append(track)
+        return (exact or partial)[:limit]
+
     def counts(self) -> LibraryCounts:
         conn = self.db.conn
         tracks, duration = conn.execute("SELECT count(*), coalesce(sum(duration_s), 0) FROM tracks").fetchone()

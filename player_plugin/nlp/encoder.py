@@ -1,0 +1,177 @@
+"""Sentence encoder: ``tokenizers`` + an ONNX BERT → L2-normalised float32 vectors.
+
+Lean on purpose (in the spirit of fastembed): the tokenizer and the graph come from a model
+folder whose ``manifest.json`` lists every file's sha256; pooling and normalisation are inside the
+graph, so the runtime only tokenises, pads each batch to its longest member and runs the session.
+Texts are sorted by token length before batching, which cuts padding (and time) several-fold on a
+mix of short tag lines and long lyric windows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from player_plugin import paths
+from player_plugin.nlp.manifest import REBUILD_HINT, Manifest, ModelError, load_manifest, sha256_file
+from player_plugin.nlp.runtime import CUDA, choose_provider, create_session
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_ID = "multilingual-e5-small"
+Kind = Literal["query", "passage"]
+
+
+def _verified(manifest: Manifest, name: str, required: bool) -> Path | None:
+    """Path of ``name`` if its sha256 matches the manifest; raises (required) or returns None."""
+    expected = manifest.files.get(name) or manifest.data.get("optional_files", {}).get(name)
+    path = manifest.folder / name
+    hint = REBUILD_HINT.format(model_id=manifest.model_id)
+    if expected is None:
+        raise ModelError(f"{manifest.folder / 'manifest.json'}: names {name} without a checksum")
+    if not path.is_file():
+        if required:
+            raise ModelError(f"{path}: model file missing; rebuild with: {hint}")
+        return None
+    actual = sha256_file(path)
+    if actual != expected:
+        if required:
+            raise ModelError(
+                f"{path}: checksum mismatch (sha256 {actual[:12]}…, manifest says {expected[:12]}…): "
+                f"the file is corrupt or from another export; rebuild with: {hint}"
+            )
+        log.warning("%s: checksum mismatch, ignoring this optional file", path)
+        return None
+    return path
+
+
+class Encoder:
+    """Embeds texts with one model. Not thread-safe per call; make one per worker thread."""
+
+    def __init__(self, manifest: Manifest, session, tokenizer, batch_size: int = 32) -> None:
+        self.manifest = manifest
+        self.session = session
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        cfg = manifest.data.get("tokenizer_config", {})
+        self.pad_id = int(cfg.get("pad_id", 0))
+        self.max_tokens = int(cfg.get("truncation_max_length", manifest.data.get("max_tokens", 512)))
+        self.prefixes: dict[str, str] = dict(manifest.data.get("prefixes", {}))
+        self.input_names = [i.name for i in session.get_inputs()]
+        self.output_name = manifest.data.get("output", "embedding")
+
+    # -- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        model_id: str = DEFAULT_MODEL_ID,
+        models_root: Path | None = None,
+        prefer_gpu: bool = True,
+        threads: int | None = None,
+        batch_size: int = 32,
+    ) -> Encoder:
+        """Verify and load a model folder. CUDA gets the fp16 (else fp32) file; CPU the int8 one."""
+        from tokenizers import Tokenizer
+
+        root = models_root or paths.models_dir()
+        folder = root / model_id
+        if not folder.is_dir():
+            raise ModelError(
+                f"{folder}: no such model; rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
+            )
+        manifest = load_manifest(folder)
+        variants = manifest.data.get("variants", {})
+        choice = choose_provider(prefer_gpu)
+        model_path: Path | None = None
+        if choice.chosen == CUDA:
+            for key in ("cuda", "fp32"):
+                name = variants.get(key)
+                if name and (model_path := _verified(manifest, name, required=False)):
+                    break
+        if model_path is None:
+            model_path = _verified(manifest, variants.get("cpu", "model.int8.onnx"), required=True)
+        tok_path = _verified(manifest, manifest.data.get("tokenizer", "tokenizer.json"), required=True)
+        try:
+            tokenizer = Tokenizer.from_file(str(tok_path))
+        except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
+            raise ModelError(f"{tok_path}: unreadable tokenizer ({exc})") from exc
+        tokenizer.no_padding()
+        cfg = manifest.data.get("tokenizer_config", {})
+        tokenizer.enable_truncation(int(cfg.get("truncation_max_length", manifest.data.get("max_tokens", 512))))
+        try:
+            session = create_session(model_path, prefer_gpu=prefer_gpu, threads=threads)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ModelError(
+                f"{model_path}: onnxruntime cannot load it ({exc}); "
+                f"rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
+            ) from exc
+        return cls(manifest, session, tokenizer, batch_size=batch_size)
+
+    # -- facts -----------------------------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest.model_id
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest.data["dim"])
+
+    @property
+    def provider(self) -> str:
+        return self.session.get_providers()[0]
+
+    # -- work ------------------------------------------------------------------------------------
+
+    def prefixed(self, texts: Sequence[str], kind: Kind) -> list[str]:
+        prefix = self.prefixes.get(kind, "")
+        return [prefix + t for t in texts]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids (with special tokens, truncated to the model's limit) of already-prefixed texts."""
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        kind: Kind = "passage",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """[len(texts), dim] float32, unit rows, in input order."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.embed_ids(self.token_ids(self.prefixed(texts, kind)), progress)
+
+    def embed_ids(
+        self, ids: Sequence[Sequence[int]], progress: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        done = 0
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            width = max(len(ids[i]) for i in batch)
+            input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                seq = ids[i]
+                input_ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            feed = {"input_ids": input_ids, "attention_mask": mask}
+            if "token_type_ids" in self.input_names:
+                feed["token_type_ids"] = np.zeros_like(input_ids)
+            (vectors,) = self.session.run([self.output_name], feed)
+            out[batch] = vectors.astype(np.float32, copy=False)
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(ids))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One free-text query (a mood prompt, a search) as a unit vector."""
+        return self.embed([text], kind="query")[0]

@@ -1,0 +1,57 @@
+"""Every knob of the user model, the score and the queue rules, with the reason for its default."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    # -- long-term taste: a decayed, signed average of track vectors ------------------------------
+    long_half_life_days: float = 60.0  # a play two months ago counts half
+    weight_complete: float = 1.0
+    weight_like: float = 2.0  # an explicit like says more than finishing a track
+    weight_skip_early: float = -1.0  # skipped in the first 30 s / 25 %: "not this"
+    weight_skip_late: float = -0.25  # skipped late: mostly "enough of this now"
+    weight_dislike: float = -2.0
+    weight_block: float = -3.0
+    weight_queue_remove: float = -0.5
+    weight_comment: float = 1.0  # a comment's own vector, embedded like a prompt
+    early_skip_s: float = 30.0
+    early_skip_fraction: float = 0.25
+
+    # -- session: what is playing now ------------------------------------------------------------
+    session_gap_s: float = 1800.0  # 30 minutes of silence start a new session
+    session_tracks: int = 10
+    session_decay: float = 0.8  # each step back in the session counts 0.8x
+
+    # -- how the parts make w_u (each part is unit length before mixing) ---------------------------
+    mix_long: float = 0.35
+    mix_session: float = 0.65
+    mix_prompt: float = 1.2  # a typed prompt leads: it is the most explicit wish there is
+
+    # -- b: per-track bias from behaviour --------------------------------------------------------
+    bias_completes: float = 0.04  # × log1p(completed plays): favourites come back
+    bias_likes: float = 0.06
+    bias_skip_rate: float = 0.10  # × skips / plays
+    bias_recent: float = 0.5  # × exp(-hours since last play / recent_hours): not too soon
+    recent_hours: float = 6.0
+    bias_transition: float = 0.08  # × your own "this after that" habit, normalised to [0, 1]
+
+    # -- queue rules ------------------------------------------------------------------------------
+    no_repeat_last: int = 30  # a track played in the last N plays stays out
+    artist_spacing: int = 2  # the same artist not within this many entries
+    max_track_s: float | None = None  # longer tracks stay out (None: no limit)
+    explore_slots: int = 2  # of every 10 entries, slots for tracks never played
+    candidates: int = 600  # the top of the ranking the rules walk through
+
+    def replace(self, **changes: Any) -> RecommendConfig:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown recommender settings: {sorted(unknown)}")
+        return RecommendConfig(**{**asdict(self), **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,218 @@
+"""Up Next: turn a ranking into a queue people want, one reasoned pick at a time.
+
+Rules, applied while walking the ranking from the top:
+
+* a track played in the last ``no_repeat_last`` plays, already queued, dismissed, disliked or
+  blocked stays out;
+* one version of a song: live/remaster/edit/… variants collapse to one key (artist + base title);
+* the same artist not twice within ``artist_spacing`` entries (the current track counts);
+* blocklists: artists, genres and folders from the settings; tracks longer than ``max_track_s``;
+* ``explore_slots`` of every 10 entries go to tracks never played, ranked by taste alone (their
+  ``b`` is 0 by construction and habit scores would bury them): the music a user has just added
+  gets heard.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from player_plugin.recommend.config import RecommendConfig
+
+_VERSION_WORDS = (
+    r"live|remaster(?:ed)?|\d{4} remaster(?:ed)?|radio edit|edit|single version|album version|version|"
+    r"mono|stereo|demo|acoustic|unplugged|explicit|clean|deluxe|bonus track|remix|mix|instrumental|karaoke|"
+    r"现场|live版|伴奏|純音樂|纯音乐"
+)
+_BRACKETED = re.compile(r"\s*[\(\[（【][^\)\]）】]*(?:" + _VERSION_WORDS + r")[^\)\]）】]*[\)\]）】]", re.I)
+_DASHED = re.compile(r"\s+[-–—]\s+.*(?:" + _VERSION_WORDS + r").*$", re.I)
+
+
+def normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def version_key(artist: str, title: str) -> str:
+    """ "Song (Live at X)", "Song - 2011 Remaster" and "Song" share one key."""
+    base = _DASHED.sub("", _BRACKETED.sub("", title))
+    return normalise(artist) + "\x1f" + normalise(base or title)
+
+
+@dataclass
+class Catalog:
+    """The library as the recommender sees it: one row per track with a vector."""
+
+    ids: np.ndarray  # int64 track ids
+    matrix: np.ndarray  # float32 [n, dim], unit rows
+    titles: list[str]
+    artists: list[str]  # display form
+    artist_sets: list[frozenset[str]]  # normalised individual artists
+    genres: list[frozenset[str]]  # normalised
+    paths: list[str]
+    durations: np.ndarray  # seconds
+    version_keys: list[str] = field(default_factory=list)
+    row_of: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.version_keys:
+            self.version_keys = [version_key(a, t) for a, t in zip(self.artists, self.titles, strict=True)]
+        if not self.row_of:
+            self.row_of = {int(t): i for i, t in enumerate(self.ids)}
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(
+        cls,
+        ids: np.ndarray,
+        matrix: np.ndarray,
+        meta: Sequence[tuple[str, Sequence[str], Sequence[str], str, float]],
+    ) -> Catalog:
+        """``meta[i]`` = (title, artists, genres, path, duration_s) of ``ids[i]``."""
+        return cls(
+            ids=np.asarray(ids, dtype=np.int64),
+            matrix=np.ascontiguousarray(matrix, dtype=np.float32),
+            titles=[m[0] for m in meta],
+            artists=["; ".join(m[1]) for m in meta],
+            artist_sets=[frozenset(normalise(a) for a in m[1] if a) for m in meta],
+            genres=[frozenset(normalise(g) for g in m[2] if g) for m in meta],
+            paths=[m[3] for m in meta],
+            durations=np.asarray([m[4] for m in meta], dtype=np.float32),
+        )
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    blocked_artists: frozenset[str] = frozenset()
+    blocked_genres: frozenset[str] = frozenset()
+    blocked_folders: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, artists: Iterable[str] = (), genres: Iterable[str] = (), folders: Iterable[str] = ()):
+        return cls(
+            frozenset(normalise(a) for a in artists if a.strip()),
+            frozenset(normalise(g) for g in genres if g.strip()),
+            tuple(f.rstrip("/\\") for f in folders if f.strip()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    row: int
+    explore: bool
+    score: float
+
+
+def _allowed(row: int, catalog: Catalog, rules: QueueRules, cfg: RecommendConfig) -> bool:
+    if rules.blocked_artists and catalog.artist_sets[row] & rules.blocked_artists:
+        return False
+    if rules.blocked_genres and catalog.genres[row] & rules.blocked_genres:
+        return False
+    if rules.blocked_folders:
+        path = catalog.paths[row]
+        if any(path == f or path.startswith(f + "/") or path.startswith(f + "\\") for f in rules.blocked_folders):
+            return False
+    return not (cfg.max_track_s and catalog.durations[row] > cfg.max_track_s)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    finite = np.isfinite(scores)
+    k = min(k, int(finite.sum()))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    masked = np.where(finite, scores, -np.inf)
+    top = np.argpartition(-masked, k - 1)[:k]
+    return top[np.lexsort((top, -masked[top]))]
+
+
+def pick(
+    catalog: Catalog,
+    scores: np.ndarray,
+    taste: np.ndarray,
+    never_played: np.ndarray,
+    n: int,
+    cfg: RecommendConfig,
+    rules: QueueRules = QueueRules(),  # noqa: B008 - immutable
+    queued_rows: Sequence[int] = (),
+    recent_rows: Sequence[int] = (),
+    start_position: int = 0,
+) -> list[Pick]:
+    """``n`` picks: ``scores`` = w_u·w_m + b ranks the main slots, ``taste`` = w_u·w_m the explore ones.
+
+    ``queued_rows`` are already in the queue (in order, the current track first); ``recent_rows``
+    the last plays, newest last. ``start_position`` is the queue position of the first pick, so the
+    explore slots stay at the same places in every block of 10 however the queue was filled.
+    """
+    blocked_keys = {catalog.version_keys[r] for r in list(queued_rows) + list(recent_rows)[-cfg.no_repeat_last :]}
+    taken: set[int] = set(queued_rows) | set(list(recent_rows)[-cfg.no_repeat_last :])
+    spacing: list[frozenset[str]] = [catalog.artist_sets[r] for r in queued_rows][-cfg.artist_spacing :]
+    main = iter(_top(scores, cfg.candidates).tolist())
+    explore_scores = np.where(never_played & np.isfinite(scores), taste, -np.inf)
+    explore = iter(_top(explore_scores, cfg.candidates).tolist())
+    explore_positions = set(range(10 - cfg.explore_slots, 10)) if cfg.explore_slots > 0 else set()
+
+    def take(source, relax: bool) -> int | None:
+        for row in source:
+            if row in taken or catalog.version_keys[row] in blocked_keys:
+                continue
+            if not _allowed(row, catalog, rules, cfg):
+                continue
+            if not relax and cfg.artist_spacing and any(catalog.artist_sets[row] & s for s in spacing if s):
+                continue
+            return row
+        return None
+
+    picks: list[Pick] = []
+    while len(picks) < n:
+        position = start_position + len(picks)
+        is_explore = (position % 10) in explore_positions
+        row = take(explore if is_explore else main, relax=False)
+        if row is None and is_explore:
+            row, is_explore = take(main, relax=False), False
+        if row is None:  # a small library runs out of other artists: relax spacing
+            main = iter(_top(scores, cfg.candidates).tolist())
+            row, is_explore = take(main, relax=True), False
+        if row is None:
+            break
+        picks.append(Pick(row, is_explore, float(taste[row] if is_explore else scores[row])))
+        taken.add(row)
+        blocked_keys.add(catalog.version_keys[row])
+        if cfg.artist_spacing:
+            spacing = (spacing + [catalog.artist_sets[row]])[-cfg.artist_spacing :]
+    return picks
+
+
+def rank_for_evaluation(
+    scores: np.ndarray, taste: np.ndarray, never_played: np.ndarray, k: int, cfg: RecommendConfig, exclude: np.ndarray
+) -> np.ndarray:
+    """The same slot layout as :func:`pick`, without the per-user rules (the harness has no users)."""
+    scores = scores.copy()
+    scores[exclude] = -np.inf
+    taste = np.where(np.isfinite(scores), taste, -np.inf)
+    main = _top(scores, k)
+    n_explore = min(cfg.explore_slots, k)
+    explore = _top(np.where(never_played, taste, -np.inf), k)
+    out: list[int] = []
+    chosen: set[int] = set()
+    mi = ei = 0
+    for position in range(k):
+        want_explore = position >= k - n_explore
+        if want_explore:
+            while ei < len(explore) and int(explore[ei]) in chosen:
+                ei += 1
+            if ei < len(explore):
+                out.append(int(explore[ei]))
+                chosen.add(int(explore[ei]))
+                continue
+        while mi < len(main) and int(main[mi]) in chosen:
+            mi += 1
+        if mi < len(main):
+            out.append(int(main[mi]))
+            chosen.add(int(main[mi]))
+    return np.asarray(out, dtype=np.int64)

@@ -1,0 +1,246 @@
+"""Up Next for a real library: the store, the encoder and the recommender wired together.
+
+Hosts reach this through :class:`player_plugin.engine.Engine`. The catalog (track vectors and the
+metadata the rules need) is loaded once and kept in memory as one float32 matrix; it is rebuilt
+after a scan or an embedding run changed the library (``invalidate``). A fill is then one matrix
+product, one ``argpartition`` and a walk over a few hundred candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from player_plugin.models import EventKind, QueueEntry
+from player_plugin.nlp.encoder import Encoder
+from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.profile import (
+    HistoryEvent,
+    TrackStats,
+    UserModel,
+    build_user_model,
+    track_bias,
+    transitions_after,
+)
+from player_plugin.recommend.queue import Catalog, Pick, QueueRules, normalise, pick
+from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
+
+log = logging.getLogger(__name__)
+
+
+class NoVectorsError(RuntimeError):
+    """The library has no track vectors for the model yet (run the embedding first)."""
+
+
+@dataclass
+class Seed:
+    """A mix started from a track or an artist: it stands in for the session until the next play."""
+
+    rows: list[int]
+    label: str
+    ts: float
+
+
+class RecommendService:
+    def __init__(
+        self,
+        db: Database,
+        encoder: Callable[[], Encoder],
+        model_id: Callable[[], str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self._encoder = encoder
+        self._model_id = model_id
+        self.clock = clock
+        self.settings = SettingsRepository(db)
+        self.events = EventRepository(db)
+        self.queue_repo = QueueRepository(db)
+        self.vectors = VectorRepository(db)
+        self._catalog: tuple[str, Catalog] | None = None
+        self._prompt_vec: tuple[str, str, np.ndarray] | None = None  # (model, text, vector)
+        self.seed: Seed | None = None
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        self._catalog = None
+
+    def catalog(self) -> Catalog:
+        model_id = self._model_id()
+        if self._catalog is not None and self._catalog[0] == model_id:
+            return self._catalog[1]
+        ids, matrix = self.vectors.matrix(model_id)
+        meta = {}
+        for row in self.db.conn.execute("SELECT id, title, artists, genres, path, duration_s FROM tracks"):
+            meta[row["id"]] = (
+                row["title"],
+                json.loads(row["artists"]),
+                json.loads(row["genres"]),
+                row["path"],
+                row["duration_s"] or 0.0,
+            )
+        keep = [i for i, t in enumerate(ids) if int(t) in meta]
+        ids, matrix = ids[keep], matrix[keep] if len(keep) else matrix
+        catalog = Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
+        self._catalog = (model_id, catalog)
+        return catalog
+
+    def config(self) -> RecommendConfig:
+        overrides = self.settings.get("recommend", {}) or {}
+        try:
+            return RecommendConfig().replace(**overrides)
+        except (TypeError, ValueError) as exc:
+            log.warning("ignoring bad recommender settings %s: %s", overrides, exc)
+            return RecommendConfig()
+
+    def rules(self) -> QueueRules:
+        block = self.settings.get("blocklist", {}) or {}
+        return QueueRules.from_settings(block.get("artists", ()), block.get("genres", ()), block.get("folders", ()))
+
+    @property
+    def prompt(self) -> str | None:
+        return self.settings.get("prompt") or None
+
+    def set_prompt(self, text: str | None) -> None:
+        text = (text or "").strip() or None
+        self.settings.set("prompt", text)
+
+    def prompt_vector(self) -> np.ndarray | None:
+        text = self.prompt
+        if not text:
+            return None
+        model_id = self._model_id()
+        if self._prompt_vec is None or self._prompt_vec[:2] != (model_id, text):
+            self._prompt_vec = (model_id, text, self._encoder().embed_query(text))
+        return self._prompt_vec[2]
+
+    def comment_vectors(self) -> list[tuple[np.ndarray, float]]:
+        model_id = self._model_id()
+        out = []
+        for _track_id, text, ts, mid, blob in self.events.comments():
+            if mid == model_id and blob:
+                vec = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+            else:
+                vec = self._encoder().embed_query(text)
+                self.events.set_comment_vector(text, model_id, vec)
+            out.append((vec, ts))
+        return out
+
+    def history(self, catalog: Catalog) -> list[HistoryEvent]:
+        out = []
+        for track_id, kind, position, ts, duration in self.events.history():
+            out.append(HistoryEvent(catalog.row_of.get(track_id, -1), EventKind(kind), ts, position, duration or 0.0))
+        return out
+
+    # -- seeds ---------------------------------------------------------------------------------------
+
+    def resolve_seed(self, text: str) -> Seed:
+        """A track (id, or title/"artist - title") or an artist name → the rows to seed a mix with."""
+        catalog = self.catalog()
+        key = normalise(text)
+        if key.isdigit() and int(key) in catalog.row_of:
+            row = catalog.row_of[int(key)]
+            return Seed([row], catalog.titles[row], self.clock())
+        by_artist = [r for r in range(catalog.n) if key in catalog.artist_sets[r]]
+        if by_artist:
+            return Seed(by_artist, text, self.clock())
+        for r in range(catalog.n):
+            title = normalise(catalog.titles[r])
+            if key in (title, normalise(f"{catalog.artists[r]} - {catalog.titles[r]}")):
+                return Seed([r], catalog.titles[r], self.clock())
+        partial = [r for r in range(catalog.n) if key and key in normalise(catalog.titles[r])]
+        if partial:
+            return Seed(partial[:1], catalog.titles[partial[0]], self.clock())
+        raise LookupError(f"no track or artist in the library matches {text!r}")
+
+    # -- the fill --------------------------------------------------------------------------------
+
+    def user_model(self, catalog: Catalog, events: list[HistoryEvent], cfg: RecommendConfig, now: float) -> UserModel:
+        model = build_user_model(events, catalog.matrix, cfg, now, self.prompt_vector(), self.comment_vectors())
+        if self.seed is not None:
+            last_play = max((e.ts for e in events if e.kind == EventKind.PLAY), default=0.0)
+            if last_play <= self.seed.ts:
+                seed_vec = catalog.matrix[self.seed.rows].mean(axis=0)
+                model.session = seed_vec / max(float(np.linalg.norm(seed_vec)), 1e-9)
+                model.session_rows = self.seed.rows[:1]
+            else:
+                self.seed = None
+        return model
+
+    def recommend(self, n: int, queued_ids: list[int], current_id: int | None = None) -> list[QueueEntry]:
+        """``n`` new entries to append after ``queued_ids`` (``current_id`` is playing now)."""
+        if n <= 0:
+            return []
+        catalog = self.catalog()
+        if catalog.n == 0:
+            raise NoVectorsError("no track has a vector yet: run `player-plugin embed` first")
+        cfg = self.config()
+        now = self.clock()
+        events = self.history(catalog)
+        stats = TrackStats.from_events(events, catalog.n)
+        model = self.user_model(catalog, events, cfg, now)
+        w = model.vector(cfg, catalog.matrix.shape[1])
+        if not np.any(w):
+            # Nothing known yet (no history, prompt or seed): start from the heart of the library.
+            centre = catalog.matrix.mean(axis=0)
+            w = centre / max(float(np.linalg.norm(centre)), 1e-9)
+        taste = catalog.matrix @ w
+        last_row = model.session_rows[-1] if model.session_rows else -1
+        bias = track_bias(stats, cfg, now, transitions_after(events, last_row, catalog.n, cfg))
+        scores = taste + bias
+        queued_rows = [
+            catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
+        ]
+        recent_rows = [e.row for e in events if e.kind == EventKind.PLAY and e.row >= 0]
+        never_played = ~stats.played & ~stats.excluded
+        picks = pick(
+            catalog,
+            scores,
+            taste,
+            never_played,
+            n,
+            cfg,
+            self.rules(),
+            queued_rows=queued_rows,
+            recent_rows=recent_rows,
+            start_position=len(queued_ids),
+        )
+        return [
+            QueueEntry(int(catalog.ids[p.row]), self.reason(p, catalog, model, stats), False, p.score) for p in picks
+        ]
+
+    def reason(self, p: Pick, catalog: Catalog, model: UserModel, stats: TrackStats) -> str:
+        """A short, true sentence about the strongest evidence behind a pick."""
+        v = catalog.matrix[p.row]
+        options: list[tuple[float, str]] = []
+        if model.prompt is not None:
+            options.append((float(v @ model.prompt) + 0.05, f"matches “{_short(self.prompt or '', 32)}”"))
+        if self.seed is not None:
+            options.append((1.0, f"in your mix from {_short(self.seed.label, 40)}"))
+        for rows, template in (
+            (model.liked_rows, "like {} you liked"),
+            (model.completed_rows, "like {} you finished"),
+            (model.session_rows[-5:], "goes with {}"),
+        ):
+            others = [r for r in rows if r != p.row]
+            if others:
+                sims = catalog.matrix[others] @ v
+                best = int(np.argmax(sims))
+                options.append((float(sims[best]), template.format(_short(catalog.titles[others[best]], 40))))
+        if stats.completes[p.row] >= 3:
+            options.append((0.95, "you often come back to this"))
+        fallback = "a start — like, skip or type a mood to steer" if model.empty else "close to your taste"
+        best_reason = max(options, default=(0.0, fallback))[1]
+        if p.explore:
+            return "new to you — " + best_reason
+        return best_reason[0].upper() + best_reason[1:] if best_reason else best_reason
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
