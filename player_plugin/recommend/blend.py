@@ -3,7 +3,10 @@
 The context of an evaluation point is treated as a listening session: each of its tracks is a
 completed play, three minutes apart. The user model of :mod:`profile` turns it into ``w_u``; ``b``
 is what the train split teaches — co-occurrence scores, calibrated by dividing by the point's
-largest score so they live in [0, 1] like a cosine — times ``cooc_weight``. Slots are laid out as
+largest score and multiplying by the spread (std) of the taste scores, times ``cooc_weight`` times
+the square of the share of the session's tracks that the train split has seen (co-occurrence is
+trusted as far as it knows the session; tuned on the validation splits, docs/evaluation.md) — plus
+the artist affinity of :mod:`artists` (same calibration, ``bias_artist``), as in the app. Slots are laid out as
 in the app's Up Next: the last ``explore_slots`` of 10 go to tracks no train playlist contains,
 ranked by taste alone, so new music surfaces even though it has no co-occurrence evidence.
 """
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from player_plugin.models import EventKind
+from player_plugin.recommend.artists import ArtistIndex, artist_bias
 from player_plugin.recommend.baselines import CooccurrenceRecommender
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.dataset import tracks_in
@@ -30,31 +34,45 @@ class UpNextRecommender:
         self,
         vectors: np.ndarray,
         cfg: RecommendConfig | None = None,
-        cooc_weight: float = 1.0,
+        cooc_weight: float = 8.0,
+        warm_power: float = 2.0,
         cooccurrence: CooccurrenceRecommender | None = None,
     ) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.cfg = cfg or RecommendConfig()
         self.cooc_weight = cooc_weight
+        self.warm_power = warm_power
         self.cooc = cooccurrence or CooccurrenceRecommender()
         self.never_played: np.ndarray | None = None
+        self.artists: ArtistIndex | None = None
 
     def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
         self.cooc.fit(train_playlists, dataset)
         self.never_played = ~tracks_in(train_playlists, len(self.vectors))
+        self.artists = ArtistIndex(
+            [frozenset(a.strip().casefold() for a in artists.split(",") if a.strip()) for artists in dataset.artists]
+        )
 
     def taste(self, context: np.ndarray) -> np.ndarray:
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * PLAY_GAP_S) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * PLAY_GAP_S)
-        return self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
+        taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
+        if self.artists is not None:
+            affinity = self.artists.affinity(model.session_rows, self.cfg.session_decay)
+            taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
+        return taste
 
     def bias(self, context: np.ndarray, taste: np.ndarray) -> np.ndarray:
-        """b: co-occurrence in units of the taste scores' spread, so cosines and counts mix fairly."""
+        """b: co-occurrence in units of the taste scores' spread, so cosines and counts mix fairly,
+        trusted in proportion to how much of the session the train split has seen (warm share²)."""
         c = self.cooc.scores(context)
         top = float(np.max(c)) if len(c) else 0.0
         if top <= 0:
             return np.zeros_like(taste)
-        return (self.cooc_weight * float(np.std(taste)) / top) * c
+        assert self.never_played is not None, "fit() first"
+        warm = float(np.mean(~self.never_played[context])) if len(context) else 0.0
+        weight = self.cooc_weight * warm**self.warm_power
+        return (weight * float(np.std(taste)) / top) * c
 
     def scores(self, context: np.ndarray) -> np.ndarray:
         taste = self.taste(context)

@@ -38,12 +38,15 @@ class RecommendConfig:
     bias_recent: float = 0.5  # × exp(-hours since last play / recent_hours): not too soon
     recent_hours: float = 6.0
     bias_transition: float = 0.08  # × your own "this after that" habit, normalised to [0, 1]
+    # × std(taste) × share of the session by the same artist (recommend/artists.py); tuned on the
+    # validation splits of both datasets (docs/evaluation.md)
+    bias_artist: float = 8.0
 
     # -- queue rules ------------------------------------------------------------------------------
     no_repeat_last: int = 30  # a track played in the last N plays stays out
     artist_spacing: int = 2  # the same artist not within this many entries
     max_track_s: float | None = None  # longer tracks stay out (None: no limit)
-    explore_slots: int = 2  # of every 10 entries, slots for tracks never played
+    explore_slots: int = 3  # of every 10 entries, slots for tracks never played (tuned, docs/evaluation.md)
     candidates: int = 600  # the top of the ranking the rules walk through
 
     def replace(self, **changes: Any) -> RecommendConfig:
