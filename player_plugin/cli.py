@@ -289,6 +289,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
             line(_Phase("embed", p.done, p.total, p.current))
 
     try:
+        _ = engine.encoder  # load (and verify) the model before making it the library's
         if args.model:
             engine.settings.set("model_id", args.model)
         report = engine.embed(progress=progress)

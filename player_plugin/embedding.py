@@ -102,6 +102,7 @@ class Embedder:
         total = len(todo)
         if progress:
             progress(EmbedProgress(0, total))
+        done = 0
         for start in range(0, total, self.chunk_tracks):
             if is_cancelled():
                 report.cancelled = True
@@ -110,9 +111,13 @@ class Embedder:
             vectors = embed_texts(self.encoder, [text for _, text in chunk])
             with self.db.transaction():
                 for (track, text), vec in zip(chunk, vectors, strict=True):
-                    self.vectors.put(track.id, self.encoder.model_id, vec, text.hash)
-            report.embedded += len(chunk)
+                    # A scan running meanwhile may have removed the track: skip it rather than
+                    # fail the whole chunk on the foreign key.
+                    if self.tracks.get(track.id) is not None:
+                        self.vectors.put(track.id, self.encoder.model_id, vec, text.hash)
+                        report.embedded += 1
+            done += len(chunk)
             report.texts += sum(1 + len(text.windows) for _, text in chunk)
             if progress:
-                progress(EmbedProgress(report.embedded, total, chunk[-1][0].tags.title))
+                progress(EmbedProgress(done, total, chunk[-1][0].tags.title))
         return report

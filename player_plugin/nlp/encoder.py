@@ -49,6 +49,15 @@ def _verified(manifest: Manifest, name: str, required: bool) -> Path | None:
     return path
 
 
+def _session(model_path: Path, model_id: str, prefer_gpu: bool, threads: int | None):
+    try:
+        return create_session(model_path, prefer_gpu=prefer_gpu, threads=threads)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        raise ModelError(
+            f"{model_path}: onnxruntime cannot load it ({exc}); rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
+        ) from exc
+
+
 class Encoder:
     """Embeds texts with one model. Not thread-safe per call; make one per worker thread."""
 
@@ -63,6 +72,7 @@ class Encoder:
         self.prefixes: dict[str, str] = dict(manifest.data.get("prefixes", {}))
         self.input_names = [i.name for i in session.get_inputs()]
         self.output_name = manifest.data.get("output", "embedding")
+        self.model_path: Path | None = None  # the ONNX file the session runs (set by ``load``)
 
     # -- construction --------------------------------------------------------------------------
 
@@ -81,10 +91,15 @@ class Encoder:
         root = models_root or paths.models_dir()
         folder = root / model_id
         if not folder.is_dir():
-            raise ModelError(
-                f"{folder}: no such model; rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
-            )
+            raise ModelError(f"{folder}: no such model; rebuild with: {REBUILD_HINT.format(model_id=model_id)}")
         manifest = load_manifest(folder)
+        if manifest.model_id != model_id:
+            # Vectors are stored under the manifest's id but looked up under the requested one:
+            # a mismatch would silently embed into one key and search another.
+            raise ModelError(
+                f"{folder / 'manifest.json'}: names model {manifest.model_id!r}, not {model_id!r}; "
+                f"rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
+            )
         variants = manifest.data.get("variants", {})
         choice = choose_provider(prefer_gpu)
         model_path: Path | None = None
@@ -93,8 +108,9 @@ class Encoder:
                 name = variants.get(key)
                 if name and (model_path := _verified(manifest, name, required=False)):
                     break
+        cpu_name = variants.get("cpu", "model.int8.onnx")
         if model_path is None:
-            model_path = _verified(manifest, variants.get("cpu", "model.int8.onnx"), required=True)
+            model_path = _verified(manifest, cpu_name, required=True)
         tok_path = _verified(manifest, manifest.data.get("tokenizer", "tokenizer.json"), required=True)
         try:
             tokenizer = Tokenizer.from_file(str(tok_path))
@@ -103,14 +119,16 @@ class Encoder:
         tokenizer.no_padding()
         cfg = manifest.data.get("tokenizer_config", {})
         tokenizer.enable_truncation(int(cfg.get("truncation_max_length", manifest.data.get("max_tokens", 512))))
-        try:
-            session = create_session(model_path, prefer_gpu=prefer_gpu, threads=threads)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise ModelError(
-                f"{model_path}: onnxruntime cannot load it ({exc}); "
-                f"rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
-            ) from exc
-        return cls(manifest, session, tokenizer, batch_size=batch_size)
+        session = _session(model_path, model_id, prefer_gpu, threads)
+        if model_path.name != cpu_name and session.get_providers()[0] != CUDA:
+            # CUDA looked usable but the session fell back to CPU (no GPU, broken driver): the
+            # GPU file (fp16/fp32) would run there several times slower than the int8 CPU file.
+            log.warning("%s: CUDA is not running it; loading the CPU model %s instead", model_path.name, cpu_name)
+            model_path = _verified(manifest, cpu_name, required=True)
+            session = _session(model_path, model_id, False, threads)
+        encoder = cls(manifest, session, tokenizer, batch_size=batch_size)
+        encoder.model_path = model_path
+        return encoder
 
     # -- facts -----------------------------------------------------------------------------------
 
@@ -143,13 +161,11 @@ class Encoder:
         progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
         """[len(texts), dim] float32, unit rows, in input order."""
-        if not texts:
+        if len(texts) == 0:  # not ``not texts``: a numpy array of strings has no truth value
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.embed_ids(self.token_ids(self.prefixed(texts, kind)), progress)
 
-    def embed_ids(
-        self, ids: Sequence[Sequence[int]], progress: Callable[[int, int], None] | None = None
-    ) -> np.ndarray:
+    def embed_ids(self, ids: Sequence[Sequence[int]], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         out = np.empty((len(ids), self.dim), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         done = 0

@@ -54,7 +54,9 @@ def _cuda_library_loads() -> tuple[bool, str]:
     try:
         ctypes.CDLL(str(lib))
     except OSError as exc:
-        return False, f"CUDA libraries not loadable ({str(exc).split(':')[-1].strip()})"
+        # e.g. "libcublasLt.so.13: cannot open shared object file: …": keep the library's name
+        detail = str(exc).replace(f"{lib}: ", "").strip()
+        return False, f"CUDA libraries not loadable ({detail})"
     return True, "CUDA provider library loads"
 
 
