@@ -159,6 +159,10 @@ class Engine:
         """Set (or clear with None/"") the free-text wish that steers Up Next; the auto entries refill."""
         if (text or "").strip() != (self.prompt or ""):
             self.recommender.set_prompt(text)
+            # The recommended entries answered the old wish: drop them so the next fill follows the new one.
+            entries = self.queue_repo.entries()
+            if any(not e.manual for e in entries):
+                self.queue_repo.replace([e for e in entries if e.manual])
 
     # -- Up Next ------------------------------------------------------------------------------------
 
@@ -188,7 +192,8 @@ class Engine:
         """Add by hand: at the end, or right after the current track ("play next")."""
         if self.tracks.get(track_id) is None:
             raise KeyError(f"no track with id {track_id}")
-        entries = self.queue_repo.entries()
+        # A recommendation of the same track gives way to the one added by hand (no track twice).
+        entries = [e for e in self.queue_repo.entries() if e.manual or e.track_id != track_id]
         entry = QueueEntry(track_id, "added by you", manual=True)
         if next:
             entries.insert(0, entry)
@@ -224,21 +229,30 @@ class Engine:
     # -- your data --------------------------------------------------------------------------------
 
     def forget_history(self) -> int:
-        """Delete every listening event and comment; the library itself stays."""
+        """Delete every listening event and comment, and the recommended queue entries whose reasons
+        quote them; the library, the settings and the entries you added stay."""
         self.recommender.seed = None
+        self.now_playing = None
         return self.events.forget_all()
 
     def export_data(self, path: str | os.PathLike[str]) -> None:
-        """Everything the app learned about you, as one JSON file (events, comments, settings, queue)."""
+        """Everything the app learned about you, as one JSON file (events, comments, settings, queue).
+
+        Events of tracks whose file is gone are included (they keep the track's fingerprint). The
+        file is created private (mode 0600), like the database.
+        """
         import json
 
         data = {
-            "events": [
-                {"track_id": t, "kind": k, "position_s": p, "ts": ts} for t, k, p, ts, _d in self.events.history()
-            ],
+            "events": self.events.export_rows(),
             "comments": [{"track_id": t, "text": x, "ts": ts} for t, x, ts, _m, _v in self.events.comments()],
             "queue": [{"track_id": e.track_id, "reason": e.reason, "manual": e.manual} for e in self.queue()],
             "prompt": self.prompt,
+            "blocklist": self.settings.get("blocklist", {}) or {},
+            "recommend_settings": self.settings.get("recommend", {}) or {},
             "folders": self.roots(),
         }
-        Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)

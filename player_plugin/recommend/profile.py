@@ -18,6 +18,7 @@ lifts what usually follows the current track.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,49 @@ def current_session(events: Sequence[HistoryEvent], cfg: RecommendConfig, now: f
     return list(events[start:])
 
 
+def session_part(
+    events: Sequence[HistoryEvent], matrix: np.ndarray, cfg: RecommendConfig, now: float
+) -> tuple[np.ndarray | None, list[int]]:
+    """The session vector and its tracks (oldest first) from the current session of ``events``.
+
+    Newest track first, each distinct track one step further back (``session_decay`` per step,
+    ``session_tracks`` at most); every play/complete/like counts +1 at its track's step, an early
+    skip −0.5.
+    """
+    dim = matrix.shape[1] if matrix.ndim == 2 else 0
+    session = np.zeros(dim, dtype=np.float64)
+    rows: list[int] = []
+    step_of: dict[int, int] = {}
+    for e in reversed(current_session(events, cfg, now)):
+        if e.row < 0 or e.kind not in (EventKind.PLAY, EventKind.COMPLETE, EventKind.SKIP, EventKind.LIKE):
+            continue
+        if e.kind == EventKind.PLAY and e.row in step_of:
+            continue  # its completion or skip (later, seen first) already counted
+        step = step_of.get(e.row)
+        if step is None:
+            if len(rows) >= cfg.session_tracks:
+                break
+            step = step_of[e.row] = len(rows)
+            rows.append(e.row)
+        sign = -0.5 if e.kind == EventKind.SKIP and is_early_skip(e, cfg) else 1.0
+        session += sign * (cfg.session_decay**step) * matrix[e.row]
+    vec = _unit(session.astype(np.float32)) if rows else None
+    return vec, list(reversed(rows))
+
+
+def _note_favourite(liked: dict[int, None], completed: dict[int, None], e: HistoryEvent) -> None:
+    """Keep the liked / completed tracks in order of their latest like / completion."""
+    if e.kind == EventKind.LIKE:
+        liked.pop(e.row, None)
+        liked[e.row] = None
+    elif e.kind == EventKind.COMPLETE:
+        completed.pop(e.row, None)
+        completed[e.row] = None
+    elif e.kind in (EventKind.DISLIKE, EventKind.BLOCK):
+        liked.pop(e.row, None)
+        completed.pop(e.row, None)
+
+
 def build_user_model(
     events: Sequence[HistoryEvent],
     matrix: np.ndarray,
@@ -126,35 +170,14 @@ def build_user_model(
         w = event_weight(e, cfg)
         if w:
             long += w * math.exp(-decay_per_s * max(0.0, now - e.ts)) * matrix[e.row]
-        if e.kind == EventKind.LIKE:
-            liked[e.row] = None
-        elif e.kind == EventKind.COMPLETE:
-            completed[e.row] = None
-        elif e.kind in (EventKind.DISLIKE, EventKind.BLOCK):
-            liked.pop(e.row, None)
-            completed.pop(e.row, None)
+        _note_favourite(liked, completed, e)
     for vec, ts in comments:
         long += cfg.weight_comment * math.exp(-decay_per_s * max(0.0, now - ts)) * vec
     model.long = _unit(long.astype(np.float32)) if dim else None
     model.liked_rows = list(liked)[-50:]
     model.completed_rows = list(completed)[-200:]
 
-    session = np.zeros(dim, dtype=np.float64)
-    rows: list[int] = []
-    for e in reversed(current_session(events, cfg, now)):
-        if e.row < 0 or e.kind not in (EventKind.PLAY, EventKind.COMPLETE, EventKind.SKIP, EventKind.LIKE):
-            continue
-        if e.kind == EventKind.PLAY and e.row in rows:
-            continue  # its completion or skip (later, seen first) already counted
-        if e.row not in rows:
-            rows.append(e.row)
-        step = len(rows) - 1
-        if step >= cfg.session_tracks:
-            break
-        sign = -0.5 if e.kind == EventKind.SKIP and is_early_skip(e, cfg) else 1.0
-        session += sign * (cfg.session_decay**step) * matrix[e.row]
-    model.session = _unit(session.astype(np.float32)) if rows else None
-    model.session_rows = list(reversed(rows))
+    model.session, model.session_rows = session_part(events, matrix, cfg, now)
     return model
 
 
@@ -170,36 +193,45 @@ class TrackStats:
     excluded: np.ndarray  # bool: disliked, blocked or removed from the queue (and not liked since)
 
     @classmethod
+    def empty(cls, n: int) -> TrackStats:
+        z = np.zeros(n, np.float32)
+        return cls(z, z.copy(), z.copy(), z.copy(), np.zeros(n, np.float64), np.zeros(n, bool))
+
+    @classmethod
     def from_events(cls, events: Sequence[HistoryEvent], n: int) -> TrackStats:
-        plays = np.zeros(n, np.float32)
-        completes = np.zeros(n, np.float32)
-        skips = np.zeros(n, np.float32)
-        likes = np.zeros(n, np.float32)
-        last = np.zeros(n, np.float64)
-        excluded = np.zeros(n, bool)
+        stats = cls.empty(n)
         for e in events:
-            if e.row < 0:
-                continue
-            if e.kind == EventKind.PLAY:
-                plays[e.row] += 1
-                last[e.row] = max(last[e.row], e.ts)
-            elif e.kind == EventKind.COMPLETE:
-                completes[e.row] += 1
-                last[e.row] = max(last[e.row], e.ts)
-            elif e.kind == EventKind.SKIP:
-                skips[e.row] += 1
-            elif e.kind == EventKind.LIKE:
-                likes[e.row] = 1
-                excluded[e.row] = False
-            elif e.kind in NEGATIVE_KINDS:
-                excluded[e.row] = True
-                if e.kind != EventKind.QUEUE_REMOVE:
-                    likes[e.row] = 0
-        return cls(plays, completes, skips, likes, last, excluded)
+            stats.add(e)
+        return stats
+
+    def add(self, e: HistoryEvent) -> None:
+        """Count one more event (events in time order)."""
+        if e.row < 0:
+            return
+        if e.kind == EventKind.PLAY:
+            self.plays[e.row] += 1
+            self.last_played[e.row] = max(self.last_played[e.row], e.ts)
+        elif e.kind == EventKind.COMPLETE:
+            self.completes[e.row] += 1
+            self.last_played[e.row] = max(self.last_played[e.row], e.ts)
+        elif e.kind == EventKind.SKIP:
+            self.skips[e.row] += 1
+            self.last_played[e.row] = max(self.last_played[e.row], e.ts)  # heard a moment ago too
+        elif e.kind == EventKind.LIKE:
+            self.likes[e.row] = 1
+            self.excluded[e.row] = False
+        elif e.kind in NEGATIVE_KINDS:
+            self.excluded[e.row] = True
+            if e.kind != EventKind.QUEUE_REMOVE:
+                self.likes[e.row] = 0
 
     @property
     def played(self) -> np.ndarray:
-        return (self.plays + self.completes) > 0
+        """Heard (started, finished or skipped) or liked: not "new to you" any more."""
+        return self.played_at(slice(None))
+
+    def played_at(self, rows: np.ndarray | slice) -> np.ndarray:
+        return (self.plays[rows] + self.completes[rows] + self.skips[rows] + self.likes[rows]) > 0
 
 
 def transitions_after(events: Sequence[HistoryEvent], row: int, n: int, cfg: RecommendConfig) -> np.ndarray:
@@ -219,14 +251,144 @@ def track_bias(
     stats: TrackStats, cfg: RecommendConfig, now: float, transitions: np.ndarray | None = None
 ) -> np.ndarray:
     """b for every library row (see module doc); excluded tracks get -inf."""
-    b = cfg.bias_completes * np.log1p(stats.completes) + cfg.bias_likes * stats.likes
-    listened = np.maximum(stats.plays, stats.completes + stats.skips)
-    b -= cfg.bias_skip_rate * np.divide(stats.skips, listened, out=np.zeros_like(stats.skips), where=listened > 0)
-    hours = (now - stats.last_played) / 3600.0
-    recent = np.where(stats.last_played > 0, np.exp(-np.maximum(hours, 0.0) / cfg.recent_hours), 0.0)
-    b -= cfg.bias_recent * recent.astype(np.float32)
+    b = bias_at(stats, slice(None), cfg, now)
     if transitions is not None:
-        b += cfg.bias_transition * transitions
-    b = b.astype(np.float32)
-    b[stats.excluded] = -np.inf
+        b += (cfg.bias_transition * transitions).astype(np.float32)
     return b
+
+
+def bias_at(stats: TrackStats, rows: np.ndarray | slice, cfg: RecommendConfig, now: float) -> np.ndarray:
+    """b without the habit term for ``rows`` only (float32; -inf where excluded). Rows without any
+    event have b = 0, so a fill computes this for the rows the history touched."""
+    completes, skips, last = stats.completes[rows], stats.skips[rows], stats.last_played[rows]
+    b = cfg.bias_completes * np.log1p(completes) + cfg.bias_likes * stats.likes[rows]
+    listened = np.maximum(stats.plays[rows], completes + skips)
+    b -= cfg.bias_skip_rate * np.divide(skips, listened, out=np.zeros_like(skips), where=listened > 0)
+    hours = (now - last) / 3600.0
+    recent = np.where(last > 0, np.exp(-np.maximum(hours, 0.0) / cfg.recent_hours), 0.0)
+    b -= cfg.bias_recent * recent.astype(np.float32)
+    b = b.astype(np.float32)
+    b[stats.excluded[rows]] = -np.inf
+    return b
+
+
+LISTEN_KINDS = (EventKind.PLAY, EventKind.COMPLETE, EventKind.SKIP)
+
+
+def listened_rows(events: Sequence[HistoryEvent]) -> list[int]:
+    """The tracks heard, oldest first, one entry per listen (a play and its completion or skip are one)."""
+    out: list[int] = []
+    for e in events:
+        if e.row >= 0 and e.kind in LISTEN_KINDS and not (e.kind != EventKind.PLAY and out and out[-1] == e.row):
+            out.append(e.row)
+    return out
+
+
+class HistoryState:
+    """Everything a fill needs from the whole history, kept up to date as events arrive.
+
+    Equal to :func:`build_user_model` / :meth:`TrackStats.from_events` / :func:`transitions_after` /
+    :func:`listened_rows` over the same events (tests check), but a new event costs O(1) instead
+    of a fold over the whole history on every fill. The long-term vector is kept as a sum
+    relative to a reference time: ``exp(-λ(now - ts)) = exp(-λ(now - t_ref)) · exp(λ(ts - t_ref))``,
+    and the common factor disappears when the vector is made unit length.
+    """
+
+    def __init__(self, matrix: np.ndarray, cfg: RecommendConfig) -> None:
+        self.matrix = matrix
+        self.cfg = cfg
+        n = matrix.shape[0]
+        self.dim = matrix.shape[1] if matrix.ndim == 2 else 0
+        self.events: list[HistoryEvent] = []
+        self.stats = TrackStats.empty(n)
+        self.listens: list[int] = []
+        self._decay = math.log(2) / (cfg.long_half_life_days * 86400.0)
+        self._long = np.zeros(self.dim, np.float64)
+        self._t_ref: float | None = None
+        self._liked: dict[int, None] = {}
+        self._completed: dict[int, None] = {}
+        self._follows: dict[int, dict[int, int]] = {}
+        self._last_start: HistoryEvent | None = None
+        self._touched: dict[int, None] = {}
+        self._touched_rows: np.ndarray | None = None
+
+    @property
+    def touched(self) -> np.ndarray:
+        """The rows any event is about (sorted): every other row has b = 0 and was never played."""
+        if self._touched_rows is None or len(self._touched_rows) != len(self._touched):
+            self._touched_rows = np.sort(np.fromiter(self._touched, np.int64, len(self._touched)))
+        return self._touched_rows
+
+    def extend(self, events: Sequence[HistoryEvent]) -> bool:
+        """Add events newer than every one seen; False (state unusable) when one is older."""
+        for e in events:
+            if self.events and e.ts < self.events[-1].ts:
+                return False
+            self.events.append(e)
+            if e.row < 0:
+                continue
+            self.stats.add(e)
+            self._touched[e.row] = None
+            w = event_weight(e, self.cfg)
+            if w:
+                self._long += w * self._factor(e.ts) * self.matrix[e.row]
+            _note_favourite(self._liked, self._completed, e)
+            if e.kind in LISTEN_KINDS and not (e.kind != EventKind.PLAY and self.listens and self.listens[-1] == e.row):
+                self.listens.append(e.row)
+            if e.kind == EventKind.PLAY:
+                prev = self._last_start
+                if prev is not None and prev.row != e.row and e.ts - prev.ts <= self.cfg.session_gap_s:
+                    after = self._follows.setdefault(prev.row, {})
+                    after[e.row] = after.get(e.row, 0) + 1
+                self._last_start = e
+        return True
+
+    def _factor(self, ts: float) -> float:
+        if self._t_ref is None:
+            self._t_ref = ts
+        x = self._decay * (ts - self._t_ref)
+        if x > 500.0:  # centuries of history: rebase before exp() overflows
+            self._long *= math.exp(-x)
+            self._t_ref, x = ts, 0.0
+        return math.exp(x)
+
+    def user_model(
+        self, now: float, prompt: np.ndarray | None = None, comments: Sequence[tuple[np.ndarray, float]] = ()
+    ) -> UserModel:
+        if (self.events and self.events[-1].ts > now) or any(ts > now for _v, ts in comments):
+            # An event from the future (a clock change): the reference clamps its age at 0.
+            return build_user_model(self.events, self.matrix, self.cfg, now, prompt, comments)
+        long = self._long
+        if comments:
+            long = long.copy()
+            t_ref = self._t_ref if self._t_ref is not None else min(ts for _v, ts in comments)
+            for vec, ts in comments:
+                long += self.cfg.weight_comment * math.exp(self._decay * (ts - t_ref)) * vec
+        model = UserModel(prompt=_unit(prompt))
+        model.long = _unit(long.astype(np.float32)) if self.dim else None
+        model.liked_rows = _last(self._liked, 50)
+        model.completed_rows = _last(self._completed, 200)
+        model.session, model.session_rows = session_part(self.events, self.matrix, self.cfg, now)
+        return model
+
+    def transitions_after(self, row: int) -> np.ndarray:
+        """As :func:`transitions_after` over every row."""
+        out = np.zeros(self.matrix.shape[0], np.float32)
+        rows, values = self.transitions_sparse(row)
+        out[rows] = values
+        return out
+
+    def transitions_sparse(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The non-zero part of :meth:`transitions_after`: (rows, values in (0, 1])."""
+        after = self._follows.get(row)
+        if not after:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        rows = np.fromiter(after.keys(), np.int64, len(after))
+        counts = np.fromiter(after.values(), np.float32, len(after))
+        return rows, counts / counts.max()
+
+
+def _last(d: dict[int, None], k: int) -> list[int]:
+    if len(d) <= k:
+        return list(d)
+    return list(itertools.islice(reversed(d), k))[::-1]

@@ -23,10 +23,12 @@ import numpy as np
 
 from player_plugin.recommend.config import RecommendConfig
 
+# Whole words only ("Deliverance" is not "live", "Credits" not "edit"): a Latin letter or digit may
+# not touch either end. Chinese words need no boundary ("现场版").
 _VERSION_WORDS = (
-    r"live|remaster(?:ed)?|\d{4} remaster(?:ed)?|radio edit|edit|single version|album version|version|"
-    r"mono|stereo|demo|acoustic|unplugged|explicit|clean|deluxe|bonus track|remix|mix|instrumental|karaoke|"
-    r"现场|live版|伴奏|純音樂|纯音乐"
+    r"(?<![a-z0-9])(?:live|remaster(?:ed)?|radio edit|edit(?:ed)?|single version|album version|version|"
+    r"mono|stereo|demo|acoustic|unplugged|explicit|clean|deluxe|bonus track|remix(?:ed|es)?|mix|instrumental|"
+    r"karaoke)(?![a-z0-9])|现场|live版|伴奏|純音樂|纯音乐"
 )
 _BRACKETED = re.compile(r"\s*[\(\[（【][^\)\]）】]*(?:" + _VERSION_WORDS + r")[^\)\]）】]*[\)\]）】]", re.I)
 _DASHED = re.compile(r"\s+[-–—]\s+.*(?:" + _VERSION_WORDS + r").*$", re.I)
@@ -122,13 +124,14 @@ def _allowed(row: int, catalog: Catalog, rules: QueueRules, cfg: RecommendConfig
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    finite = np.isfinite(scores)
-    k = min(k, int(finite.sum()))
+    """The rows of the ``k`` highest finite scores, best first (ties: lower row first)."""
+    n = len(scores)
+    k = min(k, n)
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    masked = np.where(finite, scores, -np.inf)
-    top = np.argpartition(-masked, k - 1)[:k]
-    return top[np.lexsort((top, -masked[top]))]
+    top = np.argpartition(scores, n - k)[n - k :] if k < n else np.arange(n)
+    top = top[np.isfinite(scores[top])]
+    return top[np.lexsort((top, -scores[top]))]
 
 
 def pick(
@@ -149,43 +152,65 @@ def pick(
     the last plays, newest last. ``start_position`` is the queue position of the first pick, so the
     explore slots stay at the same places in every block of 10 however the queue was filled.
     """
-    blocked_keys = {catalog.version_keys[r] for r in list(queued_rows) + list(recent_rows)[-cfg.no_repeat_last :]}
-    taken: set[int] = set(queued_rows) | set(list(recent_rows)[-cfg.no_repeat_last :])
-    spacing: list[frozenset[str]] = [catalog.artist_sets[r] for r in queued_rows][-cfg.artist_spacing :]
-    main = iter(_top(scores, cfg.candidates).tolist())
-    explore_scores = np.where(never_played & np.isfinite(scores), taste, -np.inf)
-    explore = iter(_top(explore_scores, cfg.candidates).tolist())
-    explore_positions = set(range(10 - cfg.explore_slots, 10)) if cfg.explore_slots > 0 else set()
+    recent = list(recent_rows)[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
+    blocked_keys = {catalog.version_keys[r] for r in list(queued_rows) + recent}
+    taken: set[int] = set(queued_rows) | set(recent)
+    spacing: list[frozenset[str]] = (
+        [catalog.artist_sets[r] for r in queued_rows][-cfg.artist_spacing :] if cfg.artist_spacing > 0 else []
+    )
+    main = _Candidates(_top(scores, cfg.candidates).tolist())
+    explore = _Candidates(_top(np.where(never_played & np.isfinite(scores), taste, -np.inf), cfg.candidates).tolist())
+    explore_positions = set(range(10 - min(cfg.explore_slots, 10), 10)) if cfg.explore_slots > 0 else set()
 
-    def take(source, relax: bool) -> int | None:
-        for row in source:
-            if row in taken or catalog.version_keys[row] in blocked_keys:
-                continue
-            if not _allowed(row, catalog, rules, cfg):
-                continue
-            if not relax and cfg.artist_spacing and any(catalog.artist_sets[row] & s for s in spacing if s):
-                continue
-            return row
-        return None
+    def usable(row: int) -> bool:
+        return row not in taken and catalog.version_keys[row] not in blocked_keys and _allowed(row, catalog, rules, cfg)
+
+    def spaced(row: int) -> bool:
+        return not any(catalog.artist_sets[row] & s for s in spacing if s)
 
     picks: list[Pick] = []
     while len(picks) < n:
         position = start_position + len(picks)
         is_explore = (position % 10) in explore_positions
-        row = take(explore if is_explore else main, relax=False)
-        if row is None and is_explore:
-            row, is_explore = take(main, relax=False), False
+        row = explore.take(usable, spaced) if is_explore else None
+        if row is None:
+            row, is_explore = main.take(usable, spaced), False
         if row is None:  # a small library runs out of other artists: relax spacing
-            main = iter(_top(scores, cfg.candidates).tolist())
-            row, is_explore = take(main, relax=True), False
+            row = main.take(usable, None)
         if row is None:
             break
         picks.append(Pick(row, is_explore, float(taste[row] if is_explore else scores[row])))
         taken.add(row)
         blocked_keys.add(catalog.version_keys[row])
-        if cfg.artist_spacing:
+        if cfg.artist_spacing > 0:
             spacing = (spacing + [catalog.artist_sets[row]])[-cfg.artist_spacing :]
     return picks
+
+
+class _Candidates:
+    """A ranking walked from the top. Rows that can never be picked are dropped; rows held back only
+    by artist spacing wait (in rank order) and are offered again before anything ranked below them."""
+
+    def __init__(self, rows: list[int]) -> None:
+        self.rows = rows
+        self.next = 0
+        self.waiting: list[int] = []
+
+    def take(self, usable, spaced) -> int | None:
+        """The best row with ``usable(row)`` and ``spaced(row)`` (``spaced=None``: spacing relaxed)."""
+        self.waiting = [r for r in self.waiting if usable(r)]
+        for i, row in enumerate(self.waiting):
+            if spaced is None or spaced(row):
+                return self.waiting.pop(i)
+        while self.next < len(self.rows):
+            row = self.rows[self.next]
+            self.next += 1
+            if not usable(row):
+                continue
+            if spaced is None or spaced(row):
+                return row
+            self.waiting.append(row)
+        return None
 
 
 def rank_for_evaluation(

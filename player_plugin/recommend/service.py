@@ -21,11 +21,11 @@ from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.profile import (
     HistoryEvent,
+    HistoryState,
     TrackStats,
     UserModel,
+    bias_at,
     build_user_model,
-    track_bias,
-    transitions_after,
 )
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, normalise, pick
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
@@ -63,13 +63,17 @@ class RecommendService:
         self.queue_repo = QueueRepository(db)
         self.vectors = VectorRepository(db)
         self._catalog: tuple[str, Catalog] | None = None
+        # (catalog, config, id and ts of the newest event read, state)
+        self._state: tuple[Catalog, RecommendConfig, int, float | None, HistoryState] | None = None
         self._prompt_vec: tuple[str, str, np.ndarray] | None = None  # (model, text, vector)
+        self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
 
     # -- state -------------------------------------------------------------------------------------
 
     def invalidate(self) -> None:
         self._catalog = None
+        self._state = None
 
     def catalog(self) -> Catalog:
         model_id = self._model_id()
@@ -85,19 +89,23 @@ class RecommendService:
                 row["path"],
                 row["duration_s"] or 0.0,
             )
-        keep = [i for i, t in enumerate(ids) if int(t) in meta]
-        ids, matrix = ids[keep], matrix[keep] if len(keep) else matrix
+        keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
+        ids, matrix = ids[keep], matrix[keep]
         catalog = Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
         self._catalog = (model_id, catalog)
         return catalog
 
     def config(self) -> RecommendConfig:
         overrides = self.settings.get("recommend", {}) or {}
+        if self._config is not None and self._config[0] == overrides:
+            return self._config[1]
         try:
-            return RecommendConfig().replace(**overrides)
+            cfg = RecommendConfig().replace(**overrides)
         except (TypeError, ValueError) as exc:
             log.warning("ignoring bad recommender settings %s: %s", overrides, exc)
-            return RecommendConfig()
+            cfg = RecommendConfig()
+        self._config = (overrides, cfg)
+        return cfg
 
     def rules(self) -> QueueRules:
         block = self.settings.get("blocklist", {}) or {}
@@ -138,6 +146,42 @@ class RecommendService:
             out.append(HistoryEvent(catalog.row_of.get(track_id, -1), EventKind(kind), ts, position, duration or 0.0))
         return out
 
+    def history_state(self, catalog: Catalog, cfg: RecommendConfig) -> HistoryState:
+        """The history folded into a :class:`HistoryState`, read from the store only as far as it changed.
+
+        Kept between fills; new events (ids above the last one read, not older than the last one)
+        are added in O(1) each. Anything else — forgotten or re-attached events, an import of
+        older history, a new catalog or new settings — rebuilds it from the whole history.
+        """
+        cached = self._state
+        if cached is not None and cached[0] is catalog and cached[1] == cfg:
+            _, _, last_id, last_ts, state = cached
+            count, max_id, ts_now = self.events.history_signature(last_id)
+            if ts_now == last_ts:  # the last event read is still there: nothing was forgotten
+                if count == len(state.events) and max_id == last_id:
+                    return state
+                rows = self.events.history_since_id(last_id) if max_id > last_id else []
+                appended = rows and count == len(state.events) + len(rows)
+                if appended and state.extend(self._history_events(catalog, rows)):
+                    newest = max(rows, key=lambda r: r[0])
+                    self._state = (catalog, cfg, newest[0], newest[4], state)
+                    return state
+        rows = self.events.history_since_id(0)
+        state = HistoryState(catalog.matrix, cfg)
+        if not state.extend(self._history_events(catalog, rows)):  # cannot happen: rows come in time order
+            raise AssertionError("history rows out of order")
+        newest = max(rows, key=lambda r: r[0], default=(0, None, None, None, None, None))
+        self._state = (catalog, cfg, newest[0], newest[4], state)
+        return state
+
+    @staticmethod
+    def _history_events(catalog: Catalog, rows) -> list[HistoryEvent]:
+        row_of = catalog.row_of
+        return [
+            HistoryEvent(row_of.get(track_id, -1), EventKind(kind), ts, position, duration or 0.0)
+            for _id, track_id, kind, position, ts, duration in rows
+        ]
+
     # -- seeds ---------------------------------------------------------------------------------------
 
     def resolve_seed(self, text: str) -> Seed:
@@ -161,10 +205,22 @@ class RecommendService:
 
     # -- the fill --------------------------------------------------------------------------------
 
-    def user_model(self, catalog: Catalog, events: list[HistoryEvent], cfg: RecommendConfig, now: float) -> UserModel:
-        model = build_user_model(events, catalog.matrix, cfg, now, self.prompt_vector(), self.comment_vectors())
+    def user_model(
+        self,
+        catalog: Catalog,
+        events: list[HistoryEvent],
+        cfg: RecommendConfig,
+        now: float,
+        state: HistoryState | None = None,
+    ) -> UserModel:
+        """The user model at ``now``; ``state`` (the same ``events`` folded) makes it O(session)."""
+        prompt, comments = self.prompt_vector(), self.comment_vectors()
+        if state is not None:
+            model = state.user_model(now, prompt, comments)
+        else:
+            model = build_user_model(events, catalog.matrix, cfg, now, prompt, comments)
         if self.seed is not None:
-            last_play = max((e.ts for e in events if e.kind == EventKind.PLAY), default=0.0)
+            last_play = next((e.ts for e in reversed(events) if e.kind == EventKind.PLAY), 0.0)
             if last_play <= self.seed.ts:
                 seed_vec = catalog.matrix[self.seed.rows].mean(axis=0)
                 model.session = seed_vec / max(float(np.linalg.norm(seed_vec)), 1e-9)
@@ -182,23 +238,26 @@ class RecommendService:
             raise NoVectorsError("no track has a vector yet: run `player-plugin embed` first")
         cfg = self.config()
         now = self.clock()
-        events = self.history(catalog)
-        stats = TrackStats.from_events(events, catalog.n)
-        model = self.user_model(catalog, events, cfg, now)
+        state = self.history_state(catalog, cfg)
+        stats = state.stats
+        model = self.user_model(catalog, state.events, cfg, now, state)
         w = model.vector(cfg, catalog.matrix.shape[1])
         if not np.any(w):
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
         taste = catalog.matrix @ w
-        last_row = model.session_rows[-1] if model.session_rows else -1
-        bias = track_bias(stats, cfg, now, transitions_after(events, last_row, catalog.n, cfg))
-        scores = taste + bias
+        # scores = taste + b, with b computed only where it is not 0 (see track_bias)
+        scores = taste.copy()
+        touched = state.touched
+        scores[touched] += bias_at(stats, touched, cfg, now)
+        habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
+        scores[habit_rows] += cfg.bias_transition * habit
         queued_rows = [
             catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
         ]
-        recent_rows = [e.row for e in events if e.kind == EventKind.PLAY and e.row >= 0]
-        never_played = ~stats.played & ~stats.excluded
+        never_played = np.ones(catalog.n, dtype=bool)
+        never_played[touched] = ~(stats.played_at(touched) | stats.excluded[touched])
         picks = pick(
             catalog,
             scores,
@@ -208,19 +267,23 @@ class RecommendService:
             cfg,
             self.rules(),
             queued_rows=queued_rows,
-            recent_rows=recent_rows,
+            recent_rows=state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else [],
             start_position=len(queued_ids),
         )
+        prompt = self.prompt
         return [
-            QueueEntry(int(catalog.ids[p.row]), self.reason(p, catalog, model, stats), False, p.score) for p in picks
+            QueueEntry(int(catalog.ids[p.row]), self.reason(p, catalog, model, stats, prompt), False, p.score)
+            for p in picks
         ]
 
-    def reason(self, p: Pick, catalog: Catalog, model: UserModel, stats: TrackStats) -> str:
-        """A short, true sentence about the strongest evidence behind a pick."""
+    def reason(self, p: Pick, catalog: Catalog, model: UserModel, stats: TrackStats, prompt: str | None = None) -> str:
+        """A short, true sentence about the strongest evidence behind a pick (``prompt``: the text of
+        ``model.prompt``, read from the settings when not given)."""
         v = catalog.matrix[p.row]
         options: list[tuple[float, str]] = []
         if model.prompt is not None:
-            options.append((float(v @ model.prompt) + 0.05, f"matches “{_short(self.prompt or '', 32)}”"))
+            text = prompt if prompt is not None else self.prompt
+            options.append((float(v @ model.prompt) + 0.05, f"matches “{_short(text or '', 32)}”"))
         if self.seed is not None:
             options.append((1.0, f"in your mix from {_short(self.seed.label, 40)}"))
         for rows, template in (
@@ -235,6 +298,8 @@ class RecommendService:
                 options.append((float(sims[best]), template.format(_short(catalog.titles[others[best]], 40))))
         if stats.completes[p.row] >= 3:
             options.append((0.95, "you often come back to this"))
+        elif stats.likes[p.row] > 0:
+            options.append((0.9, "you liked this"))
         fallback = "a start — like, skip or type a mood to steer" if model.empty else "close to your taste"
         best_reason = max(options, default=(0.0, fallback))[1]
         if p.explore:

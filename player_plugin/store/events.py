@@ -75,6 +75,26 @@ class EventRepository:
         )
         return [tuple(r) for r in rows]
 
+    def history_since_id(self, after_id: int = 0) -> list[tuple[int, int, str, float | None, float, float]]:
+        """(event id, track_id, kind, position_s, ts, track duration) of present tracks' events with id > after_id,
+        oldest first."""
+        rows = self.db.conn.execute(
+            "SELECT e.id, e.track_id, e.kind, e.position_s, e.ts, t.duration_s FROM events e "
+            "JOIN tracks t ON t.id = e.track_id WHERE e.id > ? ORDER BY e.ts, e.id",
+            (after_id,),
+        )
+        return [tuple(r) for r in rows]
+
+    def history_signature(self, event_id: int) -> tuple[int, int, float | None]:
+        """(events of present tracks, the largest id among them, ts of event ``event_id``): what a cache of the
+        history checks to know whether events were only appended since it read them."""
+        conn = self.db.conn
+        count, max_id = conn.execute(
+            "SELECT count(track_id), coalesce(max(CASE WHEN track_id IS NOT NULL THEN id END), 0) FROM events"
+        ).fetchone()
+        row = conn.execute("SELECT ts FROM events WHERE id = ? AND track_id IS NOT NULL", (event_id,)).fetchone()
+        return int(count), int(max_id), None if row is None else float(row[0])
+
     def add_comment(self, track_id: TrackId, text: str, model_id: str | None, vector, ts: float | None = None) -> int:
         import numpy as np
 
@@ -106,12 +126,31 @@ class EventRepository:
         return int(self.db.conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
     def forget_all(self) -> int:
-        """Delete the whole listening history ("forget me"): events, comments and the queue's reasons."""
+        """Delete the whole listening history ("forget me"): events, comments, profiles and the queue's
+        recommended entries (their reasons quote that history); entries the user added stay."""
         with self.db.transaction() as conn:
             n = conn.execute("DELETE FROM events").rowcount
             conn.execute("DELETE FROM comments")
             conn.execute("DELETE FROM profiles")
+            conn.execute("DELETE FROM queue WHERE manual = 0")
             return n
+
+    def export_rows(self) -> list[dict]:
+        """Every event, including those whose file is gone (kept by fingerprint), for "export my data"."""
+        rows = self.db.conn.execute(
+            "SELECT id, track_id, fingerprint, kind, position_s, ts, context FROM events ORDER BY ts, id"
+        )
+        return [
+            {
+                "track_id": r["track_id"],
+                "fingerprint": r["fingerprint"],
+                "kind": r["kind"],
+                "position_s": r["position_s"],
+                "ts": r["ts"],
+                "context": json.loads(r["context"] or "{}"),
+            }
+            for r in rows
+        ]
 
 
 def _event(row) -> Event:
