@@ -18,6 +18,7 @@ import numpy as np
 
 from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
+from player_plugin.recommend.artists import ArtistIndex, artist_bias
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.profile import (
     HistoryEvent,
@@ -68,6 +69,7 @@ class RecommendService:
         self._prompt_vec: tuple[str, str, np.ndarray] | None = None  # (model, text, vector)
         self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
+        self._artists: tuple[Catalog, ArtistIndex] | None = None
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -94,6 +96,11 @@ class RecommendService:
         catalog = Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
         self._catalog = (model_id, catalog)
         return catalog
+
+    def artist_index(self, catalog: Catalog) -> ArtistIndex:
+        if self._artists is None or self._artists[0] is not catalog:
+            self._artists = (catalog, ArtistIndex(catalog.artist_sets))
+        return self._artists[1]
 
     def config(self) -> RecommendConfig:
         overrides = self.settings.get("recommend", {}) or {}
@@ -253,6 +260,9 @@ class RecommendService:
         scores[touched] += bias_at(stats, touched, cfg, now)
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
         scores[habit_rows] += cfg.bias_transition * habit
+        if cfg.bias_artist and model.session_rows:
+            affinity = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay)
+            scores += artist_bias(taste, affinity, cfg.bias_artist)
         queued_rows = [
             catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
         ]

@@ -35,18 +35,27 @@ class VectorRepository:
 
     def matrix(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """All vectors of a model as (track ids, float32 matrix [n, dim])."""
-        rows = self.db.conn.execute(
-            "SELECT track_id, dim, vector FROM track_vectors WHERE model_id = ? ORDER BY track_id",
-            (model_id,),
-        ).fetchall()
-        if not rows:
+        conn = self.db.conn
+        n, dim_lo, dim_hi = conn.execute(
+            "SELECT count(*), min(dim), max(dim) FROM track_vectors WHERE model_id = ?", (model_id,)
+        ).fetchone()
+        if not n:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        dims = {r["dim"] for r in rows}
-        if len(dims) != 1:
-            raise ValueError(f"model {model_id!r} has vectors of several sizes: {sorted(dims)}")
-        ids = np.fromiter((r["track_id"] for r in rows), dtype=np.int64, count=len(rows))
-        mat = np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4").reshape(len(rows), -1)
-        return ids, mat.astype(np.float32)
+        if dim_lo != dim_hi:
+            raise ValueError(f"model {model_id!r} has vectors of several sizes: {dim_lo}..{dim_hi}")
+        # Filled row by row: one copy of the matrix in memory, not three (rows, joined bytes, array).
+        ids = np.empty(n, dtype=np.int64)
+        mat = np.empty((n, dim_lo), dtype=np.float32)
+        rows = conn.execute(
+            "SELECT track_id, vector FROM track_vectors WHERE model_id = ? ORDER BY track_id", (model_id,)
+        )
+        i = 0
+        for i, (track_id, blob) in enumerate(rows):
+            if i >= n:
+                break
+            ids[i] = track_id
+            mat[i] = np.frombuffer(blob, dtype="<f4")
+        return ids[: i + 1], mat[: i + 1]
 
     def text_hashes(self, model_id: str) -> dict[TrackId, str]:
         rows = self.db.conn.execute("SELECT track_id, text_hash FROM track_vectors WHERE model_id = ?", (model_id,))
