@@ -1,0 +1,177 @@
+"""Audio playback behind one small interface, so the window never cares which backend runs.
+
+``QMediaPlayer`` + ``QAudioOutput`` (PySide6-Addons, FFmpeg backend) when QtMultimedia imports;
+otherwise a silent clock that walks through the track's duration, so the listening session (and
+its play/skip/complete events) still works and the window says why there is no sound.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+
+log = logging.getLogger(__name__)
+
+
+class Playback(QObject):
+    position_changed = Signal(int)  # ms
+    duration_changed = Signal(int)  # ms
+    playing_changed = Signal(bool)
+    ended = Signal()
+    error = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, *, silent: bool = False) -> None:
+        super().__init__(parent)
+        self.note = ""  # why audio is missing or degraded, for the status bar
+        self.backend = "silent"
+        self._player = None
+        self._audio = None
+        self._volume = 0.8
+        self._playing = False
+        # Silent clock state.
+        self._pos = 0
+        self._dur = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(200)
+        self._timer.timeout.connect(self._tick)
+        if silent:
+            self.note = "Audio disabled: playback is silent"
+            return
+        try:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
+        except ImportError as exc:  # e.g. libpulse.so.0 missing
+            self.note = f"No audio: QtMultimedia unavailable ({exc}); playback is silent"
+            log.warning(self.note)
+            return
+        try:
+            self._player = QMediaPlayer(self)
+            # The output must be parented to the player: an unparented one collected while the
+            # player lives crashes at exit.
+            self._audio = QAudioOutput(self._player)
+            self._player.setAudioOutput(self._audio)
+            self._audio.setVolume(self._volume)
+        except Exception as exc:  # noqa: BLE001 - any backend failure means "silent"
+            self.note = f"No audio: cannot create a media player ({exc}); playback is silent"
+            log.warning(self.note)
+            self._player = None
+            return
+        self.backend = "qtmultimedia"
+        if not QMediaDevices.audioOutputs():
+            self.note = "No audio output device found: playing without sound"
+        self._QMediaPlayer = QMediaPlayer
+        self._player.positionChanged.connect(lambda ms: self.position_changed.emit(int(ms)))
+        self._player.durationChanged.connect(lambda ms: self.duration_changed.emit(int(ms)))
+        self._player.playbackStateChanged.connect(self._on_state)
+        self._player.mediaStatusChanged.connect(self._on_status)
+        self._player.errorOccurred.connect(self._on_error)
+
+    # -- control -----------------------------------------------------------------------------------
+
+    def load(self, path: str, duration_s: float = 0.0) -> None:
+        self._dur = int(duration_s * 1000)
+        self._pos = 0
+        if self._player is not None:
+            if self.is_playing():
+                self._player.pause()  # switching sources mid-play is where the backend is touchiest
+            self._player.setSource(QUrl.fromLocalFile(path))
+        else:
+            self.duration_changed.emit(self._dur)
+            self.position_changed.emit(0)
+
+    def play(self) -> None:
+        if self._player is not None:
+            self._player.play()
+        else:
+            self._timer.start()
+            self._set_playing(True)
+
+    def pause(self) -> None:
+        if self._player is not None:
+            self._player.pause()
+        else:
+            self._timer.stop()
+            self._set_playing(False)
+
+    def stop(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+            self._player.setSource(QUrl())
+        else:
+            self._timer.stop()
+            self._pos = 0
+            self._set_playing(False)
+
+    def shutdown(self) -> None:
+        """Silence for good at exit. Only pause: ``stop()``/``setSource()`` on the FFmpeg backend
+        was seen to deadlock now and then when a file was still loading (no audio device, 6.11)."""
+        if self._player is not None:
+            if self._audio is not None:
+                self._audio.setMuted(True)
+            self._player.pause()
+        else:
+            self._timer.stop()
+            self._set_playing(False)
+
+    def toggle(self) -> None:
+        self.pause() if self.is_playing() else self.play()
+
+    def seek(self, ms: int) -> None:
+        if self._player is not None:
+            self._player.setPosition(int(ms))
+        else:
+            self._pos = max(0, min(int(ms), self._dur))
+            self.position_changed.emit(self._pos)
+
+    def set_volume(self, value: float) -> None:
+        self._volume = max(0.0, min(1.0, value))
+        if self._audio is not None:
+            self._audio.setVolume(self._volume)
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def volume(self) -> float:
+        return self._volume
+
+    def is_playing(self) -> bool:
+        if self._player is not None:
+            return self._player.playbackState() == self._QMediaPlayer.PlaybackState.PlayingState
+        return self._playing
+
+    def position_ms(self) -> int:
+        return int(self._player.position()) if self._player is not None else self._pos
+
+    def duration_ms(self) -> int:
+        if self._player is not None:
+            return int(self._player.duration()) or self._dur
+        return self._dur
+
+    # -- backend events ----------------------------------------------------------------------------
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self._playing:
+            self._playing = playing
+            self.playing_changed.emit(playing)
+
+    def _on_state(self, state) -> None:
+        self._set_playing(state == self._QMediaPlayer.PlaybackState.PlayingState)
+
+    def _on_status(self, status) -> None:
+        if status == self._QMediaPlayer.MediaStatus.EndOfMedia:
+            self.ended.emit()
+        elif status == self._QMediaPlayer.MediaStatus.InvalidMedia:
+            self.error.emit(self._player.errorString() or "cannot play this file")
+
+    def _on_error(self, _error, message: str = "") -> None:
+        self.error.emit(message or (self._player.errorString() if self._player else "playback error"))
+
+    def _tick(self) -> None:
+        self._pos += self._timer.interval()
+        if self._dur and self._pos >= self._dur:
+            self._pos = self._dur
+            self.position_changed.emit(self._pos)
+            self._timer.stop()
+            self._set_playing(False)
+            self.ended.emit()
+            return
+        self.position_changed.emit(self._pos)

@@ -1,0 +1,277 @@
+"""Settings: library folders, blocklists, queue rules, the model, where data lives, privacy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from player_plugin.ui.main_window import MainWindow
+
+# Where the recommender reads them (player_plugin.recommend.service).
+BLOCKLIST_KEY = "blocklist"  # {"artists": [...], "genres": [...], "folders": [...]}
+RULES_KEY = "recommend"  # RecommendConfig overrides
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.engine = window.engine
+        self.setWindowTitle("Settings")
+        self.resize(640, 520)
+        tabs = QTabWidget(self)
+        tabs.addTab(self._library_tab(), "Library")
+        tabs.addTab(self._rules_tab(), "Up Next rules")
+        tabs.addTab(self._model_tab(), "Model")
+        tabs.addTab(self._privacy_tab(), "Data && privacy")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save_and_close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(tabs)
+        lay.addWidget(buttons)
+        self.tabs = tabs
+
+    # -- tabs --------------------------------------------------------------------------------------
+
+    def _library_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.addWidget(QLabel("Music folders (scanned at start and on Rescan):"))
+        self.folders = QListWidget()
+        self.folders.setObjectName("folderList")
+        self.folders.addItems(self.engine.roots())
+        lay.addWidget(self.folders, 1)
+        row = QHBoxLayout()
+        add = QPushButton("Add folder…")
+        remove = QPushButton("Remove")
+        rescan = QPushButton("Rescan now")
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        row.addWidget(rescan)
+        lay.addLayout(row)
+        add.clicked.connect(self._add_folder)
+        remove.clicked.connect(self._remove_folder)
+        rescan.clicked.connect(lambda: self.window_.start_scan())
+        return w
+
+    def _rules_tab(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        block = self.engine.settings.get(BLOCKLIST_KEY, {}) or {}
+        self.block_artists = QPlainTextEdit("\n".join(block.get("artists", [])))
+        self.block_artists.setObjectName("blockArtists")
+        self.block_artists.setPlaceholderText("one artist per line")
+        self.block_genres = QPlainTextEdit("\n".join(block.get("genres", [])))
+        self.block_genres.setObjectName("blockGenres")
+        self.block_genres.setPlaceholderText("one genre per line")
+        self.block_folders = QPlainTextEdit("\n".join(block.get("folders", [])))
+        self.block_folders.setPlaceholderText("one folder per line (e.g. audiobooks)")
+        for edit in (self.block_artists, self.block_genres, self.block_folders):
+            edit.setFixedHeight(64)
+        form.addRow("Never recommend artists:", self.block_artists)
+        form.addRow("Never recommend genres:", self.block_genres)
+        form.addRow("Never recommend folders:", self.block_folders)
+
+        from player_plugin.recommend.config import RecommendConfig
+
+        cfg = RecommendConfig().replace(**(self.engine.settings.get(RULES_KEY, {}) or {}))
+        self.no_repeat = QSpinBox()
+        self.no_repeat.setRange(0, 1000)
+        self.no_repeat.setValue(cfg.no_repeat_last)
+        self.no_repeat.setSuffix(" plays")
+        self.artist_spacing = QSpinBox()
+        self.artist_spacing.setRange(0, 20)
+        self.artist_spacing.setValue(cfg.artist_spacing)
+        self.artist_spacing.setSuffix(" entries")
+        self.explore = QSpinBox()
+        self.explore.setRange(0, 10)
+        self.explore.setValue(cfg.explore_slots)
+        self.explore.setSuffix(" of every 10")
+        self.max_len_on = QCheckBox("Leave out tracks longer than")
+        self.max_len = QDoubleSpinBox()
+        self.max_len.setRange(0.5, 600)
+        self.max_len.setSuffix(" min")
+        self.max_len_on.setChecked(cfg.max_track_s is not None)
+        self.max_len.setValue((cfg.max_track_s or 600) / 60)
+        self.max_len.setEnabled(self.max_len_on.isChecked())
+        self.max_len_on.toggled.connect(self.max_len.setEnabled)
+        max_row = QHBoxLayout()
+        max_row.addWidget(self.max_len_on)
+        max_row.addWidget(self.max_len)
+        max_row.addStretch(1)
+        form.addRow("Don't repeat a track within the last", self.no_repeat)
+        form.addRow("Same artist not within", self.artist_spacing)
+        form.addRow("Slots for never-played tracks", self.explore)
+        form.addRow(max_row)
+        return w
+
+    def _model_tab(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        model_id = self.engine.model_id
+        form.addRow("Model:", QLabel(model_id))
+        factory = getattr(self.engine, "ui_encoder_factory", None)
+        loaded = factory.loaded(model_id) if factory is not None else None
+        if loaded is not None:
+            provider = loaded.provider
+            where = "GPU (CUDA)" if "CUDA" in provider else "CPU"
+            text = f"{provider} — {where}, chosen by onnxruntime"
+            secs = factory.load_seconds.get(model_id)
+            if secs is not None:
+                text += f"; loaded in {secs:.1f} s"
+        elif factory is not None and model_id in factory.errors:
+            text = f"not loaded: {factory.errors[model_id]}"
+        else:
+            text = "not loaded yet (it loads when the library is embedded)"
+        provider_label = QLabel(text)
+        provider_label.setObjectName("providerLabel")
+        provider_label.setWordWrap(True)
+        form.addRow("Execution provider:", provider_label)
+        try:
+            vectors = self.engine.vectors.count(model_id)
+            form.addRow("Tracks understood:", QLabel(f"{vectors} of {self.engine.tracks.count()}"))
+        except Exception:  # noqa: BLE001 - informational only
+            pass
+        hint = QLabel("Set PLAYER_PLUGIN_DEVICE=cpu to force the CPU.")
+        hint.setObjectName("dim")
+        form.addRow(hint)
+        return w
+
+    def _privacy_tab(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        db_path = Path(self.engine.db.path)
+        loc = QLabel(
+            f"Your library, listening history and settings are stored only on this computer:<br><b>{db_path}</b>"
+        )
+        loc.setObjectName("dataLocation")
+        loc.setWordWrap(True)
+        loc.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(loc)
+        row = QHBoxLayout()
+        export = QPushButton("Export my data…")
+        export.setObjectName("exportData")
+        forget = QPushButton("Forget my listening history…")
+        forget.setObjectName("forgetHistory")
+        row.addWidget(export)
+        row.addWidget(forget)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        export.clicked.connect(lambda: self.export_data())
+        forget.clicked.connect(lambda: self.forget_history())
+        return w
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add music folder", str(Path.home()))
+        if folder and not self.folders.findItems(folder, Qt.MatchFlag.MatchExactly):
+            self.folders.addItem(os.path.abspath(folder))
+
+    def _remove_folder(self) -> None:
+        for item in self.folders.selectedItems():
+            self.folders.takeItem(self.folders.row(item))
+
+    def folder_list(self) -> list[str]:
+        return [self.folders.item(i).text() for i in range(self.folders.count())]
+
+    def save(self) -> bool:
+        """Store everything; True when the folders changed (a rescan is due)."""
+        settings = self.engine.settings
+        old = set(self.engine.roots())
+        new = self.folder_list()
+        for path in old - set(new):
+            settings.remove_root(path)
+        for path in new:
+            if path not in old:
+                settings.add_root(path)
+        settings.set(
+            BLOCKLIST_KEY,
+            {
+                "artists": _lines(self.block_artists.toPlainText()),
+                "genres": _lines(self.block_genres.toPlainText()),
+                "folders": _lines(self.block_folders.toPlainText()),
+            },
+        )
+        rules = dict(settings.get(RULES_KEY, {}) or {})
+        rules.update(
+            no_repeat_last=self.no_repeat.value(),
+            artist_spacing=self.artist_spacing.value(),
+            explore_slots=self.explore.value(),
+            max_track_s=self.max_len.value() * 60 if self.max_len_on.isChecked() else None,
+        )
+        settings.set(RULES_KEY, rules)
+        return set(new) != old
+
+    def save_and_close(self) -> None:
+        folders_changed = self.save()
+        self.accept()
+        if folders_changed:
+            self.window_.start_scan()
+        self.window_.refill(only_if_auto=True)
+
+    def forget_history(self, confirm: bool = True) -> int | None:
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                "Forget listening history",
+                "Delete every play, skip, like and dislike stored on this computer?\n"
+                "Up Next will start from scratch. This cannot be undone.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+        engine = self.engine
+        if callable(getattr(engine, "forget_history", None)):
+            n = engine.forget_history()
+        else:
+            from player_plugin.store import EventRepository
+
+            n = EventRepository(engine.db).forget_all()
+        self.window_.library_model.reset_plays()
+        self.window_.status_message(f"Forgot {n} listening events")
+        return n
+
+    def export_data(self, path: str | None = None) -> Path | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export my data", str(Path.home() / "player-plugin-export.json"), "JSON (*.json);;All files (*)"
+            )
+            if not path:
+                return None
+        if not callable(getattr(self.engine, "export_data", None)):
+            QMessageBox.information(self, "Export", "This version of the engine cannot export data yet.")
+            return None
+        self.engine.export_data(Path(path))
+        self.window_.status_message(f"Exported your data to {path}")
+        return Path(path)
