@@ -10,8 +10,10 @@ with the generated vectors.
 Files (all checked against ``manifest.json`` sha256 sums before use):
 
 - ``encoder.onnx``: ``session [B,S,dim] f32, outcomes [B,S] i64, prompt [B,dim] f32, has_prompt [B] f32``
-  → ``memory [B,S+1,d]``, ``start [B,1,out_dim]``.
-- ``decoder.onnx``: ``memory [B,M,d], tokens [B,T,out_dim]`` → ``next [B,out_dim]`` (unit rows); the runtime
+  → ``memory [B,S+1,d]``, ``start [B,1,out_dim]``, ``prior [B,out_dim]`` (the session's recency-weighted mean
+  vector, mapped into track space: the content prior every step adds with a learned gain).
+- ``decoder.onnx``: ``memory [B,M,d], tokens [B,T,out_dim], prior [B,out_dim]`` → ``next [B,out_dim]`` (unit
+  rows); the runtime
   feeds each generated vector back as the next token (no KV cache: T ≤ K is tiny).
 - ``track_map.npz``: ``weight [dim,out_dim]``, ``bias [out_dim]`` (float32).
 """
@@ -81,12 +83,13 @@ class Seq2SeqGenerator:
         model_id: str = DEFAULT_MODEL_ID,
         models_root: Path | None = None,
         prefer_gpu: bool = False,
-        threads: int | None = None,
+        threads: int | None = 1,
     ) -> Seq2SeqGenerator:
         """Verify every file's sha256 against the manifest, then open the ONNX sessions.
 
         Raises :class:`ModelError` naming the file and the fix when anything is missing or corrupt.
-        ``prefer_gpu`` defaults to False: the graphs are tiny, per-call overhead dominates on a GPU.
+        ``prefer_gpu`` defaults to False and ``threads`` to 1: the graphs are tiny, so per-call overhead dominates
+        (10 steps for one session: ~5 ms on 1 thread vs ~8 ms on 2 on the 2-core dev machine).
         """
         folder = (models_root or paths.models_dir()) / model_id
         if not folder.is_dir():
@@ -149,14 +152,14 @@ class Seq2SeqGenerator:
             p = np.asarray(prompt_vectors, dtype=np.float32).reshape(b, self.dim)
             has = (np.linalg.norm(p, axis=1) > 1e-9).astype(np.float32)
         steps = self.steps if steps is None else int(steps)
-        memory, start = self.encoder.run(
-            ["memory", "start"],
+        memory, start, prior = self.encoder.run(
+            ["memory", "start", "prior"],
             {"session": np.ascontiguousarray(x), "outcomes": o, "prompt": p, "has_prompt": has},
         )
         tokens = start
         out = []
         for _ in range(steps):
-            (nxt,) = self.decoder.run(["next"], {"memory": memory, "tokens": tokens})
+            (nxt,) = self.decoder.run(["next"], {"memory": memory, "tokens": tokens, "prior": prior})
             out.append(nxt)
             tokens = np.concatenate([tokens, nxt[:, None, :]], axis=1)
         return np.stack(out, axis=1).astype(np.float32, copy=False) if out else np.zeros((b, 0, self.out_dim), np.float32)

@@ -47,6 +47,7 @@ class RecommendConfig:
     artist_spacing: int = 2  # the same artist not within this many entries
     max_track_s: float | None = None  # longer tracks stay out (None: no limit)
     explore_slots: int = 3  # of every 10 entries, slots for tracks never played (tuned, docs/evaluation.md)
+    explore_min_z: float = 2.0  # ... filled only by a never-played track this many std above mean taste
     candidates: int = 600  # the top of the ranking the rules walk through
 
     def replace(self, **changes: Any) -> RecommendConfig:

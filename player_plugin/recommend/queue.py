@@ -159,7 +159,7 @@ def pick(
         [catalog.artist_sets[r] for r in queued_rows][-cfg.artist_spacing :] if cfg.artist_spacing > 0 else []
     )
     main = _Candidates(_top(scores, cfg.candidates).tolist())
-    explore = _Candidates(_top(np.where(never_played & np.isfinite(scores), taste, -np.inf), cfg.candidates).tolist())
+    explore = _Candidates(_top(explore_scores(taste, never_played & np.isfinite(scores), cfg), cfg.candidates).tolist())
     explore_positions = set(range(10 - min(cfg.explore_slots, 10), 10)) if cfg.explore_slots > 0 else set()
 
     def usable(row: int) -> bool:
@@ -213,6 +213,18 @@ class _Candidates:
         return None
 
 
+def explore_scores(taste: np.ndarray, never_played: np.ndarray, cfg: RecommendConfig) -> np.ndarray:
+    """Taste of the never-played tracks that are a real match (z-score of taste ≥ ``explore_min_z``
+    over the library); -inf elsewhere. An explore slot with no such track goes to the main ranking:
+    new music is offered when it fits, not for its own sake."""
+    finite = np.isfinite(taste)
+    if not finite.any():
+        return np.full_like(taste, -np.inf)
+    t = taste[finite]
+    floor = float(t.mean() + cfg.explore_min_z * t.std())
+    return np.where(never_played & finite & (taste >= floor), taste, -np.inf)
+
+
 def rank_for_evaluation(
     scores: np.ndarray, taste: np.ndarray, never_played: np.ndarray, k: int, cfg: RecommendConfig, exclude: np.ndarray
 ) -> np.ndarray:
@@ -222,7 +234,7 @@ def rank_for_evaluation(
     taste = np.where(np.isfinite(scores), taste, -np.inf)
     main = _top(scores, k)
     n_explore = min(cfg.explore_slots, k)
-    explore = _top(np.where(never_played, taste, -np.inf), k)
+    explore = _top(explore_scores(taste, never_played, cfg), k)
     out: list[int] = []
     chosen: set[int] = set()
     mi = ei = 0
