@@ -22,7 +22,7 @@ from player_plugin.recommend.profile import (
     track_bias,
     transitions_after,
 )
-from player_plugin.recommend.queue import Catalog, QueueRules, pick, rank_for_evaluation, version_key
+from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick, rank_for_evaluation, version_key
 
 DAY = 86400.0
 NOW = 1_700_000_000.0
@@ -379,7 +379,8 @@ def test_length_is_capped():
 def test_explore_slots_go_to_never_played_tracks():
     n = 40
     cat = catalog(n)
-    cfg = CFG.replace(explore_slots=2, artist_spacing=0)
+    # explore_min_z=-inf: every never-played track "fits" (the gate has its own test below)
+    cfg = CFG.replace(explore_slots=2, artist_spacing=0, explore_min_z=-np.inf)
     s = ranked(n)
     never = np.zeros(n, bool)
     never[30:] = True  # the newest additions, ranked low by habit
@@ -397,7 +398,7 @@ def test_explore_slots_go_to_never_played_tracks():
     picks = pick(cat, s, taste, never, 6, cfg, start_position=5)
     assert [i + 5 for i, p in enumerate(picks) if p.explore] == [8, 9]
     # the product default keeps the last explore_slots of every 10
-    picks = pick(cat, s, taste, never, 10, CFG.replace(artist_spacing=0))
+    picks = pick(cat, s, taste, never, 10, CFG.replace(artist_spacing=0, explore_min_z=-np.inf))
     assert [i for i, p in enumerate(picks) if p.explore] == list(range(10 - CFG.explore_slots, 10))
     # nothing new in the library: those slots go to the ranking
     picks = pick(cat, s, taste, np.zeros(n, bool), 10, cfg)
@@ -417,9 +418,25 @@ def test_dismissed_tracks_never_appear():
         assert not {0, 1, 2} & set(got) and len(got) == n - 3
 
 
+def test_explore_slots_only_take_new_tracks_that_fit():
+    n = 200
+    rng = np.random.default_rng(1)
+    taste = rng.normal(0.0, 1.0, n).astype(np.float32)
+    never = np.zeros(n, bool)
+    never[100:] = True
+    taste[100:] = np.clip(taste[100:], None, 1.5)  # no new track is 2 std above the mean taste...
+    cfg = CFG.replace(explore_slots=3, artist_spacing=0, explore_min_z=2.0)
+    picks = pick(catalog(n), ranked(n), taste, never, 10, cfg)
+    assert not any(p.explore for p in picks)  # ...so the explore slots go to the ranking
+    taste[150] = 4.0  # one new track that clearly fits
+    picks = pick(catalog(n), ranked(n), taste, never, 10, cfg)
+    assert [p.row for p in picks if p.explore] == [150]
+    assert explore_count(cfg, 0.0) == 3 and explore_count(cfg, 1.0) == 0 and explore_count(cfg, 2 / 3) == 1
+
+
 def test_rank_for_evaluation_layout():
     n = 30
-    cfg = CFG.replace(explore_slots=2)
+    cfg = CFG.replace(explore_slots=2, explore_min_z=-np.inf)
     scores = ranked(n)
     taste = np.zeros(n, np.float32)
     taste[25], taste[28] = 0.9, 0.8

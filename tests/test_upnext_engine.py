@@ -84,6 +84,8 @@ def genre_count(engine: Engine, entries, genre: str) -> int:
 
 
 def test_up_next_fills_ten_with_reasons(engine):
+    # 32 demo tracks are too few for the "fits" gate on new music (2 std above mean taste): open it
+    engine.settings.set("recommend", {"explore_min_z": 0.0})
     q = engine.up_next(10)
     assert len(q) == 10 and len(set(ids(q))) == 10
     assert all(e.reason and not e.manual for e in q)

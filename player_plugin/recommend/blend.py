@@ -4,11 +4,13 @@ The context of an evaluation point is treated as a listening session: each of it
 completed play, three minutes apart. The user model of :mod:`profile` turns it into ``w_u``; ``b``
 is what the train split teaches — co-occurrence scores, calibrated by dividing by the point's
 largest score and multiplying by the spread (std) of the taste scores, times ``cooc_weight`` times
-the square of the share of the session's tracks that the train split has seen (co-occurrence is
+the 4th power of the share of the session's tracks that the train split has seen (co-occurrence is
 trusted as far as it knows the session; tuned on the validation splits, docs/evaluation.md) — plus
 the artist affinity of :mod:`artists` (same calibration, ``bias_artist``), as in the app. Slots are laid out as
-in the app's Up Next: the last ``explore_slots`` of 10 go to tracks no train playlist contains,
-ranked by taste alone, so new music surfaces even though it has no co-occurrence evidence.
+in the app's Up Next: the last slots of 10 go to tracks no train playlist contains, ranked by taste
+alone, so new music surfaces even though it has no co-occurrence evidence — as many of
+``explore_slots`` as the session is unfamiliar (``queue.explore_count``), and only to tracks that
+fit (``queue.explore_scores``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from player_plugin.recommend.baselines import CooccurrenceRecommender
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.dataset import tracks_in
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
-from player_plugin.recommend.queue import rank_for_evaluation
+from player_plugin.recommend.queue import explore_count, rank_for_evaluation
 
 PLAY_GAP_S = 180.0
 
@@ -34,8 +36,8 @@ class UpNextRecommender:
         self,
         vectors: np.ndarray,
         cfg: RecommendConfig | None = None,
-        cooc_weight: float = 8.0,
-        warm_power: float = 2.0,
+        cooc_weight: float = 32.0,
+        warm_power: float = 4.0,
         cooccurrence: CooccurrenceRecommender | None = None,
     ) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -69,9 +71,7 @@ class UpNextRecommender:
         top = float(np.max(c)) if len(c) else 0.0
         if top <= 0:
             return np.zeros_like(taste)
-        assert self.never_played is not None, "fit() first"
-        warm = float(np.mean(~self.never_played[context])) if len(context) else 0.0
-        weight = self.cooc_weight * warm**self.warm_power
+        weight = self.cooc_weight * self.warm_share(context) ** self.warm_power
         return (weight * float(np.std(taste)) / top) * c
 
     def scores(self, context: np.ndarray) -> np.ndarray:
@@ -84,4 +84,10 @@ class UpNextRecommender:
         mask = np.zeros(len(taste), dtype=bool)
         mask[exclude] = True
         assert self.never_played is not None, "fit() first"
-        return rank_for_evaluation(scores, taste, self.never_played, k, self.cfg, mask)
+        cfg = self.cfg.replace(explore_slots=explore_count(self.cfg, self.warm_share(context)))
+        return rank_for_evaluation(scores, taste, self.never_played, k, cfg, mask)
+
+    def warm_share(self, context: np.ndarray) -> float:
+        """Share of the session's tracks that the train split has seen (the "familiar" part)."""
+        assert self.never_played is not None, "fit() first"
+        return float(np.mean(~self.never_played[context])) if len(context) else 0.0

@@ -213,6 +213,13 @@ class _Candidates:
         return None
 
 
+def explore_count(cfg: RecommendConfig, warm_share: float) -> int:
+    """Explore slots for a session of which ``warm_share`` was already familiar: all of them while
+    you are exploring new music, none while you are listening to what you know (tuned on the
+    validation splits: radio-like familiar sessions lose by being sent elsewhere)."""
+    return int(round(cfg.explore_slots * (1.0 - min(max(warm_share, 0.0), 1.0))))
+
+
 def explore_scores(taste: np.ndarray, never_played: np.ndarray, cfg: RecommendConfig) -> np.ndarray:
     """Taste of the never-played tracks that are a real match (z-score of taste ≥ ``explore_min_z``
     over the library); -inf elsewhere. An explore slot with no such track goes to the main ranking:

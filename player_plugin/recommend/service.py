@@ -28,7 +28,7 @@ from player_plugin.recommend.profile import (
     bias_at,
     build_user_model,
 )
-from player_plugin.recommend.queue import Catalog, Pick, QueueRules, normalise, pick
+from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
 
 log = logging.getLogger(__name__)
@@ -274,7 +274,7 @@ class RecommendService:
             taste,
             never_played,
             n,
-            cfg,
+            cfg.replace(explore_slots=explore_count(cfg, _familiar_share(stats, model.session_rows))),
             self.rules(),
             queued_rows=queued_rows,
             recent_rows=state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else [],
@@ -315,6 +315,16 @@ class RecommendService:
         if p.explore:
             return "new to you — " + best_reason
         return best_reason[0].upper() + best_reason[1:] if best_reason else best_reason
+
+
+def _familiar_share(stats: TrackStats, session_rows: list[int]) -> float:
+    """Share of the session's tracks heard more than once (before this session, roughly); with no
+    session yet, 0: a fresh start explores."""
+    if not session_rows:
+        return 0.0
+    rows = np.asarray(session_rows, dtype=np.int64)
+    heard = np.maximum(stats.plays[rows], stats.completes[rows])
+    return float(np.mean(heard > 1))
 
 
 def _short(text: str, limit: int) -> str:
