@@ -162,7 +162,9 @@ class Seq2SeqGenerator:
             (nxt,) = self.decoder.run(["next"], {"memory": memory, "tokens": tokens, "prior": prior})
             out.append(nxt)
             tokens = np.concatenate([tokens, nxt[:, None, :]], axis=1)
-        return np.stack(out, axis=1).astype(np.float32, copy=False) if out else np.zeros((b, 0, self.out_dim), np.float32)
+        if not out:
+            return np.zeros((b, 0, self.out_dim), np.float32)
+        return np.stack(out, axis=1).astype(np.float32, copy=False)
 
     def generate(
         self,

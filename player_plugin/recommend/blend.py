@@ -10,7 +10,8 @@ the artist affinity of :mod:`artists` (same calibration, ``bias_artist``), as in
 in the app's Up Next: the last slots of 10 go to tracks no train playlist contains, ranked by taste
 alone, so new music surfaces even though it has no co-occurrence evidence — as many of
 ``explore_slots`` as the session is unfamiliar (``queue.explore_count``), and only to tracks that
-fit (``queue.explore_scores``).
+fit (``queue.explore_scores``). With a Seq2Seq generator (``seq2seq_rec``), its scores for the
+session join the taste side, in units of the taste spread (``BLEND_WEIGHT``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.dataset import tracks_in
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count, rank_for_evaluation
+from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, blend_taste, seq2seq_scores
 
 PLAY_GAP_S = 180.0
 
@@ -39,11 +41,15 @@ class UpNextRecommender:
         cooc_weight: float = 32.0,
         warm_power: float = 4.0,
         cooccurrence: CooccurrenceRecommender | None = None,
+        generator: Any = None,
+        seq2seq_weight: float = BLEND_WEIGHT,
     ) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.cfg = cfg or RecommendConfig()
         self.cooc_weight = cooc_weight
         self.warm_power = warm_power
+        self.generator = generator  # the Seq2Seq next-track generator, or None for the ablation
+        self.seq2seq_weight = seq2seq_weight
         self.cooc = cooccurrence or CooccurrenceRecommender()
         self.never_played: np.ndarray | None = None
         self.artists: ArtistIndex | None = None
@@ -62,6 +68,8 @@ class UpNextRecommender:
         if self.artists is not None:
             affinity = self.artists.affinity(model.session_rows, self.cfg.session_decay)
             taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
+        if self.generator is not None and self.seq2seq_weight:
+            taste = blend_taste(taste, seq2seq_scores(self.generator, self.vectors, context), self.seq2seq_weight)
         return taste
 
     def bias(self, context: np.ndarray, taste: np.ndarray) -> np.ndarray:

@@ -215,7 +215,7 @@ def format_table(result: Mapping[str, Any], k: int = K) -> str:
     return "\n".join(lines)
 
 
-RECOMMENDERS = ("random", "popularity", "cooccurrence", "content", "upnext")
+RECOMMENDERS = ("random", "popularity", "cooccurrence", "content", "seq2seq", "upnext-noseq2seq", "upnext")
 
 
 def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
@@ -234,12 +234,21 @@ def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = Non
             if vectors is None:
                 raise ValueError("the content recommender needs track vectors (--vectors FILE.npy)")
             out[name] = baselines.ContentRecommender(vectors)
-        elif name == "upnext":
+        elif name == "seq2seq":
+            if vectors is None:
+                raise ValueError("the seq2seq recommender needs track vectors (--vectors FILE.npy)")
+            from player_plugin.nlp.seq2seq import Seq2SeqGenerator
+            from player_plugin.recommend.seq2seq_rec import Seq2SeqRecommender
+
+            out[name] = Seq2SeqRecommender(vectors, Seq2SeqGenerator.load())
+        elif name in ("upnext", "upnext-noseq2seq"):
             if vectors is None:
                 raise ValueError("the upnext recommender needs track vectors (--vectors FILE.npy)")
             from player_plugin.recommend.blend import UpNextRecommender
+            from player_plugin.recommend.seq2seq_rec import load_generator_or_none
 
-            out[name] = UpNextRecommender(vectors)
+            generator = load_generator_or_none() if name == "upnext" else None
+            out[name] = UpNextRecommender(vectors, generator=generator)
         else:
             raise ValueError(f"unknown recommender {name!r}; known: {', '.join(RECOMMENDERS)}")
     return out

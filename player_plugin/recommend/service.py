@@ -27,8 +27,16 @@ from player_plugin.recommend.profile import (
     UserModel,
     bias_at,
     build_user_model,
+    current_session,
 )
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
+from player_plugin.recommend.seq2seq_rec import (
+    BLEND_WEIGHT,
+    blend_taste,
+    load_generator_or_none,
+    seq2seq_scores,
+    session_outcomes,
+)
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
 
 log = logging.getLogger(__name__)
@@ -70,6 +78,7 @@ class RecommendService:
         self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
         self._artists: tuple[Catalog, ArtistIndex] | None = None
+        self._generator = False  # not loaded yet
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -96,6 +105,13 @@ class RecommendService:
         catalog = Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
         self._catalog = (model_id, catalog)
         return catalog
+
+    def generator(self):
+        """The Seq2Seq next-track generator, loaded once; None (said once in the log) when its model
+        is missing or corrupt — Up Next then runs on the user model alone."""
+        if self._generator is False:
+            self._generator = load_generator_or_none()
+        return self._generator
 
     def artist_index(self, catalog: Catalog) -> ArtistIndex:
         if self._artists is None or self._artists[0] is not catalog:
@@ -254,6 +270,12 @@ class RecommendService:
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
         taste = catalog.matrix @ w
+        generator = self.generator()
+        if generator is not None and model.session_rows and self.seed is None:
+            rows = model.session_rows
+            outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
+            s2s = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector())
+            taste = blend_taste(taste, s2s, BLEND_WEIGHT)
         # scores = taste + b, with b computed only where it is not 0 (see track_bias)
         scores = taste.copy()
         touched = state.touched
