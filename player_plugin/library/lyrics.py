@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path, PurePath
 
+from player_plugin.library.errors import os_reason as _os_reason
+
 __all__ = [
     "MAX_SIDECAR_BYTES",
     "SIDECAR_EXTENSIONS",
@@ -269,16 +271,6 @@ def sidecar_paths(audio_path: Path) -> list[Path]:
     except OSError:
         return []
     return [directory / name for name in sidecar_candidates(audio_path.name, entries) if (directory / name).is_file()]
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "file not found"
-    if isinstance(exc, IsADirectoryError):
-        return "is a directory"
-    return f"cannot read file: {exc.strerror or exc}"
 
 
 def read_sidecar(path: Path) -> str | None:

@@ -27,6 +27,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
+from player_plugin.library.errors import os_reason as _os_reason
 from player_plugin.library.lyrics import decode_text, strip_lrc
 from player_plugin.models import TrackTags
 
@@ -316,16 +317,6 @@ _FORMAT_BY_EXT = {
     ".mp3": "MP3", ".flac": "FLAC", ".ogg": "Ogg", ".oga": "Ogg", ".opus": "Opus",
     ".m4a": "MP4/M4A", ".mp4": "MP4/M4A", ".aac": "AAC", ".wav": "WAV", ".aif": "AIFF", ".aiff": "AIFF",
 }  # fmt: skip
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "file not found"
-    if isinstance(exc, IsADirectoryError):
-        return "is a directory"
-    return f"cannot read file: {exc.strerror or exc}"
 
 
 def _mutagen_reason(exc: Exception, path: Path) -> str:
