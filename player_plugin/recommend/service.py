@@ -34,6 +34,7 @@ from player_plugin.recommend.seq2seq_rec import (
     BLEND_WEIGHT,
     blend_taste,
     load_generator_or_none,
+    mapped_library,
     seq2seq_scores,
     session_outcomes,
 )
@@ -271,6 +272,8 @@ class RecommendService:
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
         taste = catalog.matrix @ w
         generator = self.generator()
+        if generator is not None:
+            mapped_library(generator, catalog.matrix)  # cached; paid once per catalog, on its first fill
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
