@@ -89,7 +89,7 @@ class Data:
         self.ds = load_dataset(DATA / name)
         self.name = name
         self.vectors = load_vectors(self.ds)
-        self.V = torch.from_numpy(self.vectors)
+        self.V = torch.from_numpy(self.vectors).to(DEVICE)
         self.train = [p.tracks.astype(np.int64) for p in self.ds.split("train")]
         seen = tracks_in(self.train, self.ds.n_tracks)
         seen_ids = np.flatnonzero(seen)
@@ -100,6 +100,8 @@ class Data:
         plays = np.concatenate(self.train)
         self.pop = np.bincount(plays, minlength=self.ds.n_tracks).astype(np.float64)
         self.pop /= self.pop.sum()
+        self.pop_t = torch.from_numpy(self.pop).to(DEVICE)
+        self.pseudo_cold_t = torch.from_numpy(self.pseudo_cold).to(DEVICE)
         self.positions = np.array([(i, p) for i, t in enumerate(self.train) for p in range(5, len(t) - 2)], np.int64)
         self.prompts = prompt_vectors(self.ds) if use_prompts else {}
         # validation examples for the loss: the harness's points (context 10)
@@ -150,11 +152,11 @@ def make_batch(data: Data, B: int, K: int, rng: np.random.Generator, args):
             prompts.append(np.zeros(data.vectors.shape[1], np.float32))
             has.append(0.0)
     return (
-        torch.from_numpy(np.stack(ctxs)),
-        torch.from_numpy(np.stack(outs)),
-        torch.from_numpy(np.stack(prompts).astype(np.float32)),
-        torch.tensor(has, dtype=torch.float32),
-        torch.tensor(tgts, dtype=torch.int64),
+        torch.from_numpy(np.stack(ctxs)).to(DEVICE),
+        torch.from_numpy(np.stack(outs)).to(DEVICE),
+        torch.from_numpy(np.stack(prompts).astype(np.float32)).to(DEVICE),
+        torch.tensor(has, dtype=torch.float32, device=DEVICE),
+        torch.tensor(tgts, dtype=torch.int64, device=DEVICE),
     )
 
 
@@ -164,9 +166,9 @@ def loss_fn(model: Seq2Seq, data: Data, batch, args, rng: np.random.Generator, t
     V = data.V
     valid = tgt >= 0
     if train and args.pseudo_cold > 0:
-        valid = valid & ~torch.from_numpy(data.pseudo_cold)[tgt.clamp(min=0)]
+        valid = valid & ~data.pseudo_cold_t[tgt.clamp(min=0)]
     negs = data.pool[rng.integers(len(data.pool), size=args.negatives)]
-    cand = torch.unique(torch.cat([tgt[tgt >= 0], torch.from_numpy(negs)]))
+    cand = torch.unique(torch.cat([tgt[tgt >= 0], torch.from_numpy(negs).to(tgt.device)]))
     cand_t = model.map_tracks(V[cand])  # [C, D]
     tgt_t = model.map_tracks(V[tgt.clamp(min=0)])  # [B, K, D]
     tokens = torch.cat([model.start(B), tgt_t[:, :-1].detach()], dim=1)
@@ -176,7 +178,7 @@ def loss_fn(model: Seq2Seq, data: Data, batch, args, rng: np.random.Generator, t
     logits = torch.einsum("bkd,cd->bkc", g, cand_t) * model.logit_scale.exp().clamp(max=100.0)
     if args.logq:
         n_pos = float(valid.sum())
-        q = n_pos * torch.from_numpy(data.pop[cand.numpy()]) + args.negatives / len(data.pool)
+        q = n_pos * data.pop_t[cand] + args.negatives / len(data.pool)
         logits = logits - torch.log(q.clamp(min=1e-6, max=1.0)).float()[None, None]
     idx = torch.searchsorted(cand, tgt.clamp(min=0))  # [B, K]
     both = torch.cat([tgt, ctx], dim=1)
@@ -197,22 +199,23 @@ class TorchGenerator:
     def map_tracks(self, vectors: np.ndarray) -> np.ndarray:
         self.model.eval()
         with torch.no_grad():
-            return self.model.map_tracks(torch.from_numpy(np.asarray(vectors, np.float32))).numpy()
+            return self.model.map_tracks(torch.from_numpy(np.asarray(vectors, np.float32)).to(DEVICE)).cpu().numpy()
 
     def generate_batch(self, session_vectors, outcomes=None, prompt_vectors=None, steps=None):
         self.model.eval()
-        x = torch.from_numpy(np.asarray(session_vectors, np.float32))
+        x = torch.from_numpy(np.asarray(session_vectors, np.float32)).to(DEVICE)
         b, s = x.shape[:2]
         if outcomes is None:
-            o = torch.zeros(b, s, dtype=torch.int64)
+            o = torch.zeros(b, s, dtype=torch.int64, device=DEVICE)
         else:
-            o = torch.as_tensor(np.asarray(outcomes), dtype=torch.int64)
+            o = torch.as_tensor(np.asarray(outcomes), dtype=torch.int64, device=DEVICE)
         if prompt_vectors is None:
-            p = torch.zeros(b, self.model.dim)
+            p = torch.zeros(b, self.model.dim, device=DEVICE)
         else:
-            p = torch.from_numpy(np.asarray(prompt_vectors, np.float32))
+            p = torch.from_numpy(np.asarray(prompt_vectors, np.float32)).to(DEVICE)
         has = (p.norm(dim=1) > 1e-9).float()
-        return self.model.generate(x, o, p, has, steps or self.model.K).numpy()
+        with torch.no_grad():
+            return self.model.generate(x, o, p, has, steps or self.model.K).cpu().numpy()
 
 
 def val_loss(model: Seq2Seq, data: Data, args) -> float:
@@ -224,10 +227,16 @@ def val_loss(model: Seq2Seq, data: Data, args) -> float:
         ex = data.val_examples
         for s in range(0, len(ex), 256):
             chunk = ex[s : s + 256]
-            ctx = torch.from_numpy(np.stack([c for c, _ in chunk]))
-            tgt = torch.tensor([list(t[:K]) + [-1] * (K - len(t[:K])) for _, t in chunk])
+            ctx = torch.from_numpy(np.stack([c for c, _ in chunk])).to(DEVICE)
+            tgt = torch.tensor([list(t[:K]) + [-1] * (K - len(t[:K])) for _, t in chunk], device=DEVICE)
             b = len(chunk)
-            batch = (ctx, torch.zeros_like(ctx), torch.zeros(b, data.vectors.shape[1]), torch.zeros(b), tgt)
+            batch = (
+                ctx,
+                torch.zeros_like(ctx),
+                torch.zeros(b, data.vectors.shape[1], device=DEVICE),
+                torch.zeros(b, device=DEVICE),
+                tgt,
+            )
             tot += float(loss_fn(model, data, batch, args, rng, train=False)) * b
             n += b
     return tot / max(n, 1)
@@ -242,8 +251,8 @@ def val_ndcg(model: Seq2Seq, data: Data, split: str = "validation", **kw) -> dic
 def train(args) -> tuple[Seq2Seq, dict]:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    if torch.cuda.is_available():
-        log("CUDA is available, but this small model trains on CPU tensors (the batch logic is numpy-bound)")
+    log(f"device: {DEVICE}")
+    train_device = str(DEVICE)
     torch.set_num_threads(args.threads)
     names = [n for n in args.train.split(",") if n]
     evals = [n for n in (args.eval or args.train).split(",") if n]
@@ -266,6 +275,7 @@ def train(args) -> tuple[Seq2Seq, dict]:
         K=args.K,
         dropout=args.dropout,
     )
+    model.to(DEVICE)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model: {n_params / 1e6:.2f} M parameters")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
@@ -305,6 +315,8 @@ def train(args) -> tuple[Seq2Seq, dict]:
             best = row["select"]
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
+    model.to("cpu")  # export, parity checks and the ONNX comparison run on the CPU
+    set_device("cpu")
     model.eval()
     best_row = max(history, key=lambda r: r["select"])
     info = {
@@ -313,6 +325,7 @@ def train(args) -> tuple[Seq2Seq, dict]:
         "best_epoch": best_row["epoch"],
         "best": best_row,
         "train_minutes": round((time.time() - t_start) / 60, 2),
+        "device": train_device,
         "datas": datas,
     }
     return model, info
@@ -492,7 +505,7 @@ def export(model: Seq2Seq, info: dict, args) -> None:
         "training": {
             "minutes": info["train_minutes"],
             "best_epoch": info["best_epoch"],
-            "device": "cpu",
+            "device": info.get("device", "cpu"),
             "threads": args.threads,
             "history": info["history"],
         },
@@ -545,6 +558,18 @@ def load_saved(args) -> tuple[Seq2Seq, dict]:
     return model, info
 
 
+DEVICE = torch.device("cpu")
+
+
+def set_device(name: str) -> torch.device:
+    """``auto``: CUDA when present (training; export always runs on the CPU), else CPU."""
+    global DEVICE
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    DEVICE = torch.device(name)
+    return DEVICE
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", default="netease-dev,yes", help="datasets to train on (comma-separated)")
@@ -572,12 +597,14 @@ def main(argv=None) -> int:
     ap.add_argument("--p-prompt", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
     ap.add_argument("--load", default="", help="skip training: export the state saved by --save in this .pt")
     args = ap.parse_args(argv)
     t0 = time.time()
     if args.load:
         model, info = load_saved(args)
     else:
+        set_device(args.device)
         model, info = train(args)
     log(f"trained in {info['train_minutes']} min; best epoch {info['best_epoch']}: {info['best']}")
     if args.save:
