@@ -26,8 +26,10 @@ class ArtistIndex:
         self.rows = {a: np.asarray(r, dtype=np.int64) for a, r in index.items()}
         self.n = len(self.row_artists)
 
-    def affinity(self, session_rows: Sequence[int], decay: float = 0.8) -> np.ndarray:
-        """Recency-weighted share of ``session_rows`` (oldest first) sharing an artist with each row."""
+    def affinity(self, session_rows: Sequence[int], decay: float = 0.8, full_at: int = 10) -> np.ndarray:
+        """Recency-weighted share of ``session_rows`` (oldest first) sharing an artist with each row,
+        times min(1, len(session) / ``full_at``): one play says little about wanting more of an
+        artist, ten say a lot."""
         out = np.zeros(self.n, dtype=np.float32)
         rows = [r for r in session_rows if r >= 0]
         if not rows:
@@ -37,7 +39,7 @@ class ArtistIndex:
         for row, w in zip(rows, weights, strict=True):
             for a in self.row_artists[row]:
                 out[self.rows[a]] += w
-        return np.minimum(out, 1.0)
+        return np.minimum(out, 1.0) * min(1.0, len(rows) / max(full_at, 1))
 
 
 def artist_bias(taste: np.ndarray, affinity: np.ndarray, weight: float) -> np.ndarray:

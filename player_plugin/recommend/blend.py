@@ -66,7 +66,7 @@ class UpNextRecommender:
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * PLAY_GAP_S)
         taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
         if self.artists is not None:
-            affinity = self.artists.affinity(model.session_rows, self.cfg.session_decay)
+            affinity = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
             taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
         if self.generator is not None and self.seq2seq_weight:
             taste = blend_taste(taste, seq2seq_scores(self.generator, self.vectors, context), self.seq2seq_weight)

@@ -29,9 +29,12 @@ class RecommendConfig:
     # -- how the parts make w_u (each part is unit length before mixing) ---------------------------
     mix_long: float = 0.35
     mix_session: float = 0.65
-    mix_prompt: float = 1.2  # a typed prompt leads: it is the most explicit wish there is
+    mix_prompt: float = 2.0  # a typed prompt leads (2/3 of w_u): it is the most explicit wish there is
 
     # -- b: per-track bias from behaviour --------------------------------------------------------
+    # The weights below are cosine units where the taste scores have this spread (std over the
+    # library; e5 track-to-track with no prompt ≈ 0.04); each fill rescales them to its own spread.
+    bias_reference_spread: float = 0.04
     bias_completes: float = 0.04  # × log1p(completed plays): favourites come back
     bias_likes: float = 0.06
     bias_skip_rate: float = 0.10  # × skips / plays

@@ -80,6 +80,7 @@ class RecommendService:
         self.seed: Seed | None = None
         self._artists: tuple[Catalog, ArtistIndex] | None = None
         self._generator = False  # not loaded yet
+        self._sample: tuple[Catalog, np.ndarray] | None = None
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -113,6 +114,13 @@ class RecommendService:
         if self._generator is False:
             self._generator = load_generator_or_none()
         return self._generator
+
+    def spread_sample(self, catalog: Catalog) -> np.ndarray:
+        """A fixed sample of up to 512 library vectors for measuring score spreads (UserModel.vector)."""
+        if self._sample is None or self._sample[0] is not catalog:
+            rows = np.random.default_rng(0).permutation(catalog.n)[:512]
+            self._sample = (catalog, catalog.matrix[np.sort(rows)])
+        return self._sample[1]
 
     def artist_index(self, catalog: Catalog) -> ArtistIndex:
         if self._artists is None or self._artists[0] is not catalog:
@@ -265,7 +273,7 @@ class RecommendService:
         state = self.history_state(catalog, cfg)
         stats = state.stats
         model = self.user_model(catalog, state.events, cfg, now, state)
-        w = model.vector(cfg, catalog.matrix.shape[1])
+        w = model.vector(cfg, catalog.matrix.shape[1], self.spread_sample(catalog))
         if not np.any(w):
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
@@ -282,12 +290,18 @@ class RecommendService:
         # scores = taste + b, with b computed only where it is not 0 (see track_bias)
         scores = taste.copy()
         touched = state.touched
-        scores[touched] += bias_at(stats, touched, cfg, now)
+        # The bias_* weights are cosine units at a taste spread of bias_reference_spread; scaled to
+        # this fill's spread, so b keeps its meaning when a prompt (narrow query cosines) leads.
+        unit = float(np.std(taste)) / cfg.bias_reference_spread
+        # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
+        # step back by the prompt's share of the mix; exclusions (-inf) stay.
+        follow = 1.0 - prompt_share(cfg) if model.prompt is not None else 1.0
+        scores[touched] += unit * follow * bias_at(stats, touched, cfg, now)
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
-        scores[habit_rows] += cfg.bias_transition * habit
+        scores[habit_rows] += unit * follow * cfg.bias_transition * habit
         if cfg.bias_artist and model.session_rows:
-            affinity = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay)
-            scores += artist_bias(taste, affinity, cfg.bias_artist)
+            affinity = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
+            scores += artist_bias(taste, affinity, follow * cfg.bias_artist)
         queued_rows = [
             catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
         ]
@@ -340,6 +354,10 @@ class RecommendService:
         if p.explore:
             return "new to you — " + best_reason
         return best_reason[0].upper() + best_reason[1:] if best_reason else best_reason
+
+
+def prompt_share(cfg: RecommendConfig) -> float:
+    return cfg.mix_prompt / (cfg.mix_long + cfg.mix_session + cfg.mix_prompt)
 
 
 def _familiar_share(stats: TrackStats, session_rows: list[int]) -> float:
