@@ -248,6 +248,19 @@ def val_ndcg(model: Seq2Seq, data: Data, split: str = "validation", **kw) -> dic
     return {"all": r["all"]["ndcg@10"], "cold": r["cold"]["ndcg@10"], "points": r["all"]["points"]}
 
 
+def build_model(args) -> Seq2Seq:
+    return Seq2Seq(
+        d=args.d,
+        out_dim=args.out_dim,
+        heads=args.heads,
+        ff=args.ff,
+        enc_layers=args.layers,
+        dec_layers=args.layers,
+        K=args.K,
+        dropout=args.dropout,
+    )
+
+
 def train(args) -> tuple[Seq2Seq, dict]:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -265,16 +278,7 @@ def train(args) -> tuple[Seq2Seq, dict]:
             f"{n}: {d.ds.n_tracks} tracks, {len(d.train)} train playlists, {len(d.positions)} positions, "
             f"pool {len(d.pool)}, pseudo-cold {int(d.pseudo_cold.sum())}, prompts {len(d.prompts)}"
         )
-    model = Seq2Seq(
-        d=args.d,
-        out_dim=args.out_dim,
-        heads=args.heads,
-        ff=args.ff,
-        enc_layers=args.layers,
-        dec_layers=args.layers,
-        K=args.K,
-        dropout=args.dropout,
-    )
+    model = build_model(args)
     model.to(DEVICE)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model: {n_params / 1e6:.2f} M parameters")
@@ -537,16 +541,7 @@ def load_saved(args) -> tuple[Seq2Seq, dict]:
     for k, v in saved["args"].items():
         setattr(args, k, v)
     args.out, args.load = out, load
-    model = Seq2Seq(
-        d=args.d,
-        out_dim=args.out_dim,
-        heads=args.heads,
-        ff=args.ff,
-        enc_layers=args.layers,
-        dec_layers=args.layers,
-        K=args.K,
-        dropout=args.dropout,
-    )
+    model = build_model(args)
     model.load_state_dict(saved["state"])
     model.eval()
     info = dict(saved["info"])
