@@ -376,7 +376,7 @@ def cmd_up_next(args: argparse.Namespace) -> int:
             entries = engine.refill(args.count)
         else:
             entries = engine.up_next(args.count)
-        data = _entries_json(engine, entries)
+        data = _entries_json(engine, entries[: args.count])  # a longer queue (e.g. filled by the app) shows its head
         prompt = engine.prompt
     except (ModelError, NoVectorsError, LookupError) as exc:
         print(f"player-plugin: {exc}", file=sys.stderr)
