@@ -105,7 +105,10 @@ def seq2seq_scores(
         None if prompt_vector is None else np.asarray(prompt_vector, np.float32)[None],
         steps,
     )[0]
-    return aggregate(mapped_library(generator, vectors) @ g.T, agg, step_decay)
+    mapped = mapped_library(generator, vectors)
+    if agg == "mean":  # linear in the steps: one matrix-vector product instead of n × K dot products
+        return mapped @ (g.T @ step_weights(g.shape[0], step_decay))
+    return aggregate(mapped @ g.T, agg, step_decay)
 
 
 class Seq2SeqRecommender:

@@ -282,6 +282,7 @@ class RecommendService:
         generator = self.generator()
         if generator is not None:
             mapped_library(generator, catalog.matrix)  # cached; paid once per catalog, on its first fill
+        self.artist_index(catalog)  # likewise
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
