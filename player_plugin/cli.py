@@ -6,11 +6,12 @@ With no subcommand it starts the desktop app; the subcommands work without Qt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +151,22 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
+@contextlib.contextmanager
+def _long_work(engine, interrupted: str) -> Iterator[_ProgressLine]:
+    """A progress line for long work; Ctrl-C prints ``interrupted`` and exits 130 (finished work is
+    already committed); the line is cleared and the engine closed however it ends."""
+    line = _ProgressLine()
+    try:
+        yield line
+    except KeyboardInterrupt:
+        line.close()
+        print(interrupted, file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        line.close()
+        engine.close()
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     roots = list(args.paths)
     if args.demo:
@@ -165,16 +182,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             )
             return 2
     cancel = threading.Event()
-    line = _ProgressLine()
-    try:
+    with _long_work(engine, "scan interrupted; finished batches are saved, run the scan again to finish") as line:
         report = engine.scan(roots, progress=line, cancel=cancel, remember=not args.no_remember)
-    except KeyboardInterrupt:
-        line.close()
-        print("scan interrupted; finished batches are saved, run the scan again to finish", file=sys.stderr)
-        return 130
-    finally:
-        line.close()
-        engine.close()
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -282,28 +291,15 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from player_plugin.nlp.manifest import ModelError
 
     engine = _model_engine(args)
-    line = _ProgressLine()
-
-    def progress(p) -> None:
-        if line.enabled:
-            line(_Phase("embed", p.done, p.total, p.current))
-
     try:
-        _ = engine.encoder  # load (and verify) the model before making it the library's
-        if args.model:
-            engine.settings.set("model_id", args.model)
-        report = engine.embed(progress=progress)
+        with _long_work(engine, "embedding interrupted; finished tracks are saved, run it again to go on") as line:
+            _ = engine.encoder  # load (and verify) the model before making it the library's
+            if args.model:
+                engine.settings.set("model_id", args.model)
+            report = engine.embed(progress=lambda p: line(_Phase("embed", p.done, p.total, p.current)))
     except ModelError as exc:
-        line.close()
         print(f"player-plugin: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        line.close()
-        print("embedding interrupted; finished tracks are saved, run it again to go on", file=sys.stderr)
-        return 130
-    finally:
-        line.close()
-        engine.close()
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
