@@ -19,6 +19,7 @@ from player_plugin.recommend.profile import (
     event_weight,
     is_early_skip,
     listened_rows,
+    listening_sessions,
     track_bias,
     transitions_after,
 )
@@ -239,6 +240,26 @@ def test_skips_count_as_listens():
     assert stats.last_played[1] == NOW - 50
 
 
+def test_listening_sessions_split_at_silence_and_neighbours_skip_the_ongoing_one():
+    gap = CFG.session_gap_s
+    events = [ev(0, K.PLAY, 3 * DAY), ev(0, K.COMPLETE, 3 * DAY - 200), ev(1, K.PLAY, 3 * DAY - 210)]
+    events += [ev(1, K.SKIP, 3 * DAY - 230, position=5), ev(2, K.PLAY, 3 * DAY - 240), ev(2, K.LIKE, 3 * DAY - 250)]
+    events += [ev(0, K.PLAY, 2 * DAY), ev(3, K.PLAY, 2 * DAY - 200), ev(9, K.PLAY, 2 * DAY - 200 - gap - 1)]
+    events += [ev(0, K.PLAY, 500), ev(1, K.COMPLETE, 300)]
+    events.sort(key=lambda e: e.ts)
+    assert listening_sessions(events, CFG) == [[0, 1, 2], [0, 3], [9], [0, 1]]
+    state = HistoryState(catalog(10).matrix, CFG)
+    assert state.extend(events)
+    # now: the session [0, 1] is still going on, so it is not its own neighbour
+    rows, values = state.neighbours_sparse([0, 1], NOW)
+    scores = dict(zip(rows.tolist(), values.tolist(), strict=True))
+    assert scores[0] == pytest.approx(1.0)  # in both neighbours, the best
+    assert scores[2] > scores[3] > 0 and 9 not in scores  # [0, 1, 2] shares more than [0, 3]
+    # after half an hour of silence that session is over and becomes a neighbour like the others
+    later = dict(zip(*[a.tolist() for a in state.neighbours_sparse([0, 1], NOW + gap + 1)], strict=True))
+    assert later[1] > later[2] and later[3] < scores[3]
+
+
 # -- the incremental history ---------------------------------------------------------------------------
 
 
@@ -278,6 +299,10 @@ def test_history_state_equals_the_reference_fold(seed):
     for row in range(-1, n):
         np.testing.assert_allclose(state.transitions_after(row), transitions_after(events, row, n, CFG))
     assert state.listens == listened_rows(events)
+    sessions = listening_sessions(events, CFG)
+    assert sum(map(len, sessions)) == len(state.listens) and state.neighbours.n_sessions == len(sessions)
+    for sid, rows in enumerate(sessions):
+        assert state.neighbours.session_tracks(sid).tolist() == list(dict.fromkeys(rows))
     assert set(state.touched.tolist()) == {e.row for e in events if e.row >= 0}
 
     assert not state.extend([HistoryEvent(0, K.PLAY, events[0].ts)])  # older than the last: refused

@@ -294,6 +294,38 @@ def test_history_cache_follows_every_change(engine):
     assert ids(rec.recommend(10, [])) == fresh()
 
 
+def test_sessions_like_this_one_bring_back_what_else_they_held(engine):
+    """Two evenings of your own that went ambient → metal → jazz: start the same way tonight and the
+    jazz track the text alone would not pick comes up, saying why."""
+    import time
+
+    from player_plugin.models import Event
+
+    base = {"no_repeat_last": 2, "explore_slots": 0, "bias_transition": 0.0}  # neighbours alone
+    rain, iron, blues = (track_id(engine, t) for t in ("Rain on Glass", "Ninefold Iron", "Lantern Blues"))
+    now = time.time()
+
+    def played(tid: int, ts: float) -> None:
+        engine.events.record(Event(tid, EventKind.PLAY, None, ts))
+        engine.events.record(Event(tid, EventKind.COMPLETE, None, ts + 200))
+
+    def rank_of_blues() -> tuple[int, str]:
+        q = engine.refill(10)
+        return (ids(q).index(blues), q[ids(q).index(blues)].reason) if blues in ids(q) else (99, "")
+
+    for day in (3, 2):
+        for i, tid in enumerate((rain, iron, blues)):
+            played(tid, now - day * 86400 + i * 240)
+    played(rain, now - 500)
+    played(iron, now - 260)
+    engine.settings.set("recommend", {**base, "bias_neighbours": 0.0})
+    without, _ = rank_of_blues()
+    engine.settings.set("recommend", base)
+    with_neighbours, reason = rank_of_blues()
+    assert with_neighbours < without and with_neighbours <= 1
+    assert reason == "Often in your sessions like this one"
+
+
 def run(capsys, *argv):
     code = cli.main(list(argv))
     out = capsys.readouterr()

@@ -1,17 +1,22 @@
 """The product's recommender as the evaluation harness runs it (``upnext`` in ``evaluate``).
 
 The context of an evaluation point is treated as a listening session: each of its tracks is a
-completed play, three minutes apart. The user model of :mod:`profile` turns it into ``w_u``; ``b``
-is what the train split teaches — co-occurrence scores, calibrated by dividing by the point's
-largest score and multiplying by the spread (std) of the taste scores, times ``cooc_weight`` times
-the 4th power of the share of the session's tracks that the train split has seen (co-occurrence is
-trusted as far as it knows the session; tuned on the validation splits, docs/evaluation.md) — plus
-the artist affinity of :mod:`artists` (same calibration, ``bias_artist``), as in the app. Slots are laid out as
-in the app's Up Next: the last slots of 10 go to tracks no train playlist contains, ranked by taste
-alone, so new music surfaces even though it has no co-occurrence evidence — as many of
-``explore_slots`` as the session is unfamiliar (``queue.explore_count``), and only to tracks that
-fit (``queue.explore_scores``). With a Seq2Seq generator (``seq2seq_rec``), its scores for the
-session join the taste side, in units of the taste spread (``BLEND_WEIGHT``).
+completed play, three minutes apart. The user model of :mod:`profile` turns it into ``w_u``.
+
+``b`` is what the train split teaches: co-occurrence scores plus ``neighbour_weight`` times the
+session neighbours' scores (:mod:`neighbours`: train playlists that share tracks with the
+context), each divided by its largest score for the point, then multiplied by the spread (std) of
+the taste scores, by ``cooc_weight`` and by the 4th power of the share of the session's tracks that
+the train split has seen (the train split is trusted as far as it knows the session; tuned on the
+validation splits, docs/evaluation.md). The artist affinity of :mod:`artists` is added with the
+same calibration (``bias_artist``), as in the app.
+
+Slots are laid out as in the app's Up Next: the last slots of 10 go to tracks no train playlist
+contains, ranked by taste alone, so new music surfaces even though it has no co-occurrence
+evidence — as many of ``explore_slots`` as the session is unfamiliar (``queue.explore_count``), and
+only to tracks that fit (``queue.explore_scores``). With a Seq2Seq generator (``seq2seq_rec``), its
+scores for the session join the taste side, in units of the taste spread: ``BLEND_WEIGHT`` in
+the main ranking, ``EXPLORE_BLEND_WEIGHT`` in the explore slots.
 """
 
 from __future__ import annotations
@@ -26,11 +31,15 @@ from player_plugin.recommend.artists import ArtistIndex, artist_bias
 from player_plugin.recommend.baselines import CooccurrenceRecommender
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.dataset import tracks_in
+from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count, rank_for_evaluation
-from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, blend_taste, seq2seq_scores
+from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, blend_taste, seq2seq_scores
 
 PLAY_GAP_S = 180.0
+# Session neighbours next to co-occurrence, in units of its largest score: validation NDCG@10 on yes
+# 0.1261 -> 0.1316, netease-dev 0.1483 -> 0.1481 (docs/evaluation.md).
+NEIGHBOUR_WEIGHT = 0.5
 
 
 class UpNextRecommender:
@@ -43,6 +52,8 @@ class UpNextRecommender:
         cooccurrence: CooccurrenceRecommender | None = None,
         generator: Any = None,
         seq2seq_weight: float = BLEND_WEIGHT,
+        explore_seq2seq_weight: float = EXPLORE_BLEND_WEIGHT,
+        neighbour_weight: float = NEIGHBOUR_WEIGHT,
     ) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.cfg = cfg or RecommendConfig()
@@ -50,50 +61,74 @@ class UpNextRecommender:
         self.warm_power = warm_power
         self.generator = generator  # the Seq2Seq next-track generator, or None for the ablation
         self.seq2seq_weight = seq2seq_weight
+        self.explore_seq2seq_weight = explore_seq2seq_weight
+        self.neighbour_weight = neighbour_weight
+        self.neighbours: SessionNeighbours | None = None
         self.cooc = cooccurrence or CooccurrenceRecommender()
         self.never_played: np.ndarray | None = None
         self.artists: ArtistIndex | None = None
 
     def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
         self.cooc.fit(train_playlists, dataset)
+        self.neighbours = SessionNeighbours.from_sessions(train_playlists) if self.neighbour_weight else None
         self.never_played = ~tracks_in(train_playlists, len(self.vectors))
         self.artists = ArtistIndex(
             [frozenset(a.strip().casefold() for a in artists.split(",") if a.strip()) for artists in dataset.artists]
         )
 
     def taste(self, context: np.ndarray) -> np.ndarray:
+        base, s2s = self.taste_parts(context)
+        return base if s2s is None else blend_taste(base, s2s, self.seq2seq_weight)
+
+    def taste_parts(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(w_u · w_m + artist affinity, the generator's scores or None without a generator)."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * PLAY_GAP_S) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * PLAY_GAP_S)
         taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
         if self.artists is not None:
             affinity = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
             taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
-        if self.generator is not None and self.seq2seq_weight:
-            taste = blend_taste(taste, seq2seq_scores(self.generator, self.vectors, context), self.seq2seq_weight)
-        return taste
+        if self.generator is None or not (self.seq2seq_weight or self.explore_seq2seq_weight):
+            return taste, None
+        return taste, seq2seq_scores(self.generator, self.vectors, context)
 
-    def bias(self, context: np.ndarray, taste: np.ndarray) -> np.ndarray:
-        """b: co-occurrence in units of the taste scores' spread, so cosines and counts mix fairly,
-        trusted in proportion to how much of the session the train split has seen (warm share²)."""
+    def train_evidence(self, context: np.ndarray) -> np.ndarray:
+        """What the train split says follows this session, in [0, 1 + neighbour_weight]: co-occurrence
+        and session neighbours, each divided by its largest score for this context."""
         c = self.cooc.scores(context)
         top = float(np.max(c)) if len(c) else 0.0
-        if top <= 0:
+        out = c / top if top > 0 else np.zeros(len(self.vectors))
+        if self.neighbours is not None and self.neighbour_weight:
+            rows, values = self.neighbours.scores_sparse(context)
+            top_n = float(values.max()) if len(values) else 0.0
+            if top_n > 0:
+                out[rows] += (self.neighbour_weight / top_n) * values
+        return out
+
+    def bias(self, context: np.ndarray, taste: np.ndarray) -> np.ndarray:
+        """b: the train split's evidence in units of the taste scores' spread, so cosines and counts
+        mix fairly, trusted in proportion to how much of the session the train split has seen
+        (warm share ** warm_power)."""
+        evidence = self.train_evidence(context)
+        if not np.any(evidence):
             return np.zeros_like(taste)
         weight = self.cooc_weight * self.warm_share(context) ** self.warm_power
-        return (weight * float(np.std(taste)) / top) * c
+        return (weight * float(np.std(taste))) * evidence
 
     def scores(self, context: np.ndarray) -> np.ndarray:
         taste = self.taste(context)
         return taste + self.bias(context, taste) if self.cooc_weight else taste
 
     def rank(self, context: np.ndarray, k: int, exclude: np.ndarray) -> np.ndarray:
-        taste = self.taste(context)
+        base, s2s = self.taste_parts(context)
+        taste = base if s2s is None else blend_taste(base, s2s, self.seq2seq_weight)
+        explore_taste = base if s2s is None else blend_taste(base, s2s, self.explore_seq2seq_weight)
         scores = taste + self.bias(context, taste) if self.cooc_weight else taste
         mask = np.zeros(len(taste), dtype=bool)
         mask[exclude] = True
         assert self.never_played is not None, "fit() first"
         cfg = self.cfg.replace(explore_slots=explore_count(self.cfg, self.warm_share(context)))
-        return rank_for_evaluation(scores, taste, self.never_played, k, cfg, mask)
+        return rank_for_evaluation(scores, explore_taste, self.never_played, k, cfg, mask)
 
     def warm_share(self, context: np.ndarray) -> float:
         """Share of the session's tracks that the train split has seen (the "familiar" part)."""

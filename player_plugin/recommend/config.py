@@ -41,6 +41,11 @@ class RecommendConfig:
     bias_recent: float = 0.5  # × exp(-hours since last play / recent_hours): not too soon
     recent_hours: float = 6.0
     bias_transition: float = 0.08  # × your own "this after that" habit, normalised to [0, 1]
+    # × how strongly your past sessions that look like this one hold the track, normalised to [0, 1]
+    # (recommend/neighbours.py). In the evaluation, where many listeners' playlists play this part,
+    # it weighs 0.64 for a fully familiar session (cooc_weight 32 × neighbour_weight 0.5 × 0.04);
+    # half of that here, as one person's history is thin until it has months in it (not tuned)
+    bias_neighbours: float = 0.3
     # × std(taste) × share of the session by the same artist (recommend/artists.py); tuned on the
     # validation splits of both datasets (docs/evaluation.md)
     bias_artist: float = 8.0

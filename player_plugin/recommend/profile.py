@@ -12,8 +12,9 @@
 * **prompt** — free text typed by the user, embedded with the query prefix; it leads while set.
 
 ``b`` (see :func:`track_bias`) is per track: favourites (completed, liked) come back, tracks you
-skip sink, anything played in the last hours is held back, and your own "this after that" habit
-lifts what usually follows the current track.
+skip sink, anything played in the last hours is held back, your own "this after that" habit
+lifts what usually follows the current track, and your past sessions that look like this one
+lift what else they held (:mod:`neighbours`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 from player_plugin.models import EventKind
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.neighbours import SessionNeighbours
 
 NEGATIVE_KINDS = {EventKind.DISLIKE, EventKind.BLOCK, EventKind.QUEUE_REMOVE}
 
@@ -300,11 +302,30 @@ def listened_rows(events: Sequence[HistoryEvent]) -> list[int]:
     return out
 
 
+def listening_sessions(events: Sequence[HistoryEvent], cfg: RecommendConfig) -> list[list[int]]:
+    """The listens of :func:`listened_rows` in sessions: a new session starts when more than
+    ``session_gap_s`` passed since the last listening event (a play, completion or skip)."""
+    sessions: list[list[int]] = []
+    last_ts: float | None = None
+    last_row: int | None = None
+    for e in events:
+        if e.row < 0 or e.kind not in LISTEN_KINDS:
+            continue
+        if not (e.kind != EventKind.PLAY and last_row == e.row):
+            if last_ts is None or e.ts - last_ts > cfg.session_gap_s:
+                sessions.append([])
+            sessions[-1].append(e.row)
+            last_row = e.row
+        last_ts = e.ts
+    return sessions
+
+
 class HistoryState:
     """Everything a fill needs from the whole history, kept up to date as events arrive.
 
     Equal to :func:`build_user_model` / :meth:`TrackStats.from_events` / :func:`transitions_after` /
-    :func:`listened_rows` over the same events (tests check), but a new event costs O(1) instead
+    :func:`listened_rows` / :func:`listening_sessions` (as a :class:`SessionNeighbours` index) over
+    the same events (tests check), but a new event costs O(1) instead
     of a fold over the whole history on every fill. The long-term vector is kept as a sum
     relative to a reference time: ``exp(-λ(now - ts)) = exp(-λ(now - t_ref)) · exp(λ(ts - t_ref))``,
     and the common factor disappears when the vector is made unit length.
@@ -327,6 +348,9 @@ class HistoryState:
         self._last_start: HistoryEvent | None = None
         self._touched: dict[int, None] = {}
         self._touched_rows: np.ndarray | None = None
+        self.neighbours = SessionNeighbours()  # your past sessions, for "sessions like this one"
+        self._session: int | None = None  # the neighbours' id of the latest session
+        self._last_listen_ts: float | None = None
 
     @property
     def touched(self) -> np.ndarray:
@@ -349,8 +373,14 @@ class HistoryState:
             if w:
                 self._long += w * self._factor(e.ts) * self.matrix[e.row]
             _note_favourite(self._liked, self._completed, e)
-            if e.kind in LISTEN_KINDS and not (e.kind != EventKind.PLAY and self.listens and self.listens[-1] == e.row):
-                self.listens.append(e.row)
+            if e.kind in LISTEN_KINDS:
+                if not (e.kind != EventKind.PLAY and self.listens and self.listens[-1] == e.row):
+                    last = self._last_listen_ts
+                    if self._session is None or last is None or e.ts - last > self.cfg.session_gap_s:
+                        self._session = self.neighbours.new_session()
+                    self.listens.append(e.row)
+                    self.neighbours.add(self._session, e.row)
+                self._last_listen_ts = e.ts
             if e.kind == EventKind.PLAY:
                 prev = self._last_start
                 if prev is not None and prev.row != e.row and e.ts - prev.ts <= self.cfg.session_gap_s:
@@ -386,6 +416,16 @@ class HistoryState:
         model.completed_rows = _last(self._completed, 200)
         model.session, model.session_rows = session_part(self.events, self.matrix, self.cfg, now)
         return model
+
+    def neighbours_sparse(self, session_rows: Sequence[int], now: float) -> tuple[np.ndarray, np.ndarray]:
+        """How strongly your past sessions that look like ``session_rows`` hold each track: (rows,
+        values in (0, 1], the best 1). The session still going on at ``now`` is not a neighbour of itself."""
+        last = self._last_listen_ts
+        ongoing = self._session if last is not None and 0 <= now - last <= self.cfg.session_gap_s else None
+        rows, values = self.neighbours.scores_sparse(session_rows, exclude_session=ongoing)
+        if not len(values):
+            return rows, values.astype(np.float32)
+        return rows, (values / values.max()).astype(np.float32)
 
     def transitions_after(self, row: int) -> np.ndarray:
         """As :func:`transitions_after` over every row."""

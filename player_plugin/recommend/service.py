@@ -32,6 +32,7 @@ from player_plugin.recommend.profile import (
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
 from player_plugin.recommend.seq2seq_rec import (
     BLEND_WEIGHT,
+    EXPLORE_BLEND_WEIGHT,
     blend_taste,
     load_generator_or_none,
     mapped_library,
@@ -287,7 +288,10 @@ class RecommendService:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector())
+            explore_taste = blend_taste(taste, s2s, EXPLORE_BLEND_WEIGHT)
             taste = blend_taste(taste, s2s, BLEND_WEIGHT)
+        else:
+            explore_taste = taste
         # scores = taste + b, with b computed only where it is not 0 (see track_bias)
         scores = taste.copy()
         touched = state.touched
@@ -300,6 +304,9 @@ class RecommendService:
         scores[touched] += unit * follow * bias_at(stats, touched, cfg, now)
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
         scores[habit_rows] += unit * follow * cfg.bias_transition * habit
+        neighbour_rows, neighbour = state.neighbours_sparse(model.session_rows, now)
+        if cfg.bias_neighbours and len(neighbour_rows):
+            scores[neighbour_rows] += unit * follow * cfg.bias_neighbours * neighbour
         if cfg.bias_artist and model.session_rows:
             affinity = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
             scores += artist_bias(taste, affinity, follow * cfg.bias_artist)
@@ -311,7 +318,7 @@ class RecommendService:
         picks = pick(
             catalog,
             scores,
-            taste,
+            explore_taste,  # the explore slots' ranking: the generator leads there
             never_played,
             n,
             cfg.replace(explore_slots=explore_count(cfg, _familiar_share(stats, model.session_rows))),
@@ -321,14 +328,24 @@ class RecommendService:
             start_position=len(queued_ids),
         )
         prompt = self.prompt
+        alike = dict(zip(neighbour_rows.tolist(), neighbour.tolist(), strict=True)) if cfg.bias_neighbours else {}
         return [
-            QueueEntry(int(catalog.ids[p.row]), self.reason(p, catalog, model, stats, prompt), False, p.score)
+            QueueEntry(int(catalog.ids[p.row]), self.reason(p, catalog, model, stats, prompt, alike), False, p.score)
             for p in picks
         ]
 
-    def reason(self, p: Pick, catalog: Catalog, model: UserModel, stats: TrackStats, prompt: str | None = None) -> str:
+    def reason(
+        self,
+        p: Pick,
+        catalog: Catalog,
+        model: UserModel,
+        stats: TrackStats,
+        prompt: str | None = None,
+        alike: dict[int, float] | None = None,
+    ) -> str:
         """A short, true sentence about the strongest evidence behind a pick (``prompt``: the text of
-        ``model.prompt``, read from the settings when not given)."""
+        ``model.prompt``, read from the settings when not given; ``alike``: row → how strongly your
+        past sessions like this one hold it, in [0, 1])."""
         v = catalog.matrix[p.row]
         options: list[tuple[float, str]] = []
         if model.prompt is not None:
@@ -346,6 +363,8 @@ class RecommendService:
                 sims = catalog.matrix[others] @ v
                 best = int(np.argmax(sims))
                 options.append((float(sims[best]), template.format(_short(catalog.titles[others[best]], 40))))
+        if alike and alike.get(p.row, 0.0) >= 0.5:
+            options.append((0.93, "often in your sessions like this one"))
         if stats.completes[p.row] >= 3:
             options.append((0.95, "you often come back to this"))
         elif stats.likes[p.row] > 0:
