@@ -11,9 +11,10 @@ repositories (the real path; the build takes about a minute):
   "- 2011 Remaster" variants;
 * one float32 unit vector per track (dim 384, clustered around 200 "styles" so the ranking has
   structure), stored as the product stores them (``track_vectors``);
-* a listening history of 2,000 events over the last 30 days (play + complete/skip pairs, likes,
-  dislikes, queue removals) whose last 20 events form the current session; a prompt (its vector
-  is injected so no encoder is loaded) and a blocklist (2 artists, 1 genre, 1 folder).
+* a listening history of ``--events`` events (2,000: 30 days; more: proportionally longer; play +
+  complete/skip pairs, likes, dislikes, queue removals) whose last 20 events form the current
+  session; a prompt (its vector is injected so no encoder is loaded) and a blocklist (2 artists,
+  1 genre, 1 folder).
 
 What it times: ``RecommendService.recommend(10, [], None)`` — exactly what ``Engine.up_next``
 calls to fill an empty queue to 10 entries: read the settings and the history from SQLite, build
@@ -109,12 +110,15 @@ def build(db_path: Path, n: int, dim: int, n_events: int, now: float) -> tuple[D
             vectors.put(int(ids[i]), MODEL, v / np.linalg.norm(v), "bench")
     t_tracks = time.perf_counter() - t0
 
-    # History: listens over the last 30 days, a current session of 20 events at the end.
+    # History: listens over the last 30 days (30 more per 2,000 events beyond the first 2,000), then a
+    # current session of 20 events at the end. Every event lies before the session, none in the future.
     events: list[tuple[int, str, float | None, float]] = []
     favourites = rng.choice(ids, 300, replace=False)
-    ts = now - 30 * 86400
+    span = 30 * 86400 * max(1.0, n_events / 2000)
+    ts = now - 20 * 180 - span
+    mean_gap = 0.9 * span / max(1, (n_events - 20) // 2)  # two events per listen
     while len(events) < n_events - 20:
-        ts += float(rng.exponential(1200.0))
+        ts += float(rng.exponential(mean_gap))
         tid = int(rng.choice(favourites) if rng.random() < 0.5 else rng.choice(ids))
         events.append((tid, "play", None, ts))
         r = rng.random()

@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["validation", "test"])
     p.add_argument("--recommenders", metavar="LIST", help="comma-separated (default: all)")
     p.add_argument("--model", metavar="ID", help="encoder for the track vectors (default multilingual-e5-small)")
+    p.add_argument(
+        "--compare",
+        metavar="A:B[,C:D]",
+        help="NDCG@10 difference A − B per view, with a 95%% interval from a bootstrap over playlists",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     _add_db(p, argparse.SUPPRESS)
 
@@ -440,10 +445,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
     from player_plugin.nlp.manifest import ModelError
     from player_plugin.recommend.dataset import DatasetError, load_dataset
-    from player_plugin.recommend.evaluate import RECOMMENDERS, build_recommenders, evaluate, format_table
+    from player_plugin.recommend.evaluate import (
+        RECOMMENDERS,
+        build_recommenders,
+        evaluate,
+        format_comparisons,
+        format_table,
+    )
     from player_plugin.recommend.vector_cache import dataset_vectors
 
     names = [n.strip() for n in (args.recommenders or ",".join(RECOMMENDERS)).split(",") if n.strip()]
+    compare = []
+    for pair in (args.compare or "").split(","):
+        if pair.strip():
+            a, sep, b = pair.strip().partition(":")
+            if not sep or a not in names or b not in names:
+                print(f"player-plugin: --compare wants A:B, both evaluated; got {pair!r}", file=sys.stderr)
+                return 2
+            compare.append((a, b))
     try:
         dataset = load_dataset(args.dataset)
     except (DatasetError, OSError) as exc:
@@ -451,7 +470,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 1
     model_id = args.model or DEFAULT_MODEL_ID
     vectors = None
-    if any(n in ("content", "upnext") or n.startswith("seq2seq") for n in names):
+    if any(n == "content" or n.startswith(("upnext", "seq2seq")) for n in names):
         try:
             encoder = Encoder.load(model_id)
         except ModelError as exc:
@@ -467,8 +486,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"player-plugin: {exc}", file=sys.stderr)
         return 2
-    result = evaluate(dataset, recs, args.split, model=model_id if vectors is not None else None)
-    print(json.dumps(result, ensure_ascii=False) if args.json else format_table(result))
+    result = evaluate(dataset, recs, args.split, model=model_id if vectors is not None else None, compare=compare)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_table(result))
+        if compare:
+            print(format_comparisons(result))
     return 0
 
 

@@ -20,8 +20,10 @@ from player_plugin.recommend.dataset import DatasetError, load_dataset, split_of
 from player_plugin.recommend.evaluate import (
     evaluate,
     evaluation_points,
+    format_comparisons,
     format_table,
     main,
+    paired_difference,
     playlist_points,
     top_k,
 )
@@ -365,3 +367,84 @@ def test_real_netease_popularity_quick():
     # point counts follow from FORMAT.md alone; they guard the extraction against silent changes
     assert res["all"]["points"] == 253 and res["cold"]["points"] == 214
     assert res["cold"]["ndcg@10"] == 0.0  # cold tracks have no train plays
+
+
+def stations_dataset(tmp_path: Path):
+    """Radio-like playlists: 8 stations rotate 15 tracks each, every track on 3 stations. One track
+    says little about the station; ten tracks of a session say which one it is."""
+    rng = np.random.default_rng(11)
+    n_tracks, n_stations = 40, 8
+    pools = [rng.choice(n_tracks, 15, replace=False) for _ in range(n_stations)]
+    track_ids = [f"t{i}" for i in range(n_tracks)]
+    playlists = []
+    for i in range(240):
+        pool = pools[i % n_stations]
+        plays = rng.choice(pool, 40)
+        playlists.append({"playlist_id": f"s{i}", "tracks": [track_ids[t] for t in plays]})
+    ds = load_dataset(write_dataset(tmp_path / "stations", track_ids, playlists))
+    vectors = rng.standard_normal((n_tracks, 8)).astype(np.float32)  # text that says nothing
+    return ds, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_upnext_session_neighbours_find_the_station(tmp_path):
+    from player_plugin.recommend.blend import UpNextRecommender
+
+    ds, vectors = stations_dataset(tmp_path)
+    recs = {
+        "cooccurrence": CooccurrenceRecommender(),
+        "upnext-no-neighbours": UpNextRecommender(vectors, neighbour_weight=0.0),
+        "upnext": UpNextRecommender(vectors),
+    }
+    r = evaluate(ds, recs, "validation")["results"]
+    ndcg = {name: r[name]["all"]["ndcg@10"] for name in recs}
+    assert r["upnext"]["all"]["points"] > 50
+    assert ndcg["upnext"] > ndcg["upnext-no-neighbours"] + 0.02
+    assert ndcg["upnext"] > ndcg["cooccurrence"] + 0.02
+
+
+def test_paired_difference_by_hand():
+    a = np.array([0.5, 0.5, 0.2, 0.2])
+    b = np.array([0.3, 0.3, 0.0, 0.0])
+    same = paired_difference(a, b, ["p", "p", "q", "q"])
+    assert same["difference"] == pytest.approx(0.2) and same["ci95"] == pytest.approx([0.2, 0.2])
+    assert same["playlists"] == 2 and same["points"] == 4
+    # one playlist gains 0.4 at two points, another loses 0.2 at one: +0.2 per point; the interval spans both fates
+    mixed = paired_difference(np.array([0.4, 0.4, 0.0]), np.array([0.0, 0.0, 0.2]), ["p", "p", "q"], n_boot=4000)
+    assert mixed["difference"] == pytest.approx(0.2)
+    lo, hi = mixed["ci95"]
+    assert lo == pytest.approx(-0.2) and hi == pytest.approx(0.4)
+    assert paired_difference(np.array([]), np.array([]), [])["difference"] is None
+    with pytest.raises(ValueError):
+        paired_difference(a, b[:3], ["p"] * 4)
+
+
+def test_evaluate_compares_pairs(tmp_path):
+    ds, vectors = synthetic_dataset(tmp_path, n_playlists=80)
+    recs = {"cooccurrence": CooccurrenceRecommender(), "random": RandomRecommender(0)}
+    res = evaluate(ds, recs, "test", compare=[("cooccurrence", "random")])
+    (all_view, cold_view) = res["comparisons"]
+    assert (all_view["a"], all_view["b"]) == ("cooccurrence", "random")
+    assert (all_view["view"], cold_view["view"]) == ("all", "cold")
+    expected = res["results"]["cooccurrence"]["all"]["ndcg@10"] - res["results"]["random"]["all"]["ndcg@10"]
+    assert all_view["difference"] == pytest.approx(expected)
+    assert all_view["ci95"][0] > 0.3 and all_view["points"] == res["results"]["random"]["all"]["points"]
+    assert "cooccurrence − random, NDCG@10 all: +" in format_comparisons(res)
+    with pytest.raises(ValueError, match="not evaluated"):
+        evaluate(ds, recs, "test", compare=[("cooccurrence", "content")])
+
+
+def test_cli_evaluate_with_the_product_path_and_comparisons(tmp_path, capsys):
+    from player_plugin import cli
+
+    ds, _ = synthetic_dataset(tmp_path, n_playlists=60)
+    argv = ["evaluate", "--dataset", str(ds.path), "--split", "validation", "--model", "all-minilm-l6-v2"]
+    argv += ["--recommenders", "cooccurrence,upnext-noseq2seq", "--compare", "upnext-noseq2seq:cooccurrence"]
+    assert cli.main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "all-minilm-l6-v2" and set(out["results"]) == {"cooccurrence", "upnext-noseq2seq"}
+    assert [c["view"] for c in out["comparisons"]] == ["all", "cold"]
+    assert cli.main(argv) == 0  # the second run reads the vectors from the cache
+    text = capsys.readouterr().out
+    assert "upnext-noseq2seq − cooccurrence, NDCG@10 all:" in text and "bootstrap over" in text
+    assert cli.main([*argv[:-2], "--compare", "upnext-noseq2seq:content"]) == 2
+    assert "--compare wants A:B" in capsys.readouterr().err
