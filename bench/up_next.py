@@ -115,7 +115,7 @@ def build(db_path: Path, n: int, dim: int, n_events: int, now: float) -> tuple[D
     events: list[tuple[int, str, float | None, float]] = []
     favourites = rng.choice(ids, 300, replace=False)
     span = 30 * 86400 * max(1.0, n_events / 2000)
-    ts = now - 20 * 180 - span
+    ts = now - 10 * 180 - 3600 - span
     mean_gap = 0.9 * span / max(1, (n_events - 20) // 2)  # two events per listen
     while len(events) < n_events - 20:
         ts += float(rng.exponential(mean_gap))
@@ -132,7 +132,7 @@ def build(db_path: Path, n: int, dim: int, n_events: int, now: float) -> tuple[D
             events.append((tid, "dislike", None, ts + 20))
         else:
             events.append((tid, "queue_remove", None, ts + 5))
-    ts = now - 20 * 180
+    ts = now - 10 * 180 - 60  # the last event a minute ago: the session is still going on
     for i in range(10):  # the current session: 10 listens, 20 events, 3 minutes apart
         tid = int(rng.choice(favourites))
         events.append((tid, "play", None, ts + i * 180))

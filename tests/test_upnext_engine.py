@@ -326,6 +326,24 @@ def test_sessions_like_this_one_bring_back_what_else_they_held(engine):
     assert reason == "Often in your sessions like this one"
 
 
+def test_generator_runs_again_only_when_its_input_changes(engine, monkeypatch):
+    gen = engine.recommender.generator()
+    assert gen is not None
+    calls = []
+    real = gen.generate_batch
+    monkeypatch.setattr(gen, "generate_batch", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    engine.record(track_id(engine, "Rain on Glass"), "play")
+    first = engine.refill(10)
+    assert len(calls) == 1
+    assert ids(engine.refill(10)) == ids(first) and len(calls) == 1  # nothing new: the scores are reused
+    engine.set_prompt("metal")
+    engine.up_next(10)
+    assert len(calls) == 2  # a new wish: generated again
+    engine.record(track_id(engine, "Rain on Glass"), "skip", position_s=3.0)
+    engine.refill(10)
+    assert len(calls) == 3  # the track's outcome changed
+
+
 def run(capsys, *argv):
     code = cli.main(list(argv))
     out = capsys.readouterr()

@@ -125,6 +125,10 @@ def _allowed(row: int, catalog: Catalog, rules: QueueRules, cfg: RecommendConfig
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """The rows of the ``k`` highest finite scores, best first (ties: lower row first)."""
+    finite = np.isfinite(scores)
+    if finite.mean() < 0.25:  # mostly -inf (the explore ranking): partition only the finite rows
+        rows = np.flatnonzero(finite)
+        return rows[_top(scores[rows], k)] if len(rows) else rows
     n = len(scores)
     k = min(k, n)
     if k <= 0:

@@ -82,6 +82,7 @@ class RecommendService:
         self._artists: tuple[Catalog, ArtistIndex] | None = None
         self._generator = False  # not loaded yet
         self._sample: tuple[Catalog, np.ndarray] | None = None
+        self._s2s: tuple[Catalog, object, tuple, np.ndarray] | None = None  # (catalog, generator, input, scores)
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -115,6 +116,16 @@ class RecommendService:
         if self._generator is False:
             self._generator = load_generator_or_none()
         return self._generator
+
+    def generator_scores(self, generator, catalog: Catalog, rows: list[int], outcomes: np.ndarray) -> np.ndarray:
+        """The generator's scores for this session, kept until the session, its outcomes, the prompt or the
+        catalog change: a refill with nothing new (a queue edit, the UI topping up) skips the generation."""
+        key = (tuple(rows), tuple(outcomes.tolist()), self.prompt, self._model_id())
+        cached = self._s2s
+        if cached is None or cached[0] is not catalog or cached[1] is not generator or cached[2] != key:
+            scores = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector())
+            self._s2s = cached = (catalog, generator, key, scores)
+        return cached[3]
 
     def spread_sample(self, catalog: Catalog) -> np.ndarray:
         """A fixed sample of up to 512 library vectors for measuring score spreads (UserModel.vector)."""
@@ -287,7 +298,7 @@ class RecommendService:
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
-            s2s = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector())
+            s2s = self.generator_scores(generator, catalog, rows, outcomes)
             explore_taste = blend_taste(taste, s2s, EXPLORE_BLEND_WEIGHT)
             taste = blend_taste(taste, s2s, BLEND_WEIGHT)
         else:
