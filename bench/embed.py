@@ -38,52 +38,173 @@ REPO = Path(__file__).resolve().parents[1]
 BATCH = 32
 
 # ------------------------------------------------------------------------------------------------ corpus
-EN_TITLES = ["Paper Satellites", "Rain on Glass", "Midnight Transit", "Static Summer", "Night Bus Freestyle",
-             "Lantern Blues", "Smoke and Velvet", "Fog Over the Harbour", "Strobe Heart", "Sunday Laundry",
-             "Kids on the Overpass", "Concrete Gardens", "Nocturne in E Minor", "Slow Weather", "Northern Line",
-             "Glass Houses", "Wildfire Season", "Salt and Honey", "Echo Park", "Last Train Home"]
-EN_ARTISTS = ["Harbor Lights", "Mira Vale", "Neon Tide", "Lowkey Atlas", "The Blue Hour Trio", "Elena Voss",
-              "sleepyhead fm", "Iron Sermon", "June Parade", "The Quiet Engines"]
-EN_ALBUMS = ["Paper Satellites", "Slow Weather", "Midnight Transit", "Concrete Gardens", "After Hours at the Lantern",
-             "Nocturnes for Empty Rooms", "Tape Hiss Diaries", "Blackened Psalms", "Greenhouse", "City of Kites"]
-EN_GENRES = ["Indie rock", "Ambient folk", "Synthwave", "Hip hop", "Jazz trio", "Classical piano", "Lo-fi beats",
-             "Doom metal", "Dream pop", "Acoustic singer-songwriter", "Deep house", "Country ballad"]
-EN_TAGS = ["melancholic", "upbeat", "late night", "rainy day", "dance", "chill", "heartbreak", "road trip",
-           "workout", "nostalgic", "study", "party", "romantic", "angry", "hopeful"]
-ZH_TITLES = ["月亮", "雨夜的信", "旧街灯", "不说再见", "你我之间", "半城烟火", "南方以南", "火车慢", "外婆的院子",
-             "霓虹心跳", "周末不回家", "竹影", "渔舟夜归", "涨潮之前", "城市在下沉", "回声", "下雨天的咖啡馆",
-             "星河", "晚风", "候鸟"]
+EN_TITLES = [
+    "Paper Satellites",
+    "Rain on Glass",
+    "Midnight Transit",
+    "Static Summer",
+    "Night Bus Freestyle",
+    "Lantern Blues",
+    "Smoke and Velvet",
+    "Fog Over the Harbour",
+    "Strobe Heart",
+    "Sunday Laundry",
+    "Kids on the Overpass",
+    "Concrete Gardens",
+    "Nocturne in E Minor",
+    "Slow Weather",
+    "Northern Line",
+    "Glass Houses",
+    "Wildfire Season",
+    "Salt and Honey",
+    "Echo Park",
+    "Last Train Home",
+]
+EN_ARTISTS = [
+    "Harbor Lights",
+    "Mira Vale",
+    "Neon Tide",
+    "Lowkey Atlas",
+    "The Blue Hour Trio",
+    "Elena Voss",
+    "sleepyhead fm",
+    "Iron Sermon",
+    "June Parade",
+    "The Quiet Engines",
+]
+EN_ALBUMS = [
+    "Paper Satellites",
+    "Slow Weather",
+    "Midnight Transit",
+    "Concrete Gardens",
+    "After Hours at the Lantern",
+    "Nocturnes for Empty Rooms",
+    "Tape Hiss Diaries",
+    "Blackened Psalms",
+    "Greenhouse",
+    "City of Kites",
+]
+EN_GENRES = [
+    "Indie rock",
+    "Ambient folk",
+    "Synthwave",
+    "Hip hop",
+    "Jazz trio",
+    "Classical piano",
+    "Lo-fi beats",
+    "Doom metal",
+    "Dream pop",
+    "Acoustic singer-songwriter",
+    "Deep house",
+    "Country ballad",
+]
+EN_TAGS = [
+    "melancholic",
+    "upbeat",
+    "late night",
+    "rainy day",
+    "dance",
+    "chill",
+    "heartbreak",
+    "road trip",
+    "workout",
+    "nostalgic",
+    "study",
+    "party",
+    "romantic",
+    "angry",
+    "hopeful",
+]
+ZH_TITLES = [
+    "月亮",
+    "雨夜的信",
+    "旧街灯",
+    "不说再见",
+    "你我之间",
+    "半城烟火",
+    "南方以南",
+    "火车慢",
+    "外婆的院子",
+    "霓虹心跳",
+    "周末不回家",
+    "竹影",
+    "渔舟夜归",
+    "涨潮之前",
+    "城市在下沉",
+    "回声",
+    "下雨天的咖啡馆",
+    "星河",
+    "晚风",
+    "候鸟",
+]
 ZH_ARTISTS = ["林夕雨", "陈默", "周晴", "古月", "小河乐队", "苏念", "白鹭", "夏至未至"]
 ZH_ALBUMS = ["夜", "雨夜的信", "半城烟火", "南方以南", "霓虹心跳", "山水清音", "河床", "春日来信", "十七岁"]
 ZH_GENRES = ["Mandopop ballad", "华语流行", "民谣", "电子舞曲", "古风", "独立摇滚", "R&B", "国风器乐", "城市民谣"]
 ZH_TAGS = ["伤感", "治愈", "失恋", "夜晚", "派对", "怀旧", "安静", "励志", "雨天", "思念", "青春", "快节奏"]
 
 EN_LINES = [
-    "The streetlights hum a song I used to know", "every window on this road is dark tonight",
-    "I kept your letters in a shoebox by the door", "we said forever on a Tuesday in July",
-    "the radio plays the same old melody", "hold on to the last of the light",
-    "the trains are leaving and the platform is cold", "I'm a stranger in the city tonight",
-    "carrying a heart that's too heavy to hold", "the river keeps on running to the sea",
-    "turn it up, turn it up, let the speakers shake the floor", "hands in the air till the morning comes",
-    "we were kids on the overpass counting the cars", "paper satellites falling out of the sky",
-    "rain on the glass like a slow drum roll", "coffee gone cold and the record skips",
-    "I drove all night with the windows down", "your name is written in the dust on my car",
-    "dancing alone in a kitchen at two", "the bass drops and the whole room jumps",
-    "we light a fire on the edge of town", "maybe someday you will walk along this street",
-    "I'm singing to the ceiling of an empty room", "summer static on a borrowed radio",
-    "fog over the harbour, ships that never call", "every heartbeat sounds like a goodbye",
-    "shadows stretching long across the floor", "I'll wait for you where the wild roses grow",
-    "neon lights are bleeding in the rain", "the city never sleeps and neither do I",
+    "The streetlights hum a song I used to know",
+    "every window on this road is dark tonight",
+    "I kept your letters in a shoebox by the door",
+    "we said forever on a Tuesday in July",
+    "the radio plays the same old melody",
+    "hold on to the last of the light",
+    "the trains are leaving and the platform is cold",
+    "I'm a stranger in the city tonight",
+    "carrying a heart that's too heavy to hold",
+    "the river keeps on running to the sea",
+    "turn it up, turn it up, let the speakers shake the floor",
+    "hands in the air till the morning comes",
+    "we were kids on the overpass counting the cars",
+    "paper satellites falling out of the sky",
+    "rain on the glass like a slow drum roll",
+    "coffee gone cold and the record skips",
+    "I drove all night with the windows down",
+    "your name is written in the dust on my car",
+    "dancing alone in a kitchen at two",
+    "the bass drops and the whole room jumps",
+    "we light a fire on the edge of town",
+    "maybe someday you will walk along this street",
+    "I'm singing to the ceiling of an empty room",
+    "summer static on a borrowed radio",
+    "fog over the harbour, ships that never call",
+    "every heartbeat sounds like a goodbye",
+    "shadows stretching long across the floor",
+    "I'll wait for you where the wild roses grow",
+    "neon lights are bleeding in the rain",
+    "the city never sleeps and neither do I",
 ]
 ZH_LINES = [
-    "雨夜的信写到第三页", "窗外的街灯一盏一盏熄灭", "我把想说的话折成纸船", "放进那条你走过的小河边",
-    "你说过春天会回来", "风吹过空荡荡的站台", "旧唱片转了一遍又一遍", "那首歌唱的都是从前",
-    "我们曾在屋顶数星星", "后来城市太大人海太挤", "我把你弄丢在人群里", "月亮照着回家的路",
-    "不说再见是因为还想见", "一个人在深夜里听雨", "霓虹闪烁心跳加速", "今晚我们不回家",
-    "跟着节奏一起摇摆", "音乐响起就忘了烦恼", "外婆的院子开满了花", "火车慢慢开过南方",
-    "竹影摇晃在山水之间", "渔舟唱晚夜色温柔", "涨潮之前我们还在海边", "城市在下沉灯火在燃烧",
-    "下雨天的咖啡馆没有你", "晚风吹过你的长发", "候鸟飞过十七岁的夏天", "我学会了一个人旅行",
-    "却学不会忘记你的名字", "眼泪在灯下闪着光",
+    "雨夜的信写到第三页",
+    "窗外的街灯一盏一盏熄灭",
+    "我把想说的话折成纸船",
+    "放进那条你走过的小河边",
+    "你说过春天会回来",
+    "风吹过空荡荡的站台",
+    "旧唱片转了一遍又一遍",
+    "那首歌唱的都是从前",
+    "我们曾在屋顶数星星",
+    "后来城市太大人海太挤",
+    "我把你弄丢在人群里",
+    "月亮照着回家的路",
+    "不说再见是因为还想见",
+    "一个人在深夜里听雨",
+    "霓虹闪烁心跳加速",
+    "今晚我们不回家",
+    "跟着节奏一起摇摆",
+    "音乐响起就忘了烦恼",
+    "外婆的院子开满了花",
+    "火车慢慢开过南方",
+    "竹影摇晃在山水之间",
+    "渔舟唱晚夜色温柔",
+    "涨潮之前我们还在海边",
+    "城市在下沉灯火在燃烧",
+    "下雨天的咖啡馆没有你",
+    "晚风吹过你的长发",
+    "候鸟飞过十七岁的夏天",
+    "我学会了一个人旅行",
+    "却学不会忘记你的名字",
+    "眼泪在灯下闪着光",
 ]
 
 
@@ -149,12 +270,20 @@ def build_corpus(n: int, count_tokens, seed: int = 0) -> list[str]:
         zh = i % 2 == 1
         if (i // 2) % 2 == 0:  # metadata line
             if zh:
-                fields = [f"Title: {rng.choice(ZH_TITLES)}", f"Artist: {rng.choice(ZH_ARTISTS)}",
-                          f"Album: {rng.choice(ZH_ALBUMS)}", f"Genre: {rng.choice(ZH_GENRES)}"]
+                fields = [
+                    f"Title: {rng.choice(ZH_TITLES)}",
+                    f"Artist: {rng.choice(ZH_ARTISTS)}",
+                    f"Album: {rng.choice(ZH_ALBUMS)}",
+                    f"Genre: {rng.choice(ZH_GENRES)}",
+                ]
                 tags = rng.sample(ZH_TAGS, rng.randint(0, 3))
             else:
-                fields = [f"Title: {rng.choice(EN_TITLES)}", f"Artist: {rng.choice(EN_ARTISTS)}",
-                          f"Album: {rng.choice(EN_ALBUMS)}", f"Genre: {rng.choice(EN_GENRES)}"]
+                fields = [
+                    f"Title: {rng.choice(EN_TITLES)}",
+                    f"Artist: {rng.choice(EN_ARTISTS)}",
+                    f"Album: {rng.choice(EN_ALBUMS)}",
+                    f"Genre: {rng.choice(EN_GENRES)}",
+                ]
                 tags = rng.sample(EN_TAGS, rng.randint(0, 3))
             fields.append(f"Year: {rng.randint(1968, 2024)}")
             if tags:
@@ -244,11 +373,18 @@ def child(engine: str, work: Path, model_id: str, threads: int, passes: int) -> 
         out = np.stack([vecs[i] for i in range(len(ids))])
     np.save(work / f"{engine}.npy", out)
     padded_tokens = sum(len(b) * max(len(ids[i]) for i in b) for b in plan)
-    (work / f"{engine}.json").write_text(json.dumps({
-        "engine": engine, "best_s": min(times), "times_s": times, "load_s": load_s,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "padded_tokens": padded_tokens,
-    }))
+    (work / f"{engine}.json").write_text(
+        json.dumps(
+            {
+                "engine": engine,
+                "best_s": min(times),
+                "times_s": times,
+                "load_s": load_s,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "padded_tokens": padded_tokens,
+            }
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------- main
@@ -291,9 +427,11 @@ def main() -> int:
     ids = [e.ids for e in tok.encode_batch(full)]
     lens = np.array([len(x) for x in ids])
     zh = sum(bool(re.search(r"[\u4e00-\u9fff]", t)) for t in texts)
-    print(f"corpus: {len(texts)} texts ({zh} Chinese, {len(texts) - zh} other), tokens mean {lens.mean():.1f}, "
-          f"median {np.median(lens):.0f}, max {lens.max()}; model {args.model}; {args.threads} threads; "
-          f"batch {BATCH}; best of {args.passes} passes")
+    print(
+        f"corpus: {len(texts)} texts ({zh} Chinese, {len(texts) - zh} other), tokens mean {lens.mean():.1f}, "
+        f"median {np.median(lens):.0f}, max {lens.max()}; model {args.model}; {args.threads} threads; "
+        f"batch {BATCH}; best of {args.passes} passes"
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
         work = Path(tmp)
@@ -301,8 +439,20 @@ def main() -> int:
         results = {}
         vecs = {}
         for engine in ("torch", "onnx32", "int8"):
-            cmd = [sys.executable, __file__, "--child", engine, "--work", str(work), "--model", args.model,
-                   "--threads", str(args.threads), "--passes", str(args.passes)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                engine,
+                "--work",
+                str(work),
+                "--model",
+                args.model,
+                "--threads",
+                str(args.threads),
+                "--passes",
+                str(args.passes),
+            ]
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), HF_HUB_OFFLINE="1", PYTHONWARNINGS="ignore")
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if proc.returncode != 0:
@@ -315,25 +465,33 @@ def main() -> int:
     batching = {"torch": "input order", "onnx32": "input order", "int8": "length-sorted"}
     tps = {e: len(texts) / r["best_s"] for e, r in results.items()}
     print()
-    print("| engine | batching (32) | texts/s | s per pass | padded tokens | peak RSS (MB) | load (s) "
-          "| mean cos vs (a) | min cos vs (a) |")
+    print(
+        "| engine | batching (32) | texts/s | s per pass | padded tokens | peak RSS (MB) | load (s) "
+        "| mean cos vs (a) | min cos vs (a) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for e, r in results.items():
         c = cos(vecs[e], vecs["torch"])
-        print(f"| {labels[e]} | {batching[e]} | {tps[e]:.1f} | {r['best_s']:.2f} | {r['padded_tokens']} "
-              f"| {r['peak_rss_mb']:.0f} | {r['load_s']:.1f} | {c.mean():.5f} | {c.min():.5f} |")
+        print(
+            f"| {labels[e]} | {batching[e]} | {tps[e]:.1f} | {r['best_s']:.2f} | {r['padded_tokens']} "
+            f"| {r['peak_rss_mb']:.0f} | {r['load_s']:.1f} | {c.mean():.5f} | {c.min():.5f} |"
+        )
     speed = tps["int8"] / tps["torch"]
     c8 = float(cos(vecs["int8"], vecs["torch"]).mean())
     print()
     print(f"int8 vs torch: {speed:.2f}x texts/s (target >= 3x), mean cosine {c8:.4f} (target >= 0.98)")
-    print(json.dumps({
-        "texts": len(texts),
-        "torch_texts_per_s": round(tps["torch"], 2),
-        "onnx_fp32_texts_per_s": round(tps["onnx32"], 2),
-        "onnx_int8_texts_per_s": round(tps["int8"], 2),
-        "speedup_int8_vs_torch": round(speed, 3),
-        "mean_cosine_int8_vs_torch": round(c8, 5),
-    }))
+    print(
+        json.dumps(
+            {
+                "texts": len(texts),
+                "torch_texts_per_s": round(tps["torch"], 2),
+                "onnx_fp32_texts_per_s": round(tps["onnx32"], 2),
+                "onnx_int8_texts_per_s": round(tps["int8"], 2),
+                "speedup_int8_vs_torch": round(speed, 3),
+                "mean_cosine_int8_vs_torch": round(c8, 5),
+            }
+        )
+    )
     return 0
 
 

@@ -39,14 +39,26 @@ def with_q4_embedding(src: Path, dst: Path) -> None:
     zp = np.full((nm.vocab, d.shape[1] // 2), 0x88, np.uint8)
     init = next(i for i in g.initializer if i.name == WORD)
     g.initializer.remove(init)
-    g.initializer.extend([numpy_helper.from_array(packed, "word_q4"),
-                          numpy_helper.from_array(d.astype(np.float32), "word_q4_scale"),
-                          numpy_helper.from_array(zp, "word_q4_zp")])
+    g.initializer.extend(
+        [
+            numpy_helper.from_array(packed, "word_q4"),
+            numpy_helper.from_array(d.astype(np.float32), "word_q4_scale"),
+            numpy_helper.from_array(zp, "word_q4_zp"),
+        ]
+    )
     for i, n in enumerate(g.node):
         if n.op_type == "Gather" and n.input[0] == WORD:
-            new = helper.make_node("GatherBlockQuantized", ["word_q4", n.input[1], "word_q4_scale", "word_q4_zp"],
-                                   list(n.output), name="word_embeddings_q4", domain="com.microsoft",
-                                   gather_axis=0, quantize_axis=1, block_size=32, bits=4)
+            new = helper.make_node(
+                "GatherBlockQuantized",
+                ["word_q4", n.input[1], "word_q4_scale", "word_q4_zp"],
+                list(n.output),
+                name="word_embeddings_q4",
+                domain="com.microsoft",
+                gather_axis=0,
+                quantize_axis=1,
+                block_size=32,
+                bits=4,
+            )
             g.node.remove(n)
             g.node.insert(i, new)
             break
@@ -62,8 +74,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp())
     q4f, q4i = tmp / "q4emb_fp32.onnx", tmp / "q4emb_int8.onnx"
     with_q4_embedding(FOLDER / "model.fp32.onnx", q4f)
-    quantize_dynamic(str(q4f), str(q4i), per_channel=True, weight_type=QuantType.QInt8,
-                     op_types_to_quantize=["MatMul", "Gather"])
+    quantize_dynamic(
+        str(q4f), str(q4i), per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"]
+    )
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
     so.log_severity_level = 3
@@ -84,8 +97,10 @@ def main() -> int:
         res["int8"].append(r @ run(s8, it["ids"]))
         res["q4emb+int8"].append(r @ run(sq, it["ids"]))
         res["q4emb+fp32"].append(r @ run(sqf, it["ids"]))
-    print(f"size: int8 {(FOLDER / 'model.int8.onnx').stat().st_size / 1e6:.1f} MB, "
-          f"q4emb+int8 {q4i.stat().st_size / 1e6:.1f} MB")
+    print(
+        f"size: int8 {(FOLDER / 'model.int8.onnx').stat().st_size / 1e6:.1f} MB, "
+        f"q4emb+int8 {q4i.stat().st_size / 1e6:.1f} MB"
+    )
     for k, v in res.items():
         print(f"{k:12s} vs fp32: mean cosine {np.mean(v):.6f}, min {np.min(v):.6f}")
     return 0

