@@ -240,6 +240,23 @@ def test_skips_count_as_listens():
     assert stats.last_played[1] == NOW - 50
 
 
+def test_a_thin_history_steps_back_before_a_prompt():
+    m = basis(8)
+    cfg = CFG.replace(history_full_at=5)
+    one_like = build_user_model([ev(0, K.LIKE, 60)], m, cfg, NOW, prompt=m[1])
+    assert one_like.evidence == 1 and one_like.history_weight(cfg) == pytest.approx(0.2)
+    # the prompt's share grows from 2 / (2 + 1) to 2 / (2 + 0.2): the typed wish leads
+    assert one_like.prompt_share(cfg) == pytest.approx(2.0 / 2.2)
+    assert one_like.prompt_share(cfg.replace(history_full_at=0)) == pytest.approx(2.0 / 3.0)
+    w = one_like.vector(cfg, 8)
+    assert w[1] > 4 * w[0] > 0
+    events = [ev(r, K.COMPLETE, 3600 * (10 - r)) for r in range(6)]
+    many = build_user_model(events, m, cfg, NOW, prompt=m[7])
+    assert many.evidence == 6 and many.history_weight(cfg) == 1.0
+    assert build_user_model(events, m, cfg, NOW).prompt_share(cfg) == 0.0
+    assert build_user_model([], m, cfg, NOW, prompt=m[1]).prompt_share(cfg) == 1.0
+
+
 def test_listening_sessions_split_at_silence_and_neighbours_skip_the_ongoing_one():
     gap = CFG.session_gap_s
     events = [ev(0, K.PLAY, 3 * DAY), ev(0, K.COMPLETE, 3 * DAY - 200), ev(1, K.PLAY, 3 * DAY - 210)]
@@ -291,6 +308,7 @@ def test_history_state_equals_the_reference_fold(seed):
         np.testing.assert_allclose(got.session, ref.session, atol=1e-6)
     assert got.session_rows == ref.session_rows
     assert got.liked_rows == ref.liked_rows and got.completed_rows == ref.completed_rows
+    assert got.evidence == ref.evidence > 0
     np.testing.assert_allclose(got.vector(CFG, 16), ref.vector(CFG, 16), atol=1e-5)
 
     stats = TrackStats.from_events(events, n)

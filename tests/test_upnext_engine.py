@@ -193,6 +193,24 @@ def test_prompt_changes_the_queue_and_clearing_returns(engine, prompt, expected)
     assert not any("matches" in e.reason.lower() for e in back)
 
 
+def test_a_typed_genre_or_artist_leads_even_after_a_like(engine):
+    """One like is a hint, not a taste: the prompt still leads, and a genre or artist it names comes first."""
+    engine.record(track_id(engine, "雨夜的信"), "like")
+    engine.set_prompt("jazz")
+    q = engine.up_next(10)
+    first = engine.tracks.get(q[0].track_id)
+    assert "Jazz" in first.tags.genres and q[0].reason == "Matches “jazz”"
+    assert genre_count(engine, q[:5], "Jazz") == 2  # both jazz tracks, one artist apart
+
+    engine.set_prompt("no metal, no ballads")
+    q = engine.up_next(10)
+    assert genre_count(engine, q, "Metal") == 0 and genre_count(engine, q, "Ballad") == 0
+
+    engine.set_prompt("more Iron Sermon")
+    q = engine.up_next(10)
+    assert engine.tracks.get(q[0].track_id).tags.artist == "Iron Sermon"
+
+
 def test_prompt_keeps_manual_entries(engine):
     engine.up_next(10)
     mine = track_id(engine, "Strobe Heart")

@@ -30,6 +30,9 @@ class RecommendConfig:
     mix_long: float = 0.35
     mix_session: float = 0.65
     mix_prompt: float = 2.0  # a typed prompt leads (2/3 of w_u): it is the most explicit wish there is
+    # With a prompt set, the history part counts fully only once this many distinct tracks (or comments)
+    # have said something about your taste: one like is a hint, not a taste to hold a typed wish against.
+    history_full_at: int = 5
 
     # -- b: per-track bias from behaviour --------------------------------------------------------
     # The weights below are cosine units where the taste scores have this spread (std over the
@@ -49,6 +52,9 @@ class RecommendConfig:
     # × std(taste) × share of the session by the same artist (recommend/artists.py); tuned on the
     # validation splits of both datasets (docs/evaluation.md)
     bias_artist: float = 8.0
+    # × +1 / −1 for a track whose genre or artist the prompt names / rules out ("jazz", "no metal";
+    # recommend/prompt_words.py): 3 taste spreads, enough to lead, while the encoder orders within
+    bias_prompt_words: float = 0.12
 
     # -- queue rules ------------------------------------------------------------------------------
     no_repeat_last: int = 30  # a track played in the last N plays stays out

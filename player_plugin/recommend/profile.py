@@ -84,6 +84,21 @@ class UserModel:
     session_rows: list[int] = field(default_factory=list)  # current session, oldest first
     liked_rows: list[int] = field(default_factory=list)
     completed_rows: list[int] = field(default_factory=list)
+    evidence: int = 0  # distinct tracks an event said something about, plus comments
+
+    def history_weight(self, cfg: RecommendConfig) -> float:
+        """How much the history part counts next to a prompt: grows to 1 at ``history_full_at`` tracks."""
+        if cfg.history_full_at <= 0:
+            return 1.0
+        return min(1.0, self.evidence / cfg.history_full_at)
+
+    def prompt_share(self, cfg: RecommendConfig) -> float:
+        """The prompt's share of the mix that makes w_u (0 without a prompt, 1 with nothing else)."""
+        if self.prompt is None:
+            return 0.0
+        rest = sum(w for part, w in ((self.long, cfg.mix_long), (self.session, cfg.mix_session)) if part is not None)
+        rest *= self.history_weight(cfg)
+        return cfg.mix_prompt / (cfg.mix_prompt + rest) if cfg.mix_prompt + rest > 0 else 1.0
 
     def vector(self, cfg: RecommendConfig, dim: int, sample: np.ndarray | None = None) -> np.ndarray:
         """w_u: the unit parts mixed by their weights (zero vector when nothing is known).
@@ -92,7 +107,9 @@ class UserModel:
         query's cosines to passages are compressed (e5: 0.80–0.83 where track-to-track cosines span
         0.7–0.95), so at face value a prompt barely reorders anything. With a sample, the prompt part
         is scaled by spread(history part) / spread(prompt part) over it, so ``mix_prompt`` means what it
-        says. w_u stays one vector: the score is still w_u · w_m + b.
+        says. With a prompt, the history part is also weighted by :meth:`history_weight`: until a few
+        tracks have said something, the typed wish leads alone. w_u stays one vector: the score is still
+        w_u · w_m + b.
         """
         history = np.zeros(dim, dtype=np.float32)
         for part, weight in ((self.long, cfg.mix_long), (self.session, cfg.mix_session)):
@@ -100,6 +117,7 @@ class UserModel:
                 history += weight * part
         total = history.copy()
         if self.prompt is not None:
+            total *= self.history_weight(cfg)
             scale = 1.0
             if sample is not None and len(sample) > 1 and np.any(history):
                 spread_prompt = float(np.std(sample @ self.prompt))
@@ -182,15 +200,18 @@ def build_user_model(
     decay_per_s = math.log(2) / (cfg.long_half_life_days * 86400.0)
     liked: dict[int, None] = {}
     completed: dict[int, None] = {}
+    evidence: set[int] = set()
     for e in events:
         if e.row < 0:
             continue
         w = event_weight(e, cfg)
         if w:
             long += w * math.exp(-decay_per_s * max(0.0, now - e.ts)) * matrix[e.row]
+            evidence.add(e.row)
         _note_favourite(liked, completed, e)
     for vec, ts in comments:
         long += cfg.weight_comment * math.exp(-decay_per_s * max(0.0, now - ts)) * vec
+    model.evidence = len(evidence) + len(comments)
     model.long = _unit(long.astype(np.float32)) if dim else None
     model.liked_rows = list(liked)[-50:]
     model.completed_rows = list(completed)[-200:]
@@ -348,6 +369,7 @@ class HistoryState:
         self._last_start: HistoryEvent | None = None
         self._touched: dict[int, None] = {}
         self._touched_rows: np.ndarray | None = None
+        self._evidence: set[int] = set()
         self.neighbours = SessionNeighbours()  # your past sessions, for "sessions like this one"
         self._session: int | None = None  # the neighbours' id of the latest session
         self._last_listen_ts: float | None = None
@@ -372,6 +394,7 @@ class HistoryState:
             w = event_weight(e, self.cfg)
             if w:
                 self._long += w * self._factor(e.ts) * self.matrix[e.row]
+                self._evidence.add(e.row)
             _note_favourite(self._liked, self._completed, e)
             if e.kind in LISTEN_KINDS:
                 if not (e.kind != EventKind.PLAY and self.listens and self.listens[-1] == e.row):
@@ -414,6 +437,7 @@ class HistoryState:
         model.long = _unit(long.astype(np.float32)) if self.dim else None
         model.liked_rows = _last(self._liked, 50)
         model.completed_rows = _last(self._completed, 200)
+        model.evidence = len(self._evidence) + len(comments)
         model.session, model.session_rows = session_part(self.events, self.matrix, self.cfg, now)
         return model
 

@@ -29,6 +29,7 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
+from player_plugin.recommend.prompt_words import PromptWords, index_labels, label_matches
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
 from player_plugin.recommend.seq2seq_rec import (
     BLEND_WEIGHT,
@@ -82,6 +83,8 @@ class RecommendService:
         self._artists: tuple[Catalog, ArtistIndex] | None = None
         self._generator = False  # not loaded yet
         self._sample: tuple[Catalog, np.ndarray] | None = None
+        self._words: tuple[Catalog, str, np.ndarray, np.ndarray] | None = None  # prompt word matches
+        self._genre_index: tuple[Catalog, dict[str, np.ndarray]] | None = None
         self._s2s: tuple[Catalog, object, tuple, np.ndarray] | None = None  # (catalog, generator, input, scores)
 
     # -- state -------------------------------------------------------------------------------------
@@ -126,6 +129,26 @@ class RecommendService:
             scores = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector())
             self._s2s = cached = (catalog, generator, key, scores)
         return cached[3]
+
+    def prompt_word_matches(self, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, +1 / -1) of the tracks whose genre or artist the prompt names (wanted / ruled out),
+        kept until the prompt or the catalog changes. Ruled out wins over wanted."""
+        text = self.prompt
+        if not text:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        cached = self._words
+        if cached is None or cached[0] is not catalog or cached[1] != text:
+            if self._genre_index is None or self._genre_index[0] is not catalog:
+                self._genre_index = (catalog, index_labels(catalog.genres))
+            words = PromptWords.parse(text)
+            match = np.zeros(catalog.n, np.float32)
+            for labels, genre in ((self._genre_index[1], True), (self.artist_index(catalog).rows, False)):
+                rows, values = label_matches(words, labels, catalog.n, genre=genre)
+                match[rows] = np.where(match[rows] < 0, match[rows], values)
+                match[rows[values < 0]] = -1.0
+            rows = np.flatnonzero(match)
+            self._words = cached = (catalog, text, rows, match[rows])
+        return cached[2], cached[3]
 
     def spread_sample(self, catalog: Catalog) -> np.ndarray:
         """A fixed sample of up to 512 library vectors for measuring score spreads (UserModel.vector)."""
@@ -311,7 +334,7 @@ class RecommendService:
         unit = float(np.std(taste)) / cfg.bias_reference_spread
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
         # step back by the prompt's share of the mix; exclusions (-inf) stay.
-        follow = 1.0 - prompt_share(cfg) if model.prompt is not None else 1.0
+        follow = 1.0 - model.prompt_share(cfg)
         scores[touched] += unit * follow * bias_at(stats, touched, cfg, now)
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
         scores[habit_rows] += unit * follow * cfg.bias_transition * habit
@@ -321,6 +344,14 @@ class RecommendService:
         if cfg.bias_artist and model.session_rows:
             affinity = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
             scores += artist_bias(taste, affinity, follow * cfg.bias_artist)
+        # Genres and artists the prompt names (or rules out): the plainest wishes, which a small
+        # encoder reads least well (recommend/prompt_words.py).
+        word_rows, word_match = self.prompt_word_matches(catalog)
+        if cfg.bias_prompt_words and len(word_rows):
+            bonus = unit * cfg.bias_prompt_words * word_match
+            scores[word_rows] += bonus
+            explore_taste = explore_taste.copy()
+            explore_taste[word_rows] += bonus
         queued_rows = [
             catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
         ]
@@ -340,8 +371,11 @@ class RecommendService:
         )
         prompt = self.prompt
         alike = dict(zip(neighbour_rows.tolist(), neighbour.tolist(), strict=True)) if cfg.bias_neighbours else {}
+        named = set(word_rows[word_match > 0].tolist()) if cfg.bias_prompt_words else set()
         return [
-            QueueEntry(int(catalog.ids[p.row]), self.reason(p, catalog, model, stats, prompt, alike), False, p.score)
+            QueueEntry(
+                int(catalog.ids[p.row]), self.reason(p, catalog, model, stats, prompt, alike, named), False, p.score
+            )
             for p in picks
         ]
 
@@ -353,15 +387,19 @@ class RecommendService:
         stats: TrackStats,
         prompt: str | None = None,
         alike: dict[int, float] | None = None,
+        named: set[int] | None = None,
     ) -> str:
         """A short, true sentence about the strongest evidence behind a pick (``prompt``: the text of
         ``model.prompt``, read from the settings when not given; ``alike``: row → how strongly your
-        past sessions like this one hold it, in [0, 1])."""
+        past sessions like this one hold it, in [0, 1]; ``named``: rows whose genre or artist the
+        prompt names)."""
         v = catalog.matrix[p.row]
         options: list[tuple[float, str]] = []
         if model.prompt is not None:
             text = prompt if prompt is not None else self.prompt
-            options.append((float(v @ model.prompt) + 0.05, f"matches “{_short(text or '', 32)}”"))
+            # a genre or artist the prompt names is the surest match there is
+            closeness = 1.5 if named and p.row in named else float(v @ model.prompt) + 0.05
+            options.append((closeness, f"matches “{_short(text or '', 32)}”"))
         if self.seed is not None:
             options.append((1.0, f"in your mix from {_short(self.seed.label, 40)}"))
         for rows, template in (
@@ -385,10 +423,6 @@ class RecommendService:
         if p.explore:
             return "new to you — " + best_reason
         return best_reason[0].upper() + best_reason[1:] if best_reason else best_reason
-
-
-def prompt_share(cfg: RecommendConfig) -> float:
-    return cfg.mix_prompt / (cfg.mix_long + cfg.mix_session + cfg.mix_prompt)
 
 
 def _familiar_share(stats: TrackStats, session_rows: list[int]) -> float:

@@ -1,0 +1,135 @@
+"""Words of a prompt that name a genre or an artist of the library, wanted or not.
+
+The encoder reads a prompt as a whole ("rainy night, mellow") and is good at moods, but a small
+sentence encoder is weak at the plainest wishes: "jazz", "more Neon Tide", "no metal" (negation is
+notoriously hard for it). So next to the prompt vector, a prompt's words are matched against the
+tracks' own labels — genres and artist names — and a track whose label is named gets a bonus in
+``b`` (or a malus when the name follows "no", "not", "without", 不要, 没有, …).
+
+Matching (all text NFKC, case-folded):
+
+* a Latin label matches when its letters-and-digits run together ("hip-hop" → "hiphop") equal a
+  prompt word or two or three prompt words run together ("hip hop", "lo fi", "neon tide"), with or
+  without a plural "s" ("ballads"); a genre
+  also matches when one of its own words of three letters or more is a prompt word ("rock" names
+  "indie rock" and "post-rock", "pop" names "c-pop"); an artist with a one-word name matches only
+  a prompt that is little more than that name ("more Low", not "low and slow"); words like "music",
+  "songs", "more" never match on their own;
+* a label in a script without spaces (Chinese, Japanese) matches when it occurs in the prompt
+  ("民谣" in "安静的民谣");
+* negation: in a Latin clause (split at , ; . / and "but"), every word after a negator is unwanted;
+  a CJK label is unwanted when a negator stands just before it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+NEGATORS = frozenset({"no", "not", "without", "non", "never", "nothing", "except", "minus", "none", "less"})
+CJK_NEGATORS = ("不要", "不想听", "不想", "没有", "不听", "别", "不", "无", "没")
+# Words that say nothing about which genre or artist: never matched on their own.
+FILLER = frozenset(
+    {"music", "song", "songs", "track", "tracks", "more", "some", "play", "like", "by", "from", "please", "only"}
+    | {"just", "the", "a", "an", "of", "me", "and", "new", "old", "style", "mix", "sound", "sounds", "stuff"}
+)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_CLAUSE = re.compile(r"[,;.!?/|，；。！？、]+|\bbut\b")
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _is_spaced(label: str) -> bool:
+    """Written with spaces between words (Latin, Cyrillic, …) rather than CJK."""
+    return not any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in label)
+
+
+@dataclass(frozen=True)
+class PromptWords:
+    wanted: frozenset[str]  # single words and 2-3 word runs, run together
+    unwanted: frozenset[str]
+    text: str  # the normalised prompt without spaces, for labels in scripts without them
+    content_words: frozenset[str] = frozenset()  # the prompt's single words, less negators and FILLER
+
+    @classmethod
+    def parse(cls, prompt: str) -> PromptWords:
+        text = _norm(prompt)
+        wanted: set[str] = set()
+        unwanted: set[str] = set()
+        content: set[str] = set()
+        for clause in _CLAUSE.split(text):
+            words = [w for w in _WORD.findall(clause) if _is_spaced(w)]
+            content.update(w for w in words if w not in NEGATORS and w not in FILLER)
+            negated_from = next((i for i, w in enumerate(words) if w in NEGATORS), len(words))
+            for i in range(len(words)):
+                for n in (1, 2, 3):
+                    run = words[i : i + n]
+                    if len(run) < n or any(w in NEGATORS for w in run):
+                        continue
+                    gram = "".join(run)
+                    grams = {gram, gram[:-1]} if gram.endswith("s") and len(gram) > 3 else {gram}  # "ballads"
+                    (unwanted if i > negated_from else wanted).update(grams)
+        return cls(frozenset(wanted - unwanted), frozenset(unwanted), text.replace(" ", ""), frozenset(content))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.wanted or self.unwanted or self.text)
+
+    def match(self, label: str, *, genre: bool) -> int:
+        """+1 wanted, -1 unwanted, 0 not named. ``genre``: single words of the label may match too;
+        otherwise (an artist) a one-word name matches only a prompt that is little more than that name
+        ("more Low", not "low and slow")."""
+        if not label:
+            return 0
+        if _is_spaced(label):
+            words = _WORD.findall(label)
+            compact = "".join(words)
+            if compact in FILLER:
+                return 0
+            keys = {compact} | ({w for w in words if len(w) >= 3 and w not in FILLER} if genre else set())
+            if not genre and len(words) == 1 and self.content_words != frozenset({compact}):
+                return 0
+            if keys & self.unwanted:
+                return -1
+            return 1 if keys & self.wanted else 0
+        compact = label.replace(" ", "")
+        at = self.text.find(compact)
+        if at < 0:
+            return 0
+        before = self.text[max(0, at - 3) : at]
+        return -1 if any(before.endswith(n) for n in CJK_NEGATORS) else 1
+
+
+def label_matches(
+    words: PromptWords, labels: Mapping[str, np.ndarray], n: int, *, genre: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, +1/-1) of the tracks whose label (``labels``: label → rows holding it) the prompt names."""
+    out = np.zeros(n, np.float32)
+    if words.empty:
+        return np.zeros(0, np.int64), out[:0]
+    unwanted = []
+    for label, rows in labels.items():
+        m = words.match(label, genre=genre)
+        if m > 0:
+            out[rows] = 1.0
+        elif m < 0:
+            unwanted.append(rows)
+    for rows in unwanted:  # "no metal" wins over "rock" for a metal-rock track
+        out[rows] = -1.0
+    rows = np.flatnonzero(out)
+    return rows, out[rows]
+
+
+def index_labels(label_sets: Sequence[Iterable[str]]) -> dict[str, np.ndarray]:
+    """label → the rows holding it, from one set of labels per row."""
+    index: dict[str, list[int]] = {}
+    for row, labels in enumerate(label_sets):
+        for label in labels:
+            index.setdefault(label, []).append(row)
+    return {label: np.asarray(rows, dtype=np.int64) for label, rows in index.items()}

@@ -1,0 +1,45 @@
+"""Prompt words that name genres and artists (recommend/prompt_words.py), by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from player_plugin.recommend.prompt_words import PromptWords, index_labels, label_matches
+
+
+def test_parse_runs_plurals_and_negation_per_clause():
+    p = PromptWords.parse("Hip Hop, no metal or BALLADS; rainy night")
+    assert {"hip", "hop", "hiphop", "rainy", "night", "rainynight"} <= p.wanted
+    assert {"metal", "ballads", "ballad"} <= p.unwanted  # everything after "no" in its clause
+    assert "no" not in p.wanted | p.unwanted
+    assert "rainy" not in p.unwanted  # a new clause ends the negation
+    assert PromptWords.parse("anything but jazz").unwanted == frozenset()  # "but" splits, it does not negate
+    assert PromptWords.parse("").empty
+
+
+def test_match_genres_artists_and_cjk():
+    p = PromptWords.parse("lo-fi and rock, without metal")
+    assert p.match("lo-fi", genre=True) == 1
+    assert p.match("indie rock", genre=True) == 1 and p.match("post-rock", genre=True) == 1  # a word of the genre
+    assert p.match("doom metal", genre=True) == -1 and p.match("metal", genre=True) == -1
+    assert p.match("jazz", genre=True) == 0 and p.match("", genre=True) == 0
+    assert PromptWords.parse("relaxing music").match("world music", genre=True) == 0  # filler never matches alone
+    # artists: the whole name; a one-word name only when the prompt is little more than it
+    assert PromptWords.parse("more Neon Tide please").match("neon tide", genre=False) == 1
+    assert PromptWords.parse("neon lights").match("neon tide", genre=False) == 0
+    assert PromptWords.parse("more Low").match("low", genre=False) == 1
+    assert PromptWords.parse("low and slow").match("low", genre=False) == 0
+    # scripts without spaces: the label inside the prompt, a negator just before it rules it out
+    q = PromptWords.parse("不要摇滚，来点安静的民谣")
+    assert q.match("民谣", genre=True) == 1 and q.match("摇滚", genre=True) == -1 and q.match("爵士", genre=True) == 0
+    assert PromptWords.parse("更多林夕雨").match("林夕雨", genre=False) == 1
+
+
+def test_label_matches_rule_out_wins():
+    labels = index_labels([{"rock"}, {"metal", "rock"}, {"jazz"}, set()])
+    rows, values = label_matches(PromptWords.parse("rock, no metal"), labels, 4, genre=True)
+    assert dict(zip(rows.tolist(), values.tolist(), strict=True)) == {0: 1.0, 1: -1.0}
+    rows, values = label_matches(PromptWords.parse(""), labels, 4, genre=True)
+    assert len(rows) == 0 and len(values) == 0
+    assert index_labels([{"a"}, {"a", "b"}])["a"].tolist() == [0, 1]
+    assert np.asarray(label_matches(PromptWords.parse("jazz"), labels, 4, genre=True)[0]).tolist() == [2]
