@@ -60,3 +60,13 @@ def test_incremental_index_equals_the_batch_one():
     for _ in range(10):
         ctx = rng.integers(0, 40, size=5)
         assert grown.similarities(ctx) == pytest.approx(batch.similarities(ctx))
+
+
+def test_only_the_k_most_similar_sessions_vote():
+    sessions = [[0, 1, 2], [0, 1, 3], [0, 4]]  # for context [0, 1]: the first two share two tracks
+    nb = SessionNeighbours.from_sessions(sessions, gamma=1.0, length_norm=0.0, max_neighbours=2)
+    rows, _ = nb.scores_sparse([0, 1])
+    assert rows.tolist() == [0, 1, 2, 3]  # session [0, 4] shares less: it does not vote
+    assert SessionNeighbours.from_sessions(sessions, gamma=1.0, length_norm=0.0).scores([0, 1], 5)[4] > 0
+    with pytest.raises(ValueError):
+        SessionNeighbours(max_neighbours=0)

@@ -9,12 +9,13 @@ session gets a similarity
                  (the newest play 1, each step back ``recency_decay`` times less; a track played
                  twice counts twice),
 
-and every track of ``s`` gains ``sim(s)``. A high ``gamma`` lets the sessions sharing the most
-(and the most recent) tracks speak almost alone: a radio station's rotation, an album you play
-through, the evening mix you keep coming back to. Pairwise co-occurrence (``baselines``) adds up
-what each track went with on its own; this asks which whole sessions look like this one, which is
-what co-occurrence misses on long radio playlists (docs/evaluation.md: on ``yes`` validation,
-co-occurrence + neighbours 0.1325 vs co-occurrence alone 0.1265, NDCG@10).
+and every track of the ``max_neighbours`` most similar sessions gains their ``sim(s)``. A high
+``gamma`` lets the sessions sharing the most (and the most recent) tracks speak almost alone: a
+radio station's rotation, an album you play through, the evening mix you keep coming back to.
+Pairwise co-occurrence (``baselines``) adds up what each track went with on its own; this asks
+which whole sessions look like this one, which is what co-occurrence misses on long radio
+playlists (docs/evaluation.md: on ``yes`` validation, co-occurrence + neighbours 0.1325 vs
+co-occurrence alone 0.1265, NDCG@10).
 
 The index grows one play at a time (``add``), so the app keeps it with the rest of the history
 state; ``scores`` touches only the sessions that share a track with the current one.
@@ -29,14 +30,22 @@ import numpy as np
 GAMMA = 6.0
 LENGTH_NORM = 0.5
 RECENCY_DECAY = 0.8
+MAX_NEIGHBOURS = 500  # the most similar sessions that vote (k of k-NN): bounds the cost on big histories
 
 
 class SessionNeighbours:
     def __init__(
-        self, gamma: float = GAMMA, length_norm: float = LENGTH_NORM, recency_decay: float = RECENCY_DECAY
+        self,
+        gamma: float = GAMMA,
+        length_norm: float = LENGTH_NORM,
+        recency_decay: float = RECENCY_DECAY,
+        max_neighbours: int = MAX_NEIGHBOURS,
     ) -> None:
         if gamma <= 0:
             raise ValueError(f"gamma must be positive, got {gamma}")
+        if max_neighbours < 1:
+            raise ValueError(f"max_neighbours must be at least 1, got {max_neighbours}")
+        self.max_neighbours = max_neighbours
         self.gamma = gamma
         self.length_norm = length_norm
         self.recency_decay = recency_decay
@@ -106,6 +115,8 @@ class SessionNeighbours:
         if not sims:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         sessions = list(sims)
+        if len(sessions) > self.max_neighbours:  # the k most similar (ties: the older session)
+            sessions = sorted(sessions, key=lambda s: (-sims[s], s))[: self.max_neighbours]
         parts = [self.session_tracks(s) for s in sessions]
         rows = np.concatenate(parts)
         weights = np.repeat(
