@@ -335,7 +335,8 @@ class RecommendService:
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
         # step back by the prompt's share of the mix; exclusions (-inf) stay.
         follow = 1.0 - model.prompt_share(cfg)
-        scores[touched] += unit * follow * bias_at(stats, touched, cfg, now)
+        b = bias_at(stats, touched, cfg, now)
+        scores[touched] += np.where(np.isneginf(b), b, unit * follow * b)  # -inf stays -inf even if follow is 0
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
         scores[habit_rows] += unit * follow * cfg.bias_transition * habit
         neighbour_rows, neighbour = state.neighbours_sparse(model.session_rows, now)
