@@ -182,7 +182,8 @@ def test_prompt_changes_the_queue_and_clearing_returns(engine, prompt, expected)
     assert engine.queue() == []  # the recommended entries answered the old wish
     steered = engine.up_next(10)
     assert ids(steered) != ids(plain)
-    assert sum("matches “" + prompt + "”" in e.reason.lower() for e in steered) >= 3
+    steered_by = [f"matches “{prompt}”", f"near “{prompt}”"]
+    assert sum(any(s in e.reason.lower() for s in steered_by) for e in steered) >= 3
     heads = [engine.tracks.get(t) for t in ids(steered)[:3]]
     assert any(expected == t.tags.title or expected in t.tags.genres for t in heads)
 
@@ -201,6 +202,9 @@ def test_a_typed_genre_or_artist_leads_even_after_a_like(engine):
     first = engine.tracks.get(q[0].track_id)
     assert "Jazz" in first.tags.genres and q[0].reason == "Matches “jazz”"
     assert genre_count(engine, q[:5], "Jazz") == 2  # both jazz tracks, one artist apart
+    for e in q:  # a track the prompt does not name is only "near" it
+        jazz = "Jazz" in engine.tracks.get(e.track_id).tags.genres
+        assert ("Matches “jazz”" in e.reason) == jazz and ("Near “jazz”" in e.reason) <= (not jazz)
 
     engine.set_prompt("no metal, no ballads")
     q = engine.up_next(10)

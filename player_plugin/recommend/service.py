@@ -398,9 +398,13 @@ class RecommendService:
         options: list[tuple[float, str]] = []
         if model.prompt is not None:
             text = prompt if prompt is not None else self.prompt
-            # a genre or artist the prompt names is the surest match there is
-            closeness = 1.5 if named and p.row in named else float(v @ model.prompt) + 0.05
-            options.append((closeness, f"matches “{_short(text or '', 32)}”"))
+            # A genre or artist the prompt names is the surest match there is. When the prompt names
+            # some and not this track's, the encoder's closeness is all there is: "near", not "matches".
+            quoted = f"“{_short(text or '', 32)}”"
+            if named and p.row in named:
+                options.append((1.5, f"matches {quoted}"))
+            else:
+                options.append((float(v @ model.prompt) + 0.05, f"{'near' if named else 'matches'} {quoted}"))
         if self.seed is not None:
             options.append((1.0, f"in your mix from {_short(self.seed.label, 40)}"))
         for rows, template in (
