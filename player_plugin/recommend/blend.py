@@ -34,7 +34,7 @@ from player_plugin.recommend.dataset import tracks_in
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count, rank_for_evaluation
-from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, blend_taste, seq2seq_scores
+from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, in_taste_units, seq2seq_scores
 
 PLAY_GAP_S = 180.0
 # Session neighbours next to co-occurrence, in units of its largest score: validation NDCG@10 on yes
@@ -77,11 +77,12 @@ class UpNextRecommender:
         )
 
     def taste(self, context: np.ndarray) -> np.ndarray:
-        base, s2s = self.taste_parts(context)
-        return base if s2s is None else blend_taste(base, s2s, self.seq2seq_weight)
+        base, units = self.taste_parts(context)
+        return base if units is None else base + self.seq2seq_weight * units
 
     def taste_parts(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(w_u · w_m + artist affinity, the generator's scores or None without a generator)."""
+        """(w_u · w_m + artist affinity, the generator's scores in taste-spread units or None: no generator,
+        or a flat opinion)."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * PLAY_GAP_S) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * PLAY_GAP_S)
         taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
@@ -90,7 +91,7 @@ class UpNextRecommender:
             taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
         if self.generator is None or not (self.seq2seq_weight or self.explore_seq2seq_weight):
             return taste, None
-        return taste, seq2seq_scores(self.generator, self.vectors, context)
+        return taste, in_taste_units(taste, seq2seq_scores(self.generator, self.vectors, context))
 
     def train_evidence(self, context: np.ndarray) -> np.ndarray:
         """What the train split says follows this session, in [0, 1 + neighbour_weight]: co-occurrence
@@ -120,9 +121,9 @@ class UpNextRecommender:
         return taste + self.bias(context, taste) if self.cooc_weight else taste
 
     def rank(self, context: np.ndarray, k: int, exclude: np.ndarray) -> np.ndarray:
-        base, s2s = self.taste_parts(context)
-        taste = base if s2s is None else blend_taste(base, s2s, self.seq2seq_weight)
-        explore_taste = base if s2s is None else blend_taste(base, s2s, self.explore_seq2seq_weight)
+        base, units = self.taste_parts(context)
+        taste = base if units is None else base + self.seq2seq_weight * units
+        explore_taste = base if units is None else base + self.explore_seq2seq_weight * units
         scores = taste + self.bias(context, taste) if self.cooc_weight else taste
         mask = np.zeros(len(taste), dtype=bool)
         mask[exclude] = True

@@ -110,17 +110,26 @@ def label_matches(
     words: PromptWords, labels: Mapping[str, np.ndarray], n: int, *, genre: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, +1/-1) of the tracks whose label (``labels``: label → rows holding it) the prompt names."""
+    return prompt_matches(words, [(labels, genre)], n)
+
+
+def prompt_matches(
+    words: PromptWords, sources: Sequence[tuple[Mapping[str, np.ndarray], bool]], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, +1/-1) over several label kinds at once (``sources``: (label → rows, genre?) pairs): +1 where
+    the prompt names one of a track's labels, -1 where it rules one out — ruled out wins ("rock, no metal")."""
     out = np.zeros(n, np.float32)
     if words.empty:
         return np.zeros(0, np.int64), out[:0]
     unwanted = []
-    for label, rows in labels.items():
-        m = words.match(label, genre=genre)
-        if m > 0:
-            out[rows] = 1.0
-        elif m < 0:
-            unwanted.append(rows)
-    for rows in unwanted:  # "no metal" wins over "rock" for a metal-rock track
+    for labels, genre in sources:
+        for label, rows in labels.items():
+            m = words.match(label, genre=genre)
+            if m > 0:
+                out[rows] = 1.0
+            elif m < 0:
+                unwanted.append(rows)
+    for rows in unwanted:
         out[rows] = -1.0
     rows = np.flatnonzero(out)
     return rows, out[rows]

@@ -171,14 +171,21 @@ class Seq2SeqRecommender:
         return self._calibrate(out)
 
 
-def blend_taste(taste: np.ndarray, s2s: np.ndarray, weight: float = BLEND_WEIGHT) -> np.ndarray:
-    """``taste + weight * std(taste) / std(s2s) * (s2s - mean(s2s))``: the generator in taste-spread units."""
-    if not weight:
-        return taste
+def in_taste_units(taste: np.ndarray, s2s: np.ndarray) -> np.ndarray | None:
+    """``std(taste) / std(s2s) * (s2s - mean(s2s))``: the generator in taste-spread units (None when flat).
+    Computed once per fill and added with each of its weights (main ranking, explore slots)."""
     sd = float(np.std(s2s))
     if sd <= 1e-12:
+        return None
+    return (float(np.std(taste)) / sd) * (s2s - float(np.mean(s2s)))
+
+
+def blend_taste(taste: np.ndarray, s2s: np.ndarray, weight: float = BLEND_WEIGHT) -> np.ndarray:
+    """``taste + weight * in_taste_units(taste, s2s)``; ``taste`` itself when the weight is 0 or s2s is flat."""
+    if not weight:
         return taste
-    return taste + (weight * float(np.std(taste)) / sd) * (s2s - float(np.mean(s2s)))
+    units = in_taste_units(taste, s2s)
+    return taste if units is None else taste + weight * units
 
 
 def upnext_with_seq2seq(vectors: np.ndarray, generator: Generator, weight: float = BLEND_WEIGHT, **kw: Any):

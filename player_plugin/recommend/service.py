@@ -29,12 +29,12 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
-from player_plugin.recommend.prompt_words import PromptWords, index_labels, label_matches
+from player_plugin.recommend.prompt_words import PromptWords, index_labels, prompt_matches
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
 from player_plugin.recommend.seq2seq_rec import (
     BLEND_WEIGHT,
     EXPLORE_BLEND_WEIGHT,
-    blend_taste,
+    in_taste_units,
     load_generator_or_none,
     mapped_library,
     seq2seq_scores,
@@ -140,14 +140,9 @@ class RecommendService:
         if cached is None or cached[0] is not catalog or cached[1] != text:
             if self._genre_index is None or self._genre_index[0] is not catalog:
                 self._genre_index = (catalog, index_labels(catalog.genres))
-            words = PromptWords.parse(text)
-            match = np.zeros(catalog.n, np.float32)
-            for labels, genre in ((self._genre_index[1], True), (self.artist_index(catalog).rows, False)):
-                rows, values = label_matches(words, labels, catalog.n, genre=genre)
-                match[rows] = np.where(match[rows] < 0, match[rows], values)
-                match[rows[values < 0]] = -1.0
-            rows = np.flatnonzero(match)
-            self._words = cached = (catalog, text, rows, match[rows])
+            sources = [(self._genre_index[1], True), (self.artist_index(catalog).rows, False)]
+            rows, values = prompt_matches(PromptWords.parse(text), sources, catalog.n)
+            self._words = cached = (catalog, text, rows, values)
         return cached[2], cached[3]
 
     def spread_sample(self, catalog: Catalog) -> np.ndarray:
@@ -322,8 +317,11 @@ class RecommendService:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s = self.generator_scores(generator, catalog, rows, outcomes)
-            explore_taste = blend_taste(taste, s2s, EXPLORE_BLEND_WEIGHT)
-            taste = blend_taste(taste, s2s, BLEND_WEIGHT)
+            units = in_taste_units(taste, s2s)
+            if units is not None:
+                taste, explore_taste = taste + BLEND_WEIGHT * units, taste + EXPLORE_BLEND_WEIGHT * units
+            else:
+                explore_taste = taste
         else:
             explore_taste = taste
         # scores = taste + b, with b computed only where it is not 0 (see track_bias)
