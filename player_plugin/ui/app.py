@@ -18,8 +18,12 @@ from typing import Any
 
 from player_plugin.engine import Engine
 from player_plugin.store import Database
+from player_plugin.ui import preflight
 
 log = logging.getLogger(__name__)
+
+# Qt's FFmpeg backend dumps every file's metadata and streams (~15 lines) to stderr per track played.
+QUIET_LOGGING_RULES = "qt.multimedia.ffmpeg*=false"
 
 _LOCKED_METHODS = frozenset({"embed", "embed_ids", "embed_query", "token_ids"})
 
@@ -85,8 +89,17 @@ def make_engine(db_path: str | os.PathLike[str], model_id: str | None = None, lo
     return engine
 
 
+def quiet_qt_logging(env: dict[str, str] | os._Environ[str] | None = None) -> None:
+    """Silence Qt's FFmpeg chatter; rules the user set in ``QT_LOGGING_RULES`` come later and win."""
+    env = os.environ if env is None else env
+    user_rules = env.get("QT_LOGGING_RULES", "")
+    if QUIET_LOGGING_RULES not in user_rules:
+        env["QT_LOGGING_RULES"] = ";".join(filter(None, (QUIET_LOGGING_RULES, user_rules)))
+
+
 def ensure_application(argv: list[str] | None = None):
     """The process's QApplication (created when there is none)."""
+    quiet_qt_logging()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -100,7 +113,14 @@ def ensure_application(argv: list[str] | None = None):
 
 
 def run_app(db_path: Path, *, model_id: str | None = None, scan_demo: bool = True) -> int:
-    """Start the desktop app on ``db_path`` and run its event loop; returns the exit status."""
+    """Start the desktop app on ``db_path`` and run its event loop; returns the exit status.
+
+    When no window can open here (no display, missing system libraries) it says why in one message
+    on stderr and returns ``EXIT_NO_PLATFORM`` before Qt is loaded (Qt itself would abort)."""
+    problem = preflight.check()
+    if problem is not None:
+        print(problem.message, file=sys.stderr)
+        return preflight.EXIT_NO_PLATFORM
     logging.basicConfig(level=os.environ.get("PLAYER_PLUGIN_LOG", "WARNING"))
     app = ensure_application()
     from player_plugin.ui.main_window import MainWindow
