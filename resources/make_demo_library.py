@@ -2,8 +2,8 @@
 """Build the built-in demo music library (``resources/demo_library/``).
 
 Everything in the demo library is original and owned by this project: the audio is
-synthesised here with numpy (short per-genre sketches: melody, chords, bass and
-drum-ish noise bursts), the lyrics are written for the project, and the metadata is
+synthesised here with numpy (per-genre sketches of a minute or so: melody, chords, bass
+and drum-ish noise bursts), the lyrics are written for the project, and the metadata is
 fictional. The result is licensed with the project (MIT).
 
 Pipeline per track: numpy -> 16-bit mono WAV in a temp dir -> ffmpeg encode (bit-exact
@@ -67,14 +67,21 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "demo_library"
 MB_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/player-plugin/demo-library")
 COMMENT = "player_plugin demo library - synthesised audio, original lyrics (MIT)"
 
-# Sample rate, ffmpeg codec arguments and file extension per output format.
+# Sample rate, ffmpeg codec arguments and file extension per output format. Low rates and bitrates:
+# every track runs a minute or more (long enough to use the app for a while) and the whole library
+# stays around 6 MB in git.
 FORMATS: dict[str, tuple[int, list[str], str]] = {
-    "mp3": (22050, ["-c:a", "libmp3lame", "-b:a", "40k", "-id3v2_version", "0", "-write_id3v1", "0"], ".mp3"),
-    "flac": (16000, ["-c:a", "flac", "-compression_level", "8", "-sample_fmt", "s16"], ".flac"),
-    "ogg": (22050, ["-c:a", "libvorbis", "-q:a", "0"], ".ogg"),
-    "opus": (24000, ["-c:a", "libopus", "-b:a", "24k", "-vbr", "off"], ".opus"),
-    "m4a": (22050, ["-c:a", "aac", "-b:a", "40k"], ".m4a"),
+    "mp3": (16000, ["-c:a", "libmp3lame", "-b:a", "24k", "-id3v2_version", "0", "-write_id3v1", "0"], ".mp3"),
+    "flac": (8000, ["-c:a", "flac", "-compression_level", "12", "-sample_fmt", "s16"], ".flac"),
+    "ogg": (16000, ["-c:a", "libvorbis", "-q:a", "0"], ".ogg"),
+    "opus": (24000, ["-c:a", "libopus", "-b:a", "12k", "-vbr", "off"], ".opus"),
+    "m4a": (16000, ["-c:a", "aac", "-b:a", "16k"], ".m4a"),
 }
+# Lossless FLAC cannot drop detail the way the lossy codecs do: its samples keep this many bits
+# (the low ones are zero, which FLAC stores for free), so a minute of FLAC is ~380 KB instead of 700.
+FLAC_BITS = 10
+MIN_DURATION_S = 60.0  # every demo track lasts between these two (seconds)
+MAX_DURATION_S = 68.0
 
 # --------------------------------------------------------------------------------------
 # Lyrics (original, written for this project)
@@ -864,7 +871,7 @@ def add(buf: np.ndarray, sig: np.ndarray, start: float, sr: int) -> None:
 
 
 def synthesize(style_name: str, seed: int, duration: float, sr: int) -> np.ndarray:
-    """Render a short deterministic sketch in the given style. Returns float samples in [-1, 1]."""
+    """Render a deterministic sketch in the given style. Returns float samples in [-1, 1]."""
     style = STYLES[style_name]
     rng = np.random.default_rng(seed)
     root = style.root + int(rng.integers(-3, 4))
@@ -1012,8 +1019,9 @@ def synthesize(style_name: str, seed: int, duration: float, sr: int) -> np.ndarr
     return mix / (np.max(np.abs(mix)) + 1e-9) * 0.89  # about -1 dBFS
 
 
-def write_wav(path: Path, samples: np.ndarray, sr: int) -> None:
-    pcm = np.round(np.clip(samples, -1, 1) * 32767).astype("<i2")
+def write_wav(path: Path, samples: np.ndarray, sr: int, bits: int = 16) -> None:
+    step = 2 ** (16 - bits)  # keep ``bits`` significant bits of the 16
+    pcm = (np.round(np.clip(samples, -1, 1) * 32767 / step) * step).clip(-32768, 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -1253,7 +1261,7 @@ def lrc_text(title: str, artists: list[str], album: str, lyrics: str, duration: 
         "[by:player_plugin demo]",
         f"[length:{int(duration) // 60:02d}:{int(duration) % 60:02d}]",
     ]
-    # spread the lines evenly over the (short) track so a synced view has something to follow
+    # spread the lines evenly over the track so a synced view has something to follow
     start, span = 0.2, max(duration - 0.6, 0.5)
     body = []
     for i, line in enumerate(lines):
@@ -1313,11 +1321,11 @@ def build(out: Path, ffmpeg: str) -> list[dict[str, str]]:
             for i, track in enumerate(album.tracks):
                 seed = seed_for(album.artist, album.title, track.title)
                 rng = np.random.default_rng(seed)
-                duration = 3.0 if album.fmt == "flac" else round(float(rng.uniform(3.5, 5.0)), 2)
+                duration = round(float(rng.uniform(MIN_DURATION_S, MAX_DURATION_S)), 2)
                 sr, _, ext = FORMATS[album.fmt]
                 samples = synthesize(album.style, seed, duration, sr)
                 wav = tmpdir / f"{seed:016x}.wav"
-                write_wav(wav, samples, sr)
+                write_wav(wav, samples, sr, FLAC_BITS if album.fmt == "flac" else 16)
                 path = album_dir / f"{track.number:02d} {track.title}{ext}"
                 encode(ffmpeg, wav, path, album.fmt)
                 artists = list(track.artists or (album.artist,))

@@ -85,7 +85,7 @@ def test_track_count_and_formats() -> None:
 
 def test_total_size_is_small() -> None:
     total = sum(p.stat().st_size for p in LIBRARY.rglob("*") if p.is_file())
-    assert total < 3 * 1024 * 1024
+    assert total < 6.5 * 1024 * 1024
 
 
 def test_folder_layout() -> None:
@@ -99,7 +99,7 @@ def test_folder_layout() -> None:
 def test_every_file_opens_with_basic_tags(path: Path) -> None:
     audio = mutagen.File(path, easy=True)
     assert audio is not None, path
-    assert 2.5 <= audio.info.length <= 6.0
+    assert 59.5 <= audio.info.length <= 69.0  # a minute or more: long enough to use the app
     for key in ("title", "artist", "album", "genre"):
         values = audio.get(key)
         assert values and all(v.strip() for v in values), (path, key)

@@ -21,6 +21,7 @@ def pytest_configure(config):
 
 TEST_MODEL = "all-minilm-l6-v2"  # small and fast; the app's default is multilingual-e5-small
 WAIT_MS = 60_000  # generous: the test machine may be a loaded 2-core box
+SEEK_BEFORE_END_MS = 2_500  # tests that play a demo track to its end (a minute) start this close to it
 
 
 @pytest.fixture(scope="session")
