@@ -149,14 +149,20 @@ def session_part(
 
     Newest track first, each distinct track one step further back (``session_decay`` per step,
     ``session_tracks`` at most); every play/complete/like counts +1 at its track's step, an early
-    skip −0.5.
+    skip −0.5. A track disliked or blocked (and not played or liked again since) leaves the session.
     """
     dim = matrix.shape[1] if matrix.ndim == 2 else 0
     session = np.zeros(dim, dtype=np.float64)
     rows: list[int] = []
     step_of: dict[int, int] = {}
+    rejected: set[int] = set()
     for e in reversed(current_session(events, cfg, now)):
-        if e.row < 0 or e.kind not in (EventKind.PLAY, EventKind.COMPLETE, EventKind.SKIP, EventKind.LIKE):
+        if e.row < 0 or e.row in rejected:
+            continue
+        if e.kind in (EventKind.DISLIKE, EventKind.BLOCK) and e.row not in step_of:
+            rejected.add(e.row)
+            continue
+        if e.kind not in (EventKind.PLAY, EventKind.COMPLETE, EventKind.SKIP, EventKind.LIKE):
             continue
         if e.kind == EventKind.PLAY and e.row in step_of:
             continue  # its completion or skip (later, seen first) already counted
