@@ -27,22 +27,28 @@ def versions() -> dict[str, str]:
 
 
 def database_info(db_path: Path) -> dict:
+    from player_plugin.store.db import BUSY_TIMEOUT_S, StoreError, check_ours, open_error
     from player_plugin.store.migrations import SCHEMA_VERSION
 
     info: dict = {"path": str(db_path), "exists": db_path.exists(), "latest_schema": SCHEMA_VERSION}
-    if db_path.exists():
+    if db_path.is_dir():
+        info["error"] = f"{db_path} is a folder, not a database file"
+    elif db_path.exists():
         try:
             # Read-only look: doctor must not migrate or create anything.
-            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
             try:
+                check_ours(conn, db_path)
                 info["schema_version"] = conn.execute("PRAGMA user_version").fetchone()[0]
                 info["journal_mode"] = conn.execute("PRAGMA journal_mode").fetchone()[0]
                 info["tracks"] = conn.execute("SELECT count(*) FROM tracks").fetchone()[0]
             finally:
                 conn.close()
             info["mode"] = oct(db_path.stat().st_mode & 0o777)
-        except sqlite3.DatabaseError as exc:
+        except StoreError as exc:
             info["error"] = str(exc)
+        except sqlite3.DatabaseError as exc:
+            info["error"] = str(open_error(db_path, exc))
     return info
 
 

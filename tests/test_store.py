@@ -136,3 +136,23 @@ def test_vectors_roundtrip_and_cascade(tmp_path):
     with db.transaction():
         tracks.delete([t1])
     assert vectors.count("e5") == 1 and vectors.text_hashes("e5") == {t2: "h2"}
+
+
+def test_foreign_sqlite_file_is_refused_and_left_as_it_was(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="another program .tables: notes."):
+        _ = Database(path).conn
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
+
+
+def test_a_folder_or_an_uncreatable_path_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="it is a folder"):
+        _ = Database(tmp_path).conn
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot create database .*file/lib.db"):
+        _ = Database(tmp_path / "file" / "lib.db").conn

@@ -16,11 +16,39 @@ from pathlib import Path
 
 import sqlite_utils
 
-from player_plugin.store.migrations import SCHEMA_VERSION, migrate
+from player_plugin.store.migrations import SCHEMA_VERSION, SchemaTooNewError, migrate
+
+# How long a statement waits for another connection's lock before giving up. Our own write
+# transactions (a scan batch, an embedding chunk, a queue rewrite) last well under a second, so
+# this only runs out when another program holds the file (or a crashed one left it locked).
+BUSY_TIMEOUT_S = 10.0
+
+# Tables a database of ours has from schema version 1 on; a versioned file without them is foreign.
+_OUR_TABLES = frozenset({"roots", "tracks", "settings"})
+_TABLES_SHOWN = 5  # table names quoted when refusing a foreign database
 
 
 class StoreError(Exception):
     """The database cannot be opened or is not one of ours."""
+
+
+class DatabaseLockedError(StoreError):
+    """Another process held the database locked for longer than ``BUSY_TIMEOUT_S``."""
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked/busy" (another connection holds the lock)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def locked_message(path: os.PathLike[str] | str) -> str:
+    return (
+        f"database {path} is locked by another process (waited {BUSY_TIMEOUT_S:g} s); "
+        "close the other program or try again"
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -28,12 +56,50 @@ def _create_private(path: Path) -> None:
 
     SQLite gives its -wal and -shm files the permissions of the main file, so they stay private too.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise StoreError(f"cannot open database {path}: it is a folder (give a file, e.g. {path / 'library.db'})")
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return
+    except OSError as exc:
+        raise StoreError(f"cannot create database {path}: {exc.strerror or exc}") from exc
     os.close(fd)
+
+
+def check_ours(conn: sqlite3.Connection, path: os.PathLike[str] | str) -> None:
+    """Refuse a SQLite file that another program made (tables, but not our schema), or a newer version
+    of ours, before anything writes to it: not even the journal mode may change in such a file."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    tables = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    }
+    if (version == 0 and tables) or (version > 0 and not _OUR_TABLES.issubset(tables)):
+        shown = ", ".join(sorted(tables)[:_TABLES_SHOWN]) + (", …" if len(tables) > _TABLES_SHOWN else "")
+        raise StoreError(
+            f"{path} is a SQLite database of another program (tables: {shown or 'none'}); "
+            "refusing to change it: give a new file with --db"
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: database schema version {version} is newer than this program's {SCHEMA_VERSION}; "
+            "upgrade player_plugin"
+        )
+
+
+def open_error(path: Path, exc: BaseException) -> StoreError:
+    """The one-line StoreError for a failure to open, configure or migrate ``path``."""
+    if isinstance(exc, StoreError):
+        return exc
+    if is_locked(exc):
+        return DatabaseLockedError(locked_message(path))
+    if isinstance(exc, SchemaTooNewError):
+        return StoreError(f"{path}: {exc}")
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return StoreError(f"cannot open database {path}: not a SQLite database, or a damaged one ({exc})")
+    return StoreError(f"cannot open database {path}: {exc}")
 
 
 class Database:
@@ -67,25 +133,33 @@ class Database:
         return db
 
     def _open(self) -> sqlite3.Connection:
-        if str(self.path) != ":memory:":
+        in_memory = str(self.path) == ":memory:"
+        if not in_memory:
             _create_private(self.path)
+        conn = None
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True, timeout=30.0)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True, timeout=BUSY_TIMEOUT_S)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            if not in_memory:
+                check_ours(conn, self.path)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal" and str(self.path) != ":memory:":
+            if mode.lower() != "wal" and not in_memory:
                 raise StoreError(f"{self.path}: cannot switch to WAL journal (got {mode!r})")
             conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable SQLite database ({exc})") from exc
+        except (sqlite3.DatabaseError, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            raise open_error(self.path, exc) from exc
         with self._lock:
             if not self._migrated:
                 try:
                     migrate(conn)
                 except sqlite3.DatabaseError as exc:
                     conn.close()
+                    if is_locked(exc) or isinstance(exc, SchemaTooNewError):
+                        raise open_error(self.path, exc) from exc
                     raise StoreError(f"{self.path}: migration failed ({exc})") from exc
                 self._migrated = True
             self._connections.append(conn)
