@@ -26,7 +26,9 @@ from player_plugin.store import (
     TrackRepository,
     VectorRepository,
 )
+from player_plugin.store.listing import TrackRow, track_rows
 from player_plugin.store.tracks import LibraryCounts
+from player_plugin.store.unreadable import UnreadableFile, UnreadableRepository
 
 
 class Engine:
@@ -81,6 +83,15 @@ class Engine:
 
     def roots(self) -> list[str]:
         return self.settings.roots()
+
+    def track_rows(self, search: str | None = None, limit: int | None = None) -> tuple[list[TrackRow], int]:
+        """The library's tracks (id, tags, path, lyrics, a vector of the current model), those
+        matching ``search`` only, at most ``limit``; and how many matched in all."""
+        return track_rows(self.db, self.model_id, search, limit)
+
+    def unreadable_files(self) -> list[UnreadableFile]:
+        """The files the last scan of each folder could not read, with the reason (path order)."""
+        return UnreadableRepository(self.db).all()
 
     # -- music understanding ---------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from player_plugin.library.lyrics import SIDECAR_EXTENSIONS, LyricsReadError, re
 from player_plugin.library.tags import AUDIO_EXTENSIONS, TagReadError, read_tags
 from player_plugin.store.db import Database
 from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
+from player_plugin.store.unreadable import UnreadableRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,9 +255,18 @@ class Scanner:
             with self.db.transaction():
                 report.removed = self.tracks.delete(s.id for s in missing.values())
 
+        if not report.cancelled:
+            self._record_unreadable(root_paths, uncertain, report)
         report.seconds = self._clock() - started
         emit(ScanProgress("done", total, done, total, "", report.added, report.updated, report.failed))
         return report
+
+    def _record_unreadable(self, roots: list[str], uncertain: list[str], report: ScanReport) -> None:
+        """Keep this scan's failures for ``library --unreadable``, replacing the last list of each
+        root that was listed (a missing root keeps the list of its last real scan)."""
+        listed = [display_path(r) for r in roots if r not in uncertain]
+        failures = [(f.path, f.reason) for f in report.failures if _under_any(f.path, listed)]
+        UnreadableRepository(self.db).replace(listed, failures)
 
     # -- phases ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from player_plugin.store.events import EventRepository
 from player_plugin.store.queue import QueueRepository
 from player_plugin.store.settings import SettingsRepository
 from player_plugin.store.tracks import TrackRepository
+from player_plugin.store.unreadable import UnreadableRepository
 from player_plugin.store.vectors import VectorRepository
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "SettingsRepository",
     "StoreError",
     "TrackRepository",
+    "UnreadableRepository",
     "VectorRepository",
 ]

@@ -117,8 +117,20 @@ CREATE TABLE comments (
 CREATE INDEX comments_track ON comments(track_id);
 """
 
+# v3: the files the last scan of a folder could not read, with the reason; a finished scan of a
+# folder replaces the rows under it, so the list is what the app counts as "N unreadable".
+_V3 = """
+CREATE TABLE unreadable_files (
+    path        TEXT PRIMARY KEY,                  -- display form (undecodable bytes backslash-escaped)
+    root        TEXT NOT NULL,                     -- the scanned folder that reported it
+    reason      TEXT NOT NULL,
+    seen_at     REAL NOT NULL
+);
+CREATE INDEX unreadable_files_root ON unreadable_files(root);
+"""
+
 # Each entry takes the schema from index+0 to index+1.
-STEPS: tuple[str, ...] = (_V1, _V2)
+STEPS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from player_plugin.store.db import Database
+from player_plugin.store.unreadable import forget_under
 
 
 class SettingsRepository:
@@ -25,6 +26,7 @@ class SettingsRepository:
 
     def remove_root(self, path: str) -> bool:
         with self.db.transaction() as conn:
+            forget_under(conn, path)  # what its scans could not read goes with it
             return conn.execute("DELETE FROM roots WHERE path = ?", (path,)).rowcount == 1
 
     def get(self, key: str, default: Any = None) -> Any:

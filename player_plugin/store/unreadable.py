@@ -1,0 +1,70 @@
+"""Files the last scan could not read (empty, damaged, no permission…), kept until the next scan.
+
+A finished scan of a folder replaces every row under that folder, so the list always says what
+the latest scan of each folder skipped; a cancelled scan leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from player_plugin.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableFile:
+    path: str
+    reason: str
+    root: str  # the library folder whose scan reported it
+    seen_at: float  # unix seconds of that scan
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def forget_under(conn: sqlite3.Connection, folder: str) -> None:
+    """Delete the rows of ``folder`` and of every file under it (inside the caller's transaction)."""
+    conn.execute(
+        "DELETE FROM unreadable_files WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+        (folder, _escape_like(folder.rstrip(os.sep)) + _escape_like(os.sep) + "%"),
+    )
+
+
+class UnreadableRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def replace(self, roots: Iterable[str], failures: Iterable[tuple[str, str]], now: float | None = None) -> None:
+        """After a finished scan of ``roots``: forget what was recorded under them and store
+        ``failures`` ((path, reason) pairs; each lands under the first root that holds it)."""
+        roots = list(roots)
+        now = time.time() if now is None else now
+        with self.db.transaction() as conn:
+            for root in roots:
+                forget_under(conn, root)
+            rows = []
+            for path, reason in failures:
+                root = next((r for r in roots if _under(path, r)), path)
+                rows.append((path, root, reason, now))
+            conn.executemany(
+                "INSERT INTO unreadable_files (path, root, reason, seen_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET root = excluded.root, reason = excluded.reason, "
+                "seen_at = excluded.seen_at",
+                rows,
+            )
+
+    def all(self) -> list[UnreadableFile]:
+        rows = self.db.conn.execute("SELECT path, reason, root, seen_at FROM unreadable_files ORDER BY path")
+        return [UnreadableFile(r["path"], r["reason"], r["root"], r["seen_at"]) for r in rows]
+
+    def count(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM unreadable_files").fetchone()[0])
