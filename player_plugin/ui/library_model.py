@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QFont, QIcon
 
 from player_plugin.models import Track, TrackId
+from player_plugin.ui.text import artist_or_file
 
 COLUMNS = ("Title", "Artist", "Album", "Genre", "Duration", "Plays")
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -27,6 +29,8 @@ class LibraryModel(QAbstractTableModel):
         self._tracks: list[Track] = []
         self._row_of: dict[TrackId, int] = {}
         self._plays: Counter[TrackId] = Counter()
+        self.playing: TrackId | None = None  # the now-playing row is bold, with playing_icon before its title
+        self.playing_icon: QIcon | None = None
 
     # -- filling -------------------------------------------------------------------------------
 
@@ -69,6 +73,14 @@ class LibraryModel(QAbstractTableModel):
         if row is not None:
             idx = self.index(row, COLUMNS.index("Plays"))
             self.dataChanged.emit(idx, idx)
+
+    def set_playing(self, track_id: TrackId | None) -> None:
+        """Mark the now-playing row (None: nothing plays)."""
+        before, self.playing = self.playing, track_id
+        for tid in {before, track_id} - {None}:
+            row = self._row_of.get(tid)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def reset_plays(self) -> None:
         self.beginResetModel()
@@ -134,6 +146,16 @@ class LibraryModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return t.path
+        if role == Qt.ItemDataRole.FontRole:
+            playing, untagged = t.id == self.playing, col == 1 and not t.tags.artist
+            if playing or untagged:
+                font = QFont()
+                font.setBold(playing)
+                font.setItalic(untagged)  # the file name stands in for a missing artist tag
+                return font
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and t.id == self.playing:
+            return self.playing_icon
         return None
 
     def _display(self, t: Track, col: int) -> str:
@@ -141,7 +163,7 @@ class LibraryModel(QAbstractTableModel):
         if col == 0:
             return tags.title
         if col == 1:
-            return tags.artist
+            return artist_or_file(t)
         if col == 2:
             return tags.album or ""
         if col == 3:

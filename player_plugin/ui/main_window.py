@@ -45,10 +45,12 @@ from player_plugin import paths
 from player_plugin.engine import Engine
 from player_plugin.models import Event, EventKind, QueueEntry, Track, TrackId
 from player_plugin.ui.cover import find_cover
+from player_plugin.ui.fonts import chinese_font_families, missing_cjk_font_warning
 from player_plugin.ui.library_model import COLUMNS, TRACK_ID_ROLE, LibraryFilter, LibraryModel, format_duration
 from player_plugin.ui.playback import Playback
 from player_plugin.ui.playlist import write_m3u8
 from player_plugin.ui.queue_view import QueueView
+from player_plugin.ui.text import artist_or_file, friendly_provider, window_title
 from player_plugin.ui.workers import Job, JobRunner
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,12 @@ QUEUE_TARGET = 10  # Up Next is topped up to this many entries
 LOW_WATER = 3  # ... when it falls below this many
 RELOAD_INTERVAL_S = 0.5  # at most this often the library table reloads during a scan
 AUTOFILL_KEY = "ui.autofill"
+# Text the now-playing labels are sized for once, so a CJK title (drawn with a taller fallback font)
+# does not make the header jump.
+HEIGHT_SAMPLE = "Ág 雨夜的信 Ág"
+LINE_EDIT_TEXT_PAD = 36  # a line edit's frame, padding and clear button around its placeholder (px)
+SEARCH_PLACEHOLDER = "Search title, artist, album, genre  (Ctrl+F)"
+PROMPT_PLACEHOLDER = "Describe a mood: “rainy night, no vocals”"
 
 
 class MainWindow(QMainWindow):
@@ -100,7 +108,9 @@ class MainWindow(QMainWindow):
         self.library_runner = JobRunner("library-worker", on_thread_exit=engine.db.close, parent=self)
         self.queue_runner = JobRunner("queue-worker", on_thread_exit=engine.db.close, parent=self)
 
-        self.setWindowTitle("Player Plugin — Up Next")
+        self._pending_play_source: str | None = None  # loaded paused: PLAY is recorded when it starts
+        self.font_warning: str | None = None
+        self.setWindowTitle(window_title(None))
         self.resize(1280, 780)
         self.setMinimumSize(QSize(900, 560))
         self.playback = Playback(self, silent=silent_audio)
@@ -117,6 +127,7 @@ class MainWindow(QMainWindow):
             self.audio_label.setText("⚠ " + self.playback.note.split(":")[0])
             self.audio_label.setToolTip(self.playback.note)
             self.audio_label.setVisible(True)
+        self.check_fonts()
 
     # ============================================================================================
     # construction
@@ -156,14 +167,51 @@ class MainWindow(QMainWindow):
         self.audio_label.setObjectName("audioNote")
         self.audio_label.setVisible(False)
         sb.addWidget(self.status_label, 1)
+        self.font_label = QLabel("")
+        self.font_label.setObjectName("fontNote")
+        self.font_label.setVisible(False)
+        sb.addPermanentWidget(self.font_label)
         sb.addPermanentWidget(self.audio_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
         self.setStyleSheet(_STYLE)
+        self._fix_now_playing_height()
+        self._fit_placeholders()
+
+    def _fix_now_playing_height(self) -> None:
+        """Each now-playing line gets the height a mixed Latin/CJK line needs, measured once."""
+        for label in (self.title_label, self.artist_label, self.album_label):
+            label.ensurePolished()
+            text = label.text()
+            label.setText(HEIGHT_SAMPLE)
+            height = label.sizeHint().height()
+            label.setText(text)
+            label.setFixedHeight(height)
+
+    def _fit_placeholders(self) -> None:
+        for edit in (self.search_box, self.prompt_box):
+            edit.ensurePolished()
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(edit.placeholderText()) + LINE_EDIT_TEXT_PAD)
+
+    def check_fonts(self, chinese_families: list[str] | None = None) -> str | None:
+        """Warn once (status bar and log) when no font can draw Chinese; returns the warning."""
+        if self.font_warning is not None:
+            return self.font_warning
+        families = chinese_font_families() if chinese_families is None else chinese_families
+        warning = missing_cjk_font_warning(families)
+        if warning is not None:
+            self.font_warning = warning
+            log.warning(warning)
+            self.status_message(warning, sticky=True)
+            self.font_label.setText("⚠ No Chinese font")
+            self.font_label.setToolTip(warning)
+            self.font_label.setVisible(True)
+        return warning
 
     def _build_now_playing(self) -> QWidget:
         frame = QFrame(self)
         frame.setObjectName("nowPlaying")
+        self.now_playing_frame = frame
         lay = QHBoxLayout(frame)
         lay.setContentsMargins(12, 10, 14, 10)
         lay.setSpacing(14)
@@ -278,7 +326,7 @@ class MainWindow(QMainWindow):
         self.library_count_label.setObjectName("dim")
         self.search_box = QLineEdit()
         self.search_box.setObjectName("searchBox")
-        self.search_box.setPlaceholderText("Search title, artist, album, genre…  (Ctrl+F)")
+        self.search_box.setPlaceholderText(SEARCH_PLACEHOLDER)
         self.search_box.setClearButtonEnabled(True)
         head.addWidget(title)
         head.addWidget(self.library_count_label)
@@ -287,6 +335,7 @@ class MainWindow(QMainWindow):
         lay.addLayout(head)
 
         self.library_model = LibraryModel(self)
+        self.library_model.playing_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         self.library_proxy = LibraryFilter(self)
         self.library_proxy.setSourceModel(self.library_model)
         table = QTableView()
@@ -315,7 +364,7 @@ class MainWindow(QMainWindow):
         table.doubleClicked.connect(self._on_library_double_click)
         self.library_table = table
         lay.addWidget(table, 1)
-        self.search_box.textChanged.connect(self.library_proxy.set_query)
+        self.search_box.textChanged.connect(self._on_search)
         return box
 
     def _build_up_next(self) -> QWidget:
@@ -347,8 +396,10 @@ class MainWindow(QMainWindow):
         prompt_row = QHBoxLayout()
         self.prompt_box = QLineEdit()
         self.prompt_box.setObjectName("promptBox")
-        self.prompt_box.setPlaceholderText("Describe a mood — “rainy night, mellow, no vocals” (any language)")
-        self.prompt_box.setToolTip("Press Enter to steer Up Next; Clear to go back to your taste (Ctrl+P)")
+        self.prompt_box.setPlaceholderText(PROMPT_PLACEHOLDER)
+        self.prompt_box.setToolTip(
+            "Describe a mood in any language, press Enter to steer Up Next; Clear to go back to your taste (Ctrl+P)"
+        )
         self.prompt_clear = QPushButton("Clear")
         self.prompt_clear.setObjectName("promptClear")
         self.prompt_clear.setEnabled(False)
@@ -608,7 +659,8 @@ class MainWindow(QMainWindow):
         self.recommend_error = None
         if report.embedded:
             self.status_message(
-                f"Ready: {report.embedded} tracks understood with {report.model_id} on {report.provider}"
+                f"Ready: {report.embedded} tracks understood with {report.model_id} "
+                f"on the {friendly_provider(report.provider)}"
             )
         elif not self._sticky_status:
             self.status_message(f"Ready: {self.library_model.rowCount()} tracks")
@@ -635,9 +687,22 @@ class MainWindow(QMainWindow):
         else:
             self.library_model.merge(tracks)
         counts = len(tracks)
-        self.library_count_label.setText(f"{counts} tracks" if counts != 1 else "1 track")
+        self._update_library_count()
         self.library_reloaded.emit(counts)
         self._refresh_queue_view()
+
+    def _on_search(self, text: str) -> None:
+        self.library_proxy.set_query(text)
+        self._update_library_count()
+
+    def _update_library_count(self) -> None:
+        """Shows “N tracks”, or “n of N tracks” while a search shows a subset."""
+        total = self.library_model.rowCount()
+        noun = "track" if total == 1 else "tracks"
+        if self.search_box.text().strip():
+            self.library_count_label.setText(f"{self.library_proxy.rowCount()} of {total} {noun}")
+        else:
+            self.library_count_label.setText(f"{total} {noun}")
 
     def _play_counts(self) -> Counter[TrackId]:
         from player_plugin.store import EventRepository
@@ -726,7 +791,8 @@ class MainWindow(QMainWindow):
     # playback
     # ============================================================================================
 
-    def play_track(self, track_id: TrackId, source: str = "library") -> bool:
+    def play_track(self, track_id: TrackId, source: str = "library", autoplay: bool = True) -> bool:
+        """Load and play a track; ``autoplay=False`` loads it paused (its PLAY counts when it starts)."""
         track = self.track(track_id)
         if track is None:
             self.status_message(f"Track {track_id} is no longer in the library")
@@ -740,9 +806,14 @@ class MainWindow(QMainWindow):
         self._history.append(track_id)
         del self._history[:-200]
         self.playback.load(track.path, track.tags.duration_s)
-        self.playback.play()
         self._show_now_playing(track)
-        self.record(track_id, EventKind.PLAY, source=source)
+        self.library_model.set_playing(track_id)
+        self._pending_play_source = None
+        if autoplay:
+            self.playback.play()
+            self.record(track_id, EventKind.PLAY, source=source)
+        else:
+            self._pending_play_source = source
         self.now_playing_changed.emit(track)
         self.select_track(track_id) if source == "library" else None
         return True
@@ -750,6 +821,10 @@ class MainWindow(QMainWindow):
     def _leave_current(self, via: str) -> None:
         """Record how the current track ended when the listener moves on by hand."""
         if self.current is None or self._completed:
+            return
+        if self._pending_play_source is not None:  # loaded paused and never started: nothing happened
+            self._pending_play_source = None
+            self._completed = True
             return
         pos_s = self.playback.position_ms() / 1000
         dur_s = (self.playback.duration_ms() / 1000) or self.current.tags.duration_s
@@ -786,8 +861,8 @@ class MainWindow(QMainWindow):
         elif self.current is not None:
             self.playback.seek(0)
 
-    def advance(self) -> None:
-        """Play the head of Up Next (taken from the engine's queue)."""
+    def advance(self, autoplay: bool = True) -> None:
+        """Play the head of Up Next (taken from the engine's queue); ``autoplay=False`` loads it paused."""
         if self._advance_pending or self._closed:
             return
         if not _has(self.engine, "queue_pop"):
@@ -809,7 +884,7 @@ class MainWindow(QMainWindow):
             head, entries = result
             self._show_queue(entries)
             if head is not None:
-                self.play_track(head.track_id, source="queue")
+                self.play_track(head.track_id, source="queue", autoplay=autoplay)
             else:
                 self._stop_playing()
                 self.status_message("Up Next is empty")
@@ -844,6 +919,8 @@ class MainWindow(QMainWindow):
     def _stop_playing(self) -> None:
         self.playback.stop()
         self.current = None
+        self._pending_play_source = None
+        self.library_model.set_playing(None)
         self._show_now_playing(None)
         self.now_playing_changed.emit(None)
 
@@ -865,6 +942,9 @@ class MainWindow(QMainWindow):
         self.total_label.setText(format_duration(ms / 1000))
 
     def _on_playing_changed(self, playing: bool) -> None:
+        if playing and self._pending_play_source is not None and self.current is not None:
+            source, self._pending_play_source = self._pending_play_source, None
+            self.record(self.current.id, EventKind.PLAY, source=source)
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         if self.mpris is not None:
@@ -887,16 +967,16 @@ class MainWindow(QMainWindow):
             self.artist_label.setText("Double-click a track, or press Space to start Up Next")
             self.album_label.setText("")
             self.cover_label.setPixmap(_placeholder_cover("", 96))
-            self.setWindowTitle("Player Plugin — Up Next")
+            self.setWindowTitle(window_title(None))
             return
         t = track.tags
         self.title_label.setText(t.title)
-        self.artist_label.setText(t.artist or "Unknown artist")
+        self.artist_label.setText(artist_or_file(track))
         album = t.album or ""
         if album and t.year:
             album = f"{album} ({t.year})"
         self.album_label.setText(album)
-        self.setWindowTitle(f"{t.title} — {t.artist or 'Unknown artist'} · Player Plugin")
+        self.setWindowTitle(window_title(track))
         pix = QPixmap()
         data = find_cover(track.path)
         if data and pix.loadFromData(data):
@@ -932,7 +1012,7 @@ class MainWindow(QMainWindow):
         self.refill(only_if_auto=True)
         if self.current is not None and self.current.id == track_id:
             self._completed = True  # the dislike says it all
-            self.advance()
+            self.advance(autoplay=self.playback.is_playing())  # a paused player stays paused
 
     def block(self, track_ids: list[TrackId]) -> None:
         for tid in track_ids:
@@ -941,7 +1021,7 @@ class MainWindow(QMainWindow):
         self.refill(only_if_auto=True)
         if self.current is not None and self.current.id in track_ids:
             self._completed = True
-            self.advance()
+            self.advance(autoplay=self.playback.is_playing())
 
     def _position_s(self, track_id: TrackId) -> float | None:
         if self.current is not None and self.current.id == track_id:

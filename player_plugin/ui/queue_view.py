@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate
 
 from player_plugin.models import QueueEntry, Track
+from player_plugin.ui.text import artist_or_file
 
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 REASON_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -105,7 +106,7 @@ class QueueView(QListWidget):
             t = tracks.get(e.track_id)
             item = QListWidgetItem(t.tags.title if t else f"track {e.track_id}")
             if t is not None:
-                sub = " · ".join(filter(None, (t.tags.artist, t.tags.album)))
+                sub = " · ".join(filter(None, (artist_or_file(t), t.tags.album)))
                 item.setData(SUBTITLE_ROLE, sub)
             item.setData(TRACK_ID_ROLE, e.track_id)
             item.setData(REASON_ROLE, e.reason)

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player_plugin.ui.text import friendly_provider, uses_gpu
+
 if TYPE_CHECKING:
     from player_plugin.ui.main_window import MainWindow
 
@@ -140,10 +142,11 @@ class SettingsDialog(QDialog):
         form.addRow("Model:", QLabel(model_id))
         factory = getattr(self.engine, "ui_encoder_factory", None)
         loaded = factory.loaded(model_id) if factory is not None else None
+        on_gpu = False
         if loaded is not None:
             provider = loaded.provider
-            where = "GPU (CUDA)" if "CUDA" in provider else "CPU"
-            text = f"{provider} — {where}, chosen by onnxruntime"
+            on_gpu = uses_gpu(provider)
+            text = f"{friendly_provider(provider)} (onnxruntime's {provider})"
             secs = factory.load_seconds.get(model_id)
             if secs is not None:
                 text += f"; loaded in {secs:.1f} s"
@@ -160,9 +163,17 @@ class SettingsDialog(QDialog):
             form.addRow("Tracks understood:", QLabel(f"{vectors} of {self.engine.tracks.count()}"))
         except Exception:  # noqa: BLE001 - informational only
             pass
-        hint = QLabel("Set PLAYER_PLUGIN_DEVICE=cpu to force the CPU.")
-        hint.setObjectName("dim")
+        # Forcing the CPU only means something while a GPU runs the model.
+        hint = QLabel(
+            "Runs on the GPU; set PLAYER_PLUGIN_DEVICE=cpu and restart to use the CPU instead."
+            if on_gpu
+            else "Runs on the CPU: no GPU is in use, so there is nothing to switch."
+        )
+        hint.setObjectName("deviceHint")
+        hint.setWordWrap(True)
+        hint.setVisible(loaded is not None)
         form.addRow(hint)
+        self.device_hint = hint
         return w
 
     def _privacy_tab(self) -> QWidget:

@@ -47,6 +47,8 @@ def test_first_start_scans_demo_library_with_progress_and_fills_up_next(make_win
     qtbot.waitUntil(lambda: len(window.queue_entries()) == 10, timeout=WAIT_MS)
     assert window.queue_view.count() == 10
     assert all(e.reason for e in window.queue_entries())  # every entry says why
+    status = window.status_label.text()
+    assert "on the CPU" in status and "ExecutionProvider" not in status  # plain words, not onnxruntime's
     assert not window.progress.isVisible()
 
 
