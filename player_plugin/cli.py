@@ -16,9 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from player_plugin import __version__, paths
+from player_plugin.cli_errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UserError,
+    check_model,
+    describe,
+    missing_step,
+    print_error,
+)
+from player_plugin.cli_errors import SCAN_FIRST as _SCAN_FIRST
 
 
 def _add_db(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """``--db`` and ``--debug``: on the main parser, and again on each command (given after it)."""
     parser.add_argument(
         "--db",
         metavar="PATH",
@@ -26,6 +37,22 @@ def _add_db(parser: argparse.ArgumentParser, default: object = None) -> None:
         default=default,
         help=f"library database (default: {paths.default_db_path()}; env PLAYER_PLUGIN_DB)",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if default is None else default,
+        help="on failure, show the full traceback instead of a one-line message",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-remember", action="store_true", help="do not add the folders to the library")
     _add_db(p, argparse.SUPPRESS)
 
-    p = sub.add_parser("library", help="show what the library holds")
+    p = sub.add_parser("library", help="show what the library holds: counts, tracks, unreadable files")
+    p.add_argument("--tracks", action="store_true", help="list the tracks: id, length, lyrics, vector, tags, path")
+    p.add_argument("--search", metavar="TEXT", help="only tracks whose tags or path hold every word (implies --tracks)")
+    p.add_argument("--limit", type=_positive, metavar="N", help="list at most N tracks")
+    p.add_argument("--unreadable", action="store_true", help="list the files the last scan could not read, and why")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_db(p, argparse.SUPPRESS)
 
@@ -60,13 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("similar", help="rank library tracks for a free-text query")
     p.add_argument("text", metavar="TEXT", help='e.g. "rainy night, mellow" or "伤心的情歌"')
-    p.add_argument("--count", "-n", type=int, default=10, metavar="N")
+    p.add_argument("--count", "-n", type=_positive, default=10, metavar="N")
     p.add_argument("--model", metavar="ID", help="model id (default: the library's)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_db(p, argparse.SUPPRESS)
 
     p = sub.add_parser("up-next", help="show Up Next, filled with recommendations and their reasons")
-    p.add_argument("--count", "-n", type=int, default=10, metavar="N", help="queue length to fill to (default 10)")
+    p.add_argument("--count", "-n", type=_positive, default=10, metavar="N", help="queue length to fill (default 10)")
     p.add_argument("--prompt", metavar="TEXT", help='steer with free text ("rainy night, no vocals"); "" clears it')
     p.add_argument("--seed", metavar="TRACK_OR_ARTIST", help="start a fresh mix from a track (id or title) or artist")
     p.add_argument("--refill", action="store_true", help="drop the recommended entries and fill again")
@@ -110,14 +141,13 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 
 def _open_engine(args: argparse.Namespace):
+    """The engine on ``--db``, its database opened now so that a bad file fails here (``main``
+    turns the StoreError into one line)."""
     from player_plugin.engine import Engine
-    from player_plugin.store import StoreError
 
-    try:
-        return Engine.open(_db_path(args))
-    except StoreError as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
+    engine = Engine.open(_db_path(args))
+    _ = engine.db.conn
+    return engine
 
 
 @dataclass
@@ -180,12 +210,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not roots:
         roots = engine.roots()
         if not roots:
-            print(
-                "player-plugin: no folders given and none in the library yet; "
-                "try: player-plugin scan ~/Music   (or --demo)",
-                file=sys.stderr,
+            engine.close()
+            raise UserError(
+                "no folders given and none in the library yet; try: player-plugin scan ~/Music   (or --demo)",
+                EXIT_USAGE,
             )
-            return 2
     cancel = threading.Event()
     with _long_work(engine, "scan interrupted; finished batches are saved, run the scan again to finish") as line:
         report = engine.scan(roots, progress=line, cancel=cancel, remember=not args.no_remember)
@@ -210,41 +239,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_library(args: argparse.Namespace) -> int:
-    engine = _open_engine(args)
-    try:
-        counts = engine.library_counts()
-        roots = engine.roots()
-    finally:
-        engine.close()
-    data = {
-        "tracks": counts.tracks,
-        "artists": counts.artists,
-        "albums": counts.albums,
-        "with_lyrics": counts.with_lyrics,
-        "total_duration_s": round(counts.total_duration_s, 1),
-        "folders": roots,
-        "database": str(_db_path(args)),
-    }
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False))
-    else:
-        hours, rem = divmod(int(counts.total_duration_s), 3600)
-        print(
-            f"{counts.tracks} tracks, {counts.artists} artists, {counts.albums} albums, "
-            f"{counts.with_lyrics} with lyrics, {hours}:{rem // 60:02d}:{rem % 60:02d} of music"
-        )
-        for r in roots:
-            print(f"  folder: {r}")
-    return 0
+    from player_plugin.cli_library import library
+
+    return library(args, _open_engine(args), _db_path(args))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from player_plugin.doctor import report
 
     data = report(_db_path(args))
+    status = _doctor_status(data)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=None))
-        return 0
+        return status
     print("versions:")
     for k, v in data["versions"].items():
         print(f"  {k}: {v}")
@@ -274,37 +281,40 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"onnxruntime providers available: {', '.join(ort['available'])}")
         print(f"  will use: {ort['chosen']} ({ort['reason']})")
     print(f"demo library: {data['demo_library']}")
+    return status
+
+
+def _doctor_status(data: dict) -> int:
+    """Doctor reports everything, and exits non-zero (with the one line) when the database is unusable."""
+    error = data["database"].get("error")
+    if error:
+        print_error(error)
+        return 1
     return 0
 
 
 def _model_engine(args: argparse.Namespace):
     from player_plugin.engine import Engine
     from player_plugin.nlp.encoder import Encoder
-    from player_plugin.store import Database, StoreError
+    from player_plugin.store import Database
 
+    if args.model:
+        check_model(args.model)
     prefer_gpu = not getattr(args, "cpu", False)
-    try:
-        db = Database(_db_path(args))
-        _ = db.conn
-    except StoreError as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        raise SystemExit(1) from exc
+    db = Database(_db_path(args))
+    _ = db.conn  # a bad database fails here, before any model is loaded
     return Engine(db, encoder_factory=lambda mid: Encoder.load(mid, prefer_gpu=prefer_gpu), model_id=args.model)
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from player_plugin.nlp.manifest import ModelError
-
     engine = _model_engine(args)
-    try:
-        with _long_work(engine, "embedding interrupted; finished tracks are saved, run it again to go on") as line:
-            _ = engine.encoder  # load (and verify) the model before making it the library's
-            if args.model:
-                engine.settings.set("model_id", args.model)
-            report = engine.embed(progress=lambda p: line(_Phase("embed", p.done, p.total, p.current)))
-    except ModelError as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        return 1
+    with _long_work(engine, "embedding interrupted; finished tracks are saved, run it again to go on") as line:
+        if not args.model:
+            check_model(engine.model_id)  # the library's (or the default) model must be installed too
+        _ = engine.encoder  # load (and verify) the model before making it the library's
+        if args.model:
+            engine.settings.set("model_id", args.model)
+        report = engine.embed(progress=lambda p: line(_Phase("embed", p.done, p.total, p.current)))
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -312,19 +322,20 @@ def cmd_embed(args: argparse.Namespace) -> int:
             f"embedded {report.embedded} tracks ({report.texts} texts), {report.unchanged} up to date; "
             f"model {report.model_id} on {report.provider}"
         )
+        if report.embedded + report.unchanged == 0:
+            print(f"  {_SCAN_FIRST}")
     return 0
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from player_plugin.nlp.manifest import ModelError
-
+    if not args.text.strip():
+        raise UserError('the query is empty: say what to look for, e.g. similar "rainy night"', EXIT_USAGE)
     engine = _model_engine(args)
     try:
-        results = engine.similar(args.text, args.count)
+        results = engine.similar(args.text.strip(), args.count)
         model_id = engine.model_id
-    except ModelError as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        return 1
+        if not results:
+            raise UserError(missing_step(engine))
     finally:
         engine.close()
     if args.json:
@@ -338,9 +349,6 @@ def cmd_similar(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, ensure_ascii=False))
         return 0
-    if not results:
-        print("no track vectors yet: run `player-plugin embed` first", file=sys.stderr)
-        return 1
     for track, score in results:
         print(f"{score:6.3f}  {track.tags.artist} — {track.tags.title}")
     return 0
@@ -364,11 +372,12 @@ def _entries_json(engine, entries) -> list[dict]:
 
 
 def cmd_up_next(args: argparse.Namespace) -> int:
-    from player_plugin.nlp.manifest import ModelError
     from player_plugin.recommend.service import NoVectorsError
 
     engine = _model_engine(args)
     try:
+        if engine.library_counts().tracks == 0:
+            raise UserError(_SCAN_FIRST)
         if args.prompt is not None:
             engine.set_prompt(args.prompt)
         if args.seed:
@@ -379,9 +388,10 @@ def cmd_up_next(args: argparse.Namespace) -> int:
             entries = engine.up_next(args.count)
         data = _entries_json(engine, entries[: args.count])  # a longer queue (e.g. filled by the app) shows its head
         prompt = engine.prompt
-    except (ModelError, NoVectorsError, LookupError) as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        return 1
+    except NoVectorsError:
+        raise UserError(missing_step(engine)) from None
+    except LookupError as exc:
+        raise UserError(str(exc.args[0]) if exc.args else str(exc)) from None
     finally:
         engine.close()
     if args.json:
@@ -403,8 +413,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     try:
         matches = engine.tracks.find(args.track)
         if not matches:
-            print(f"player-plugin: no track matches {args.track!r}", file=sys.stderr)
-            return 1
+            empty = engine.library_counts().tracks == 0
+            raise UserError(_SCAN_FIRST if empty else f"no track matches {args.track!r} (list them: library --tracks)")
         if len(matches) > 1:
             print(f"player-plugin: {args.track!r} matches several tracks; use an id:", file=sys.stderr)
             for t in matches:
@@ -421,29 +431,28 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_import_history(args: argparse.Namespace) -> int:
+    from player_plugin.cli_library import listen_range, print_import
     from player_plugin.recommend.history_import import HistoryImportError, import_history
 
     engine = _open_engine(args)
     try:
         report = import_history(args.file, engine.db, dry_run=args.dry_run)
+        tracks = engine.library_counts().tracks
+        first, last = listen_range(args.file)  # a second read: the report keeps no dates
     except (HistoryImportError, OSError) as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        return 1
+        raise UserError(str(exc)) from None
     finally:
         engine.close()
-    data = report.as_dict() if hasattr(report, "as_dict") else vars(report)
+    data = {**report.as_dict(), "first_listen": first, "last_listen": last}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, default=str))
     else:
-        print(", ".join(f"{k} {v}" for k, v in data.items() if not isinstance(v, list | dict)))
-        for item in data.get("top_unmatched", [])[:10]:
-            print(f"  not in your library: {item}")
+        print_import(data, tracks)
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
-    from player_plugin.nlp.manifest import ModelError
     from player_plugin.recommend.dataset import DatasetError, load_dataset
     from player_plugin.recommend.evaluate import (
         RECOMMENDERS,
@@ -460,22 +469,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if pair.strip():
             a, sep, b = pair.strip().partition(":")
             if not sep or a not in names or b not in names:
-                print(f"player-plugin: --compare wants A:B, both evaluated; got {pair!r}", file=sys.stderr)
-                return 2
+                raise UserError(f"--compare wants A:B, both evaluated; got {pair!r}", EXIT_USAGE)
             compare.append((a, b))
     try:
         dataset = load_dataset(args.dataset)
     except (DatasetError, OSError) as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        return 1
+        raise UserError(str(exc)) from None
     model_id = args.model or DEFAULT_MODEL_ID
     vectors = None
     if any(n == "content" or n.startswith(("upnext", "seq2seq")) for n in names):
-        try:
-            encoder = Encoder.load(model_id)
-        except ModelError as exc:
-            print(f"player-plugin: {exc}", file=sys.stderr)
-            return 1
+        check_model(model_id)
+        encoder = Encoder.load(model_id)
 
         def progress(done: int, total: int) -> None:
             print(f"embedding {dataset.name}: {done}/{total}", file=sys.stderr)
@@ -484,8 +488,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         recs = build_recommenders(names, vectors=vectors)
     except ValueError as exc:
-        print(f"player-plugin: {exc}", file=sys.stderr)
-        return 2
+        raise UserError(str(exc), EXIT_USAGE) from None
     result = evaluate(dataset, recs, args.split, model=model_id if vectors is not None else None, compare=compare)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -522,7 +525,20 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_database(args: argparse.Namespace) -> None:
+    """Open (and if new, create) the app's database before any window: a bad file is one line here."""
+    from player_plugin.store import Database
+
+    db = Database(_db_path(args))
+    try:
+        _ = db.conn
+    finally:
+        db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. The one error boundary: whatever a command raises becomes one line on
+    stderr and a non-zero status (see ``cli_errors.describe``); ``--debug`` shows the traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {
@@ -539,9 +555,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: cmd_app,
     }
     try:
+        if args.command in (None, "app"):
+            _check_database(args)
         return handlers[args.command](args)
     except BrokenPipeError:
         os._exit(0)  # output piped into `head`: not an error
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print_error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the boundary: every failure becomes one line
+        if args.debug:
+            raise
+        message, code = describe(exc, _db_path(args) if "db" in args else None)
+        print_error(message)
+        return code
 
 
 if __name__ == "__main__":
