@@ -350,8 +350,13 @@ def cmd_similar(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False))
         return 0
     for track, score in results:
-        print(f"{score:6.3f}  {track.tags.artist} — {track.tags.title}")
+        print(f"{score:6.3f}  {_name(track)}")
     return 0
+
+
+def _name(track) -> str:
+    """``artist — title``, or the title alone for an untagged file (whose title is its file name)."""
+    return f"{track.tags.artist} — {track.tags.title}" if track.tags.artist else track.tags.title
 
 
 def _entries_json(engine, entries) -> list[dict]:
@@ -418,7 +423,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         if len(matches) > 1:
             print(f"player-plugin: {args.track!r} matches several tracks; use an id:", file=sys.stderr)
             for t in matches:
-                print(f"  {t.id}: {t.tags.artist} — {t.tags.title}", file=sys.stderr)
+                print(f"  {t.id}: {_name(t)}", file=sys.stderr)
             return 2
         track = matches[0]
         engine.record(track.id, args.kind, args.position)
@@ -426,7 +431,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
             engine.comment(track.id, args.comment)
     finally:
         engine.close()
-    print(f"recorded {args.kind} for {track.tags.artist} — {track.tags.title}")
+    print(f"recorded {args.kind} for {_name(track)}")
     return 0
 
 
