@@ -23,6 +23,14 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """Per-user cache folder (``$XDG_CACHE_HOME/player-plugin``): derived data only, safe to delete."""
+    override = os.environ.get("PLAYER_PLUGIN_CACHE")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def default_db_path() -> Path:
     override = os.environ.get("PLAYER_PLUGIN_DB")
     return Path(override).expanduser() if override else data_dir() / "library.db"

@@ -17,13 +17,21 @@ from typing import Literal
 import numpy as np
 
 from player_plugin import paths
-from player_plugin.nlp.manifest import REBUILD_HINT, Manifest, ModelError, load_manifest, sha256_file
+from player_plugin.nlp.file_cache import cached_sha256
+from player_plugin.nlp.manifest import REBUILD_HINT, Manifest, ModelError, load_manifest
+from player_plugin.nlp.query_tokenizer import QueryTokenizer
 from player_plugin.nlp.runtime import CUDA, choose_provider, create_session
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "multilingual-e5-small"
 Kind = Literal["query", "passage"]
+# Up to this many characters per call are tokenised by a vocabulary subset (QueryTokenizer) while the
+# full tokenizer is not loaded yet: a prompt or a search never pays for building 250k pieces.
+QUERY_TOKENIZER_MAX_CHARS = 2000
+# After this many subset calls the full tokenizer is built: a stream of short calls (an embedding
+# job's lyric lines) is cheaper with it, and its one-off cost is paid back by then.
+QUERY_TOKENIZER_MAX_CALLS = 16
 
 
 def _verified(manifest: Manifest, name: str, required: bool) -> Path | None:
@@ -37,7 +45,7 @@ def _verified(manifest: Manifest, name: str, required: bool) -> Path | None:
         if required:
             raise ModelError(f"{path}: model file missing; rebuild with: {hint}")
         return None
-    actual = sha256_file(path)
+    actual = cached_sha256(path)
     if actual != expected:
         if required:
             raise ModelError(
@@ -47,6 +55,18 @@ def _verified(manifest: Manifest, name: str, required: bool) -> Path | None:
         log.warning("%s: checksum mismatch, ignoring this optional file", path)
         return None
     return path
+
+
+def _load_tokenizer(path: Path, truncation: int):
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
+        raise ModelError(f"{path}: unreadable tokenizer ({exc})") from exc
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(truncation)
+    return tokenizer
 
 
 def _session(model_path: Path, model_id: str, prefer_gpu: bool, threads: int | None):
@@ -61,10 +81,25 @@ def _session(model_path: Path, model_id: str, prefer_gpu: bool, threads: int | N
 class Encoder:
     """Embeds texts with one model. Not thread-safe per call; make one per worker thread."""
 
-    def __init__(self, manifest: Manifest, session, tokenizer, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        session,
+        tokenizer=None,
+        batch_size: int = 32,
+        *,
+        tokenizer_path: Path | None = None,
+        query_tokenizer: QueryTokenizer | None = None,
+    ) -> None:
+        """``tokenizer`` given, or loaded from ``tokenizer_path`` the first time a long input needs it."""
+        if tokenizer is None and tokenizer_path is None:
+            raise ValueError("an Encoder needs a tokenizer or the path of one")
         self.manifest = manifest
         self.session = session
-        self.tokenizer = tokenizer
+        self._tokenizer = tokenizer
+        self._tokenizer_path = tokenizer_path
+        self._query_tokenizer = query_tokenizer
+        self._query_calls = 0
         self.batch_size = batch_size
         cfg = manifest.data.get("tokenizer_config", {})
         self.pad_id = int(cfg.get("pad_id", 0))
@@ -86,8 +121,6 @@ class Encoder:
         batch_size: int = 32,
     ) -> Encoder:
         """Verify and load a model folder. CUDA gets the fp16 (else fp32) file; CPU the int8 one."""
-        from tokenizers import Tokenizer
-
         root = models_root or paths.models_dir()
         folder = root / model_id
         if not folder.is_dir():
@@ -111,14 +144,14 @@ class Encoder:
         cpu_name = variants.get("cpu", "model.int8.onnx")
         if model_path is None:
             model_path = _verified(manifest, cpu_name, required=True)
-        tok_path = _verified(manifest, manifest.data.get("tokenizer", "tokenizer.json"), required=True)
-        try:
-            tokenizer = Tokenizer.from_file(str(tok_path))
-        except Exception as exc:  # noqa: BLE001 - tokenizers raises plain Exception
-            raise ModelError(f"{tok_path}: unreadable tokenizer ({exc})") from exc
-        tokenizer.no_padding()
+        tok_name = manifest.data.get("tokenizer", "tokenizer.json")
+        tok_path = _verified(manifest, tok_name, required=True)
         cfg = manifest.data.get("tokenizer_config", {})
-        tokenizer.enable_truncation(int(cfg.get("truncation_max_length", manifest.data.get("max_tokens", 512))))
+        truncation = int(cfg.get("truncation_max_length", manifest.data.get("max_tokens", 512)))
+        query_tokenizer = QueryTokenizer.for_file(
+            tok_path, manifest.files[tok_name], truncation, paths.cache_dir() / "tokenizers"
+        )
+        tokenizer = None if query_tokenizer is not None else _load_tokenizer(tok_path, truncation)
         session = _session(model_path, model_id, prefer_gpu, threads)
         if model_path.name != cpu_name and session.get_providers()[0] != CUDA:
             # CUDA looked usable but the session fell back to CPU (no GPU, broken driver): the
@@ -126,11 +159,26 @@ class Encoder:
             log.warning("%s: CUDA is not running it; loading the CPU model %s instead", model_path.name, cpu_name)
             model_path = _verified(manifest, cpu_name, required=True)
             session = _session(model_path, model_id, False, threads)
-        encoder = cls(manifest, session, tokenizer, batch_size=batch_size)
+        encoder = cls(
+            manifest,
+            session,
+            tokenizer,
+            batch_size=batch_size,
+            tokenizer_path=tok_path,
+            query_tokenizer=query_tokenizer,
+        )
         encoder.model_path = model_path
         return encoder
 
     # -- facts -----------------------------------------------------------------------------------
+
+    @property
+    def tokenizer(self):
+        """The full ``tokenizers.Tokenizer`` (built on first use: about a second for e5's vocabulary)."""
+        if self._tokenizer is None:
+            assert self._tokenizer_path is not None
+            self._tokenizer = _load_tokenizer(self._tokenizer_path, self.max_tokens)
+        return self._tokenizer
 
     @property
     def model_id(self) -> str:
@@ -152,6 +200,16 @@ class Encoder:
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids (with special tokens, truncated to the model's limit) of already-prefixed texts."""
+        if (
+            self._tokenizer is None
+            and self._query_tokenizer is not None
+            and self._query_calls < QUERY_TOKENIZER_MAX_CALLS
+            and sum(len(t) for t in texts) <= QUERY_TOKENIZER_MAX_CHARS
+        ):
+            self._query_calls += 1
+            ids = self._query_tokenizer.token_ids(texts)
+            if ids is not None:
+                return ids
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
     def embed(
