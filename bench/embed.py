@@ -14,7 +14,9 @@ ids.
 
 Each engine runs in its own child process (so peak RSS = that engine alone, from getrusage ru_maxrss), with
 torch.set_num_threads / ORT intra_op threads = --threads. texts/s is the best of 2 passes after a warm-up batch.
-Needs the export extra (torch) and `python export/export_encoder.py --model ID` run first (fp32 file).
+Needs the export extra (torch). The fp32 file is the model folder's ``model.fp32.onnx`` when an export left one
+there, else this bench exports it from PyTorch into a temporary folder first (about a minute; nothing is written
+to the model folder), so it runs from a clean checkout.
 The last line of output is one JSON object.
 """
 
@@ -321,7 +323,7 @@ def pad(ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     return a, m
 
 
-def child(engine: str, work: Path, model_id: str, threads: int, passes: int) -> None:
+def child(engine: str, work: Path, model_id: str, threads: int, passes: int, fp32: Path) -> None:
     corpus = json.loads((work / "corpus.json").read_text(encoding="utf-8"))
     ids: list[list[int]] = corpus["ids"]
     pad_id: int = corpus["pad_id"]
@@ -348,8 +350,8 @@ def child(engine: str, work: Path, model_id: str, threads: int, passes: int) -> 
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
-        name = "model.fp32.onnx" if engine == "onnx32" else "model.int8.onnx"
-        sess = ort.InferenceSession(str(folder / name), so, providers=["CPUExecutionProvider"])
+        path = fp32 if engine == "onnx32" else folder / "model.int8.onnx"
+        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
         def run(a: np.ndarray, m: np.ndarray) -> np.ndarray:
             return sess.run(["embedding"], {"input_ids": a, "attention_mask": m})[0]
@@ -387,6 +389,29 @@ def child(engine: str, work: Path, model_id: str, threads: int, passes: int) -> 
     )
 
 
+def ensure_fp32(model_id: str, folder: Path, work: Path) -> Path:
+    """The fp32 reference graph: the folder's own file, else exported from PyTorch into ``work``."""
+    existing = folder / "model.fp32.onnx"
+    if existing.is_file():
+        return existing
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise SystemExit(
+            f"{existing} is absent and PyTorch is not installed to build it: install the export extra "
+            "(python -m pip install torch==2.13.0 && python -m pip install -e '.[export]'), see export/README.md"
+        ) from None
+    sys.path.insert(0, str(REPO))
+    from export.export_encoder import SPECS, export_onnx, load_source, make_encoder
+
+    spec = SPECS[model_id]
+    path = work / "model.fp32.onnx"
+    print(f"[bench] no {existing.name} in {folder}: exporting it from PyTorch to {path} ...", flush=True)
+    bert, _, _ = load_source(spec)
+    export_onnx(make_encoder(bert), path, int(spec.tokenizer_config["pad_id"]), spec.max_tokens)
+    return path
+
+
 # --------------------------------------------------------------------------------------------------- main
 def cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
@@ -400,18 +425,18 @@ def main() -> int:
     ap.add_argument("--passes", type=int, default=2)
     ap.add_argument("--child", choices=["torch", "onnx32", "int8"], help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--fp32", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.work, args.model, args.threads, args.passes)
+        child(args.child, args.work, args.model, args.threads, args.passes, args.fp32)
         return 0
 
     from tokenizers import Tokenizer
 
     folder = REPO / "onnx_models" / args.model
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    missing = [n for n in ("model.fp32.onnx", "model.int8.onnx") if not (folder / n).exists()]
-    if missing:
-        print(f"missing {missing} in {folder}: run python export/export_encoder.py --model {args.model}")
+    if not (folder / "model.int8.onnx").is_file():
+        print(f"missing model.int8.onnx in {folder}: run python export/export_encoder.py --model {args.model}")
         return 2
     cfg = manifest["tokenizer_config"]
     tok = Tokenizer.from_file(str(folder / manifest["tokenizer"]))
@@ -436,6 +461,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
         work = Path(tmp)
         (work / "corpus.json").write_text(json.dumps({"ids": ids, "pad_id": int(cfg["pad_id"])}), encoding="utf-8")
+        fp32 = ensure_fp32(args.model, folder, work)
         results = {}
         vecs = {}
         for engine in ("torch", "onnx32", "int8"):
@@ -452,6 +478,8 @@ def main() -> int:
                 str(args.threads),
                 "--passes",
                 str(args.passes),
+                "--fp32",
+                str(fp32),
             ]
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), HF_HUB_OFFLINE="1", PYTHONWARNINGS="ignore")
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
