@@ -10,14 +10,12 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from player_plugin.embedding import Embedder, EmbedProgress, EmbedReport
-from player_plugin.library.scanner import CancelFn, ProgressFn, Scanner, ScanReport
 from player_plugin.models import Event, EventKind, QueueEntry, Track
 from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
-from player_plugin.recommend.service import RecommendService
 from player_plugin.store import (
     Database,
     EventRepository,
@@ -29,6 +27,12 @@ from player_plugin.store import (
 from player_plugin.store.listing import TrackRow, track_rows
 from player_plugin.store.tracks import LibraryCounts
 from player_plugin.store.unreadable import UnreadableFile, UnreadableRepository
+
+if TYPE_CHECKING:  # the scanner, the embedder, the encoder and the recommender load when first used:
+    # a one-shot CLI command imports only what it runs (bench/cli_latency.py)
+    from player_plugin.embedding import EmbedProgress, EmbedReport
+    from player_plugin.library.scanner import CancelFn, ProgressFn, ScanReport
+    from player_plugin.recommend.service import RecommendService
 
 
 class Engine:
@@ -49,12 +53,21 @@ class Engine:
         self._encoder: Encoder | None = None
         self.events = EventRepository(db)
         self.queue_repo = QueueRepository(db)
-        self.recommender = RecommendService(db, lambda: self.encoder, lambda: self.model_id)
+        self._recommender: RecommendService | None = None
         self.now_playing: int | None = None  # the track the host is playing (set by a "play" event)
 
     @classmethod
     def open(cls, db_path: str | os.PathLike[str]) -> Engine:
         return cls(Database(db_path))
+
+    @property
+    def recommender(self) -> RecommendService:
+        """Up Next's service, built on first use (its imports are the heaviest of the engine's)."""
+        if self._recommender is None:
+            from player_plugin.recommend.service import RecommendService
+
+            self._recommender = RecommendService(self.db, lambda: self.encoder, lambda: self.model_id)
+        return self._recommender
 
     def close(self) -> None:
         self.db.close()
@@ -74,6 +87,8 @@ class Engine:
             for root in roots:
                 if Path(root).is_dir():
                     self.settings.add_root(root)
+        from player_plugin.library.scanner import Scanner
+
         report = Scanner(self.db).scan(roots, progress=progress, cancel=cancel)
         self.recommender.invalidate()
         return report
@@ -112,6 +127,8 @@ class Engine:
         cancel: CancelFn | threading.Event | None = None,
     ) -> EmbedReport:
         """Vectors for every track that lacks a current one (resumable, cancellable)."""
+        from player_plugin.embedding import Embedder
+
         report = Embedder(self.db, self.encoder).run(progress=progress, cancel=cancel)
         self.recommender.invalidate()
         return report

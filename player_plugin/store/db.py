@@ -13,8 +13,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 from player_plugin.store.migrations import SCHEMA_VERSION, SchemaTooNewError, migrate
 
@@ -126,6 +128,8 @@ class Database:
     @property
     def utils(self) -> sqlite_utils.Database:
         """sqlite-utils view of this thread's connection (table introspection, bulk inserts)."""
+        import sqlite_utils  # only bulk writers need it: not loaded by a one-shot read command
+
         db = getattr(self._local, "utils", None)
         if db is None or db.conn is not self.conn:
             db = sqlite_utils.Database(self.conn)
