@@ -83,8 +83,17 @@ def _row_values(f: ScannedFile) -> tuple:
     )  # fmt: skip
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def under_clause(column: str, folder: str) -> tuple[str, tuple[str, str, str]]:
+    """SQL (and its parameters) selecting ``column`` equal to ``folder`` or inside it, by exact
+    byte prefix: ``LIKE`` would ignore ASCII case (``music`` would select ``Music``'s rows).
+
+    A range on the text (``folder/`` <= path < ``folder0``, "0" being the character after the
+    separator) uses the column's index and compares with the binary collation.
+    """
+    base = folder.rstrip("/\\") or folder
+    start = base.rstrip(os.sep) + os.sep
+    end = start[:-1] + chr(ord(os.sep) + 1)
+    return f"({column} = ? OR ({column} >= ? AND {column} < ?))", (base, start, end)
 
 
 class TrackRepository:
@@ -97,11 +106,9 @@ class TrackRepository:
 
     def file_states(self, root: str) -> dict[str, FileState]:
         """Every known file under ``root`` (a directory path without trailing separator)."""
-        prefix = root.rstrip("/\\") or root
+        where, params = under_clause("path", root)
         rows = self.db.conn.execute(
-            "SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint FROM tracks "
-            "WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-            (prefix, _escape_like(prefix.rstrip(os.sep)) + _escape_like(os.sep) + "%"),
+            f"SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint FROM tracks WHERE {where}", params
         )
         return {
             r["path"]: FileState(r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"]) for r in rows
