@@ -33,6 +33,12 @@ class ProviderChoice:
 def _ort():
     import onnxruntime
 
+    if not getattr(_ort, "telemetry_off", False):
+        # the environment switch is set in player_plugin/__init__.py; this is the library's own
+        disable = getattr(onnxruntime, "disable_telemetry_events", None)
+        if disable is not None:
+            disable()
+        _ort.telemetry_off = True  # type: ignore[attr-defined]
     return onnxruntime
 
 
