@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import mutagen
 import pytest
+from mutagen.id3 import TPOS, TRCK
 
 from player_plugin.library.scanner import Scanner
 from player_plugin.models import Event, EventKind
 from player_plugin.store import Database, EventRepository, TrackRepository
 from tests.conftest import make_track
+from tests.crafted import HUGE, aiff_rate, wav_header_overflow
 
 
 @pytest.fixture
@@ -45,3 +51,67 @@ def test_wildcard_characters_in_folder_names_are_literal(db, tmp_path, names):
     report = scanner.scan([tmp_path / scanned])
     assert (report.added, report.removed) == (1, 0)
     assert _paths(db) == {str(mine), str(theirs)}
+
+
+# -- numbers above 2^63 -------------------------------------------------------------------------
+
+
+def _huge_tags(folder: Path) -> dict[str, Path]:
+    mp3 = make_track(folder, "huge track", "mp3", title="Huge track")
+    tags = mutagen.File(mp3)
+    tags.tags.add(TRCK(encoding=3, text=[f"{HUGE}/{HUGE}"]))
+    tags.tags.add(TPOS(encoding=3, text=[HUGE]))
+    tags.save()
+    flac = make_track(folder, "huge total", "flac", title="Huge total")
+    audio = mutagen.File(flac)
+    audio["TRACKNUMBER"], audio["TRACKTOTAL"], audio["DISCTOTAL"] = "1", HUGE, HUGE
+    audio.save()
+    m4a = make_track(folder, "huge atom", "m4a", title="Huge atom")
+    audio = mutagen.File(m4a)
+    audio["trkn"] = [(65535, 65535)]  # the atom's 16-bit maximum: above any real track number
+    audio.save()
+    return {"mp3": mp3, "flac": flac, "m4a": m4a}
+
+
+def test_huge_tag_numbers_are_dropped_not_fatal(db, tmp_path):
+    root = tmp_path / "lib"
+    good = [make_track(root, f"good {i}", "ogg", title=f"Good {i}") for i in range(3)]
+    bad = _huge_tags(root)
+    report = Scanner(db).scan([root])
+    assert report.failures == [] and report.added == 6
+    repo = TrackRepository(db)
+    for path in bad.values():
+        tags = repo.by_path(str(path)).tags
+        assert (tags.track_total, tags.disc_number, tags.disc_total) == (None, None, None)
+    assert repo.by_path(str(bad["mp3"])).tags.track_number is None
+    assert repo.by_path(str(bad["flac"])).tags.track_number == 1
+    assert {str(p) for p in good} <= _paths(db)
+
+
+def test_stream_headers_out_of_range_are_reported_and_the_batch_kept(db, tmp_path):
+    root = tmp_path / "lib"
+    good = [make_track(root, f"good {i}", "mp3", title=f"Good {i}") for i in range(3)]
+    wav = wav_header_overflow(root / "overflow.wav")
+    aiff = aiff_rate(root / "rate 2^100.aiff")
+    report = Scanner(db).scan([root])
+    assert {str(p) for p in good} == _paths(db)
+    reasons = {f.path: f.reason for f in report.failures}
+    assert set(reasons) == {str(wav), str(aiff)}, reasons
+    assert all("\n" not in r for r in reasons.values())
+    again = Scanner(db).scan([root])  # every rescan works too
+    assert (again.unchanged, len(again.failures)) == (3, 2)
+
+
+def test_one_row_sqlite_cannot_hold_fails_alone(db, tmp_path):
+    """A number out of SQLite's range (here a real mtime past 2^63 ns, year 2262+) fails that file only."""
+    root = tmp_path / "lib"
+    good = [make_track(root, f"good {i}", "mp3", title=f"Good {i}") for i in range(3)]
+    future = make_track(root, "future", "mp3", title="Future")
+    os.utime(future, ns=(0, 2**63 + 10**18))
+    if os.stat(future).st_mtime_ns < 2**63:
+        pytest.skip("this file system cannot hold a timestamp past 2^63 ns")
+    report = Scanner(db, batch_size=10).scan([root])
+    assert _paths(db) == {str(p) for p in good}
+    assert [f.path for f in report.failures] == [str(future)]
+    assert "out of range" in report.failures[0].reason
+    assert Scanner(db).scan([root]).unchanged == 3

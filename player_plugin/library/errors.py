@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 def os_reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
@@ -11,3 +13,11 @@ def os_reason(exc: OSError) -> str:
     if isinstance(exc, IsADirectoryError):
         return "is a directory"
     return f"cannot read file: {exc.strerror or exc}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFailure:
+    """A file or folder a scan could not take in, and why (one line)."""
+
+    path: str
+    reason: str

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import stat
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -30,17 +30,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from player_plugin.library.lyrics import SIDECAR_EXTENSIONS, LyricsReadError, read_sidecar, sidecar_candidates
-from player_plugin.library.tags import AUDIO_EXTENSIONS, TagReadError, read_tags
+from player_plugin.library.errors import ScanFailure
+from player_plugin.library.lyrics import LyricsReadError, read_sidecar
+from player_plugin.library.tags import TagReadError, read_tags
+from player_plugin.library.walk import Found, display_path, os_reason, walk
 from player_plugin.store.db import Database
 from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
 from player_plugin.store.unreadable import UnreadableRepository
-
-
-@dataclass(frozen=True, slots=True)
-class ScanFailure:
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,40 +84,8 @@ class ScanReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    path: str
-    size: int
-    mtime_ns: int
-    sidecar_sig: str
-    sidecars: tuple[str, ...]
-
-
 ProgressFn = Callable[[ScanProgress], None]
 CancelFn = Callable[[], bool]
-
-
-def display_path(path: str) -> str:
-    """A printable form of a path whose name may hold undecodable bytes."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def _valid_name(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "vanished during the scan"
-    if exc.errno is not None and exc.errno == getattr(__import__("errno"), "ELOOP", -1):
-        return "symlink loop"
-    return exc.strerror or str(exc)
 
 
 def default_workers() -> int:
@@ -176,7 +140,7 @@ class Scanner:
         emit = progress or (lambda _p: None)
 
         root_paths = _unique_roots(roots)
-        found: dict[str, _Found] = {}
+        found: dict[str, Found] = {}
         # Paths under which "not seen" must not mean "gone": unreadable folders, missing roots.
         uncertain: list[str] = []
         last_emit = self._clock()
@@ -186,7 +150,7 @@ class Scanner:
                 report.failures.append(ScanFailure(display_path(root), reason))
                 uncertain.append(root)
                 continue
-            for item in self._walk(root, report, uncertain, is_cancelled):
+            for item in walk(root, report.failures, uncertain, is_cancelled):
                 found[item.path] = item
                 now = self._clock()
                 if now - last_emit >= self.progress_interval:
@@ -205,7 +169,7 @@ class Scanner:
         for root in root_paths:
             known.update(self.tracks.file_states(root))
 
-        to_read: list[tuple[_Found, FileState | None]] = []
+        to_read: list[tuple[Found, FileState | None]] = []
         for path, item in found.items():
             state = known.get(path)
             if state is not None and (state.size, state.mtime_ns, state.sidecar_sig) == (
@@ -270,82 +234,9 @@ class Scanner:
 
     # -- phases ----------------------------------------------------------------------------------
 
-    def _walk(self, root: str, report: ScanReport, uncertain: list[str], is_cancelled: CancelFn) -> Iterator[_Found]:
-        try:
-            st = os.stat(root)
-        except OSError as exc:
-            report.failures.append(ScanFailure(display_path(root), _os_reason(exc)))
-            uncertain.append(root)
-            return
-        visited: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
-        # Each stack entry carries the (dev, inode) chain of its ancestors for loop detection.
-        stack: list[tuple[str, tuple[tuple[int, int], ...]]] = [(root, ((st.st_dev, st.st_ino),))]
-        while stack:
-            if is_cancelled():
-                return
-            folder, ancestors = stack.pop()
-            try:
-                with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name)
-            except OSError as exc:
-                report.failures.append(ScanFailure(display_path(folder), f"cannot list folder: {_os_reason(exc)}"))
-                uncertain.append(folder)
-                continue
-            lyric_index = _lyric_index(e.name for e in entries)
-            subdirs: list[tuple[str, tuple[tuple[int, int], ...]]] = []
-            for entry in entries:
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    try:
-                        dst = entry.stat()
-                    except OSError as exc:
-                        report.failures.append(ScanFailure(display_path(entry.path), _os_reason(exc)))
-                        uncertain.append(entry.path)
-                        continue
-                    key = (dst.st_dev, dst.st_ino)
-                    if key in ancestors:
-                        report.failures.append(
-                            ScanFailure(display_path(entry.path), "symlink loop (links to a parent folder)")
-                        )
-                        continue
-                    if key in visited:
-                        continue  # a second link to a folder already scanned
-                    visited.add(key)
-                    subdirs.append((entry.path, (*ancestors, key)))
-                    continue
-                ext = os.path.splitext(entry.name)[1].lower()
-                if ext not in AUDIO_EXTENSIONS:
-                    continue  # not audio: ignored quietly
-                if not _valid_name(entry.path):
-                    report.failures.append(ScanFailure(display_path(entry.path), "file name is not valid UTF-8"))
-                    continue
-                try:
-                    fst = entry.stat()
-                except OSError as exc:
-                    reason = _os_reason(exc)
-                    if entry.is_symlink() and isinstance(exc, FileNotFoundError):
-                        reason = "broken symlink"
-                    elif entry.is_symlink() and reason == "symlink loop":
-                        reason = "symlink loop"
-                    report.failures.append(ScanFailure(display_path(entry.path), reason))
-                    if not isinstance(exc, FileNotFoundError):
-                        uncertain.append(entry.path)
-                    continue
-                if not stat.S_ISREG(fst.st_mode):
-                    continue
-                stem_key = os.path.splitext(entry.name)[0].casefold()
-                near = lyric_index.get(stem_key, []) + lyric_index.get(entry.name.casefold(), [])
-                sidecars = tuple(os.path.join(folder, n) for n in sidecar_candidates(entry.name, near)) if near else ()
-                yield _Found(entry.path, fst.st_size, fst.st_mtime_ns, _sidecar_sig(sidecars), sidecars)
-            # Depth-first in name order: push in reverse so the first name is scanned first.
-            stack.extend(reversed(subdirs))
-
     def _read_all(
-        self, to_read: list[tuple[_Found, FileState | None]], is_cancelled: CancelFn
-    ) -> Iterator[tuple[tuple[_Found, FileState | None], _ReadResult]]:
+        self, to_read: list[tuple[Found, FileState | None]], is_cancelled: CancelFn
+    ) -> Iterator[tuple[tuple[Found, FileState | None], _ReadResult]]:
         """Read files in order, in worker processes when there are enough to pay for starting them."""
         workers = self.workers if len(to_read) >= self.parallel_threshold else 1
         if workers <= 1:
@@ -385,20 +276,31 @@ class Scanner:
     ) -> None:
         added = updated = moved = 0
         claimed: list[str] = []
+        failures: list[ScanFailure] = []
         with self.db.transaction():
             reattach = self.tracks.has_orphans()
             for scanned, state in batch:
-                if state is not None:
-                    self.tracks.update(state.id, scanned)
-                    updated += 1
+                old_path = None if state is not None else _pick_moved(scanned, by_fingerprint)
+                try:
+                    # A savepoint per file: a row SQLite refuses fails alone, not with its batch.
+                    with self.db.transaction():
+                        if state is not None:
+                            self.tracks.update(state.id, scanned)
+                        elif old_path is not None:
+                            self.tracks.update(missing[old_path].id, scanned)
+                        else:
+                            self.tracks.insert(scanned, reattach=reattach)
+                except _ROW_ERRORS as exc:
+                    if old_path is not None:
+                        by_fingerprint.setdefault(fingerprint(scanned.tags), []).append(old_path)
+                    failures.append(ScanFailure(display_path(scanned.path), _row_reason(exc)))
                     continue
-                old_path = _pick_moved(scanned, by_fingerprint)
-                if old_path is not None:
-                    self.tracks.update(missing[old_path].id, scanned)
+                if state is not None:
+                    updated += 1
+                elif old_path is not None:
                     claimed.append(old_path)
                     moved += 1
                 else:
-                    self.tracks.insert(scanned, reattach=reattach)
                     added += 1
         # Only after the commit: a rolled-back batch must leave the move candidates as they were.
         for old_path in claimed:
@@ -406,6 +308,7 @@ class Scanner:
         report.added += added
         report.updated += updated
         report.moved += moved
+        report.failures.extend(failures)
 
     @staticmethod
     def _read_progress(total: int, done: int, current: str, report: ScanReport) -> ScanProgress:
@@ -415,11 +318,23 @@ class Scanner:
         )  # fmt: skip
 
 
+# What one file's row can raise that is about that file, not the database: a number out of
+# SQLite's 64-bit range, a value of a type it cannot bind, a constraint. Other errors (disk full,
+# I/O) stop the batch, which then rolls back whole.
+_ROW_ERRORS = (OverflowError, ValueError, TypeError, sqlite3.IntegrityError, sqlite3.InterfaceError)
+
+
+def _row_reason(exc: BaseException) -> str:
+    if isinstance(exc, OverflowError):
+        return f"cannot be stored: a number in the file or its metadata is out of range ({exc})"
+    return f"cannot be stored: {type(exc).__name__}: {exc}"
+
+
 _ReadResult = tuple[ScannedFile | None, list[ScanFailure], list[ScanFailure]]
 _CHUNK = 64  # files per task sent to a worker process
 
 
-def read_file(item: _Found) -> _ReadResult:
+def read_file(item: Found) -> _ReadResult:
     """Tags + lyrics of one file: (scanned or None, failures, warnings). Runs in workers too."""
     shown = display_path(item.path)
     if item.size == 0:
@@ -429,7 +344,7 @@ def read_file(item: _Found) -> _ReadResult:
     except TagReadError as exc:
         return None, [ScanFailure(shown, str(exc))], []
     except OSError as exc:  # read_tags maps these; stay safe regardless
-        return None, [ScanFailure(shown, _os_reason(exc))], []
+        return None, [ScanFailure(shown, os_reason(exc))], []
     warnings: list[ScanFailure] = []
     lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
     if not lyrics:
@@ -445,7 +360,7 @@ def read_file(item: _Found) -> _ReadResult:
     return ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source), [], warnings
 
 
-def read_files(items: list[_Found]) -> list[_ReadResult]:
+def read_files(items: list[Found]) -> list[_ReadResult]:
     return [read_file(item) for item in items]
 
 
@@ -458,27 +373,6 @@ def _pick_moved(scanned: ScannedFile, by_fingerprint: dict[str, list[str]]) -> s
     pick = next((p for p in candidates if os.path.basename(p) == name), candidates[0])
     candidates.remove(pick)
     return pick
-
-
-def _lyric_index(names: Iterable[str]) -> dict[str, list[str]]:
-    """Sidecar-looking names of one folder by case-folded stem, so each track's lookup is O(1)."""
-    index: dict[str, list[str]] = {}
-    for name in names:
-        base, ext = os.path.splitext(name)
-        if ext.lower() in SIDECAR_EXTENSIONS:
-            index.setdefault(base.casefold(), []).append(name)
-    return index
-
-
-def _sidecar_sig(paths: tuple[str, ...]) -> str:
-    parts = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        parts.append(f"{os.path.basename(p)}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
 
 
 def _unique_roots(roots: Iterable[str | os.PathLike[str]]) -> list[str]:

@@ -8,9 +8,7 @@ through mutagen's "easy" wrappers, which lack lyrics, covers and several MusicBr
 
 from __future__ import annotations
 
-import math
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,19 @@ from mutagen.wave import WAVE
 
 from player_plugin.library.errors import os_reason as _os_reason
 from player_plugin.library.lyrics import decode_text, strip_lrc
+from player_plugin.library.numbers import (
+    MAX_BITRATE,
+    MAX_CHANNELS,
+    MAX_DISC_NUMBER,
+    MAX_DURATION_S,
+    MAX_SAMPLE_RATE,
+    MAX_TRACK_NUMBER,
+    MIN_DURATION_S,
+    bounded,
+    duration,
+    parse_pair,
+    parse_year,
+)
 from player_plugin.models import TrackTags
 
 __all__ = ["AUDIO_EXTENSIONS", "TagReadError", "read_tags"]
@@ -52,10 +63,6 @@ class TagReadError(Exception):
 
 
 # --------------------------------------------------------------------------- small parsers
-
-_NUM_PAIR = re.compile(r"^\s*(\d+)\s*(?:(?:/|of)\s*(\d+))?", re.I)
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_YEAR_PREFIX = re.compile(r"^\s*(\d{4})")
 
 
 def _clean(value: object) -> str | None:
@@ -84,31 +91,6 @@ def _first(values: Iterable[object]) -> str | None:
 def _first_value(values: Iterable[object]) -> str | None:
     """Multi-valued field of which we keep one (e.g. the first of several artist ids)."""
     return next(iter(_clean_list(values)), None)
-
-
-def _positive(value: object) -> int | None:
-    try:
-        number = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if number > 0 else None
-
-
-def _parse_pair(values: Iterable[object]) -> tuple[int | None, int | None]:
-    """Parse "3/12", "3 of 12", "03" → (3, 12) / (3, None); vinyl "A1" and junk → (None, None)."""
-    for value in values:
-        match = _NUM_PAIR.match(str(value))
-        if match:
-            return _positive(match.group(1)), _positive(match.group(2))
-    return None, None
-
-
-def _parse_year(values: Iterable[object]) -> int | None:
-    for value in values:
-        match = _YEAR.search(str(value)) or _YEAR_PREFIX.match(str(value))  # "2019-05-01", "20190501"
-        if match and int(match.group(1)) > 0:
-            return int(match.group(1))
-    return None
 
 
 def _lyrics_text(text: str | None) -> str | None:
@@ -155,8 +137,8 @@ def _id3_fields(tags: ID3) -> dict[str, Any]:
         genres.extend(_repair_latin1(g, frame.encoding) for g in frame.genres)
 
     artists = _clean_list(_id3_texts(tags, "TPE1")) or _clean_list(txxx.get("artists", ()))
-    track = _parse_pair(_id3_texts(tags, "TRCK"))
-    disc = _parse_pair(_id3_texts(tags, "TPOS"))
+    track = parse_pair(_id3_texts(tags, "TRCK"), MAX_TRACK_NUMBER)
+    disc = parse_pair(_id3_texts(tags, "TPOS"), MAX_DISC_NUMBER)
 
     recording_id = None
     for frame in tags.getall("UFID"):
@@ -182,7 +164,7 @@ def _id3_fields(tags: ID3) -> dict[str, Any]:
         "album_artist": _first(_id3_texts(tags, "TPE2"))
         or _first(txxx.get("albumartist", ()) or txxx.get("album artist", ())),
         "genres": _clean_list(genres),
-        "year": _parse_year(
+        "year": parse_year(
             _id3_texts(tags, "TDRC")
             + _id3_texts(tags, "TYER")
             + _id3_texts(tags, "TDRL")
@@ -216,19 +198,19 @@ def _vorbis_fields(comments: Iterable[tuple[str, str]] | None, has_picture: bool
                 return d[key]
         return []
 
-    track_number, track_total = _parse_pair(get("tracknumber"))
-    disc_number, disc_total = _parse_pair(get("discnumber"))
+    track_number, track_total = parse_pair(get("tracknumber"), MAX_TRACK_NUMBER)
+    disc_number, disc_total = parse_pair(get("discnumber"), MAX_DISC_NUMBER)
     return {
         "title": _first(get("title")),
         "artists": _clean_list(get("artist")) or _clean_list(get("artists")),
         "album": _first(get("album")),
         "album_artist": _first(get("albumartist", "album artist", "album_artist")),
         "genres": _clean_list(get("genre")),
-        "year": _parse_year(get("date", "year") + get("originaldate", "originalyear")),
+        "year": parse_year(get("date", "year") + get("originaldate", "originalyear")),
         "track_number": track_number,
-        "track_total": track_total or _positive(_first(get("tracktotal", "totaltracks"))),
+        "track_total": track_total or bounded(_first(get("tracktotal", "totaltracks")), MAX_TRACK_NUMBER),
         "disc_number": disc_number,
-        "disc_total": disc_total or _positive(_first(get("disctotal", "totaldiscs"))),
+        "disc_total": disc_total or bounded(_first(get("disctotal", "totaldiscs")), MAX_DISC_NUMBER),
         "mb_track_id": _first(get("musicbrainz_releasetrackid")),
         "mb_recording_id": _first(get("musicbrainz_trackid")),
         "mb_album_id": _first(get("musicbrainz_albumid")),
@@ -255,26 +237,26 @@ def _mp4_fields(tags: dict[str, list[Any]] | None) -> dict[str, Any]:
         values = tags.get(key) if not key.startswith("----:") else lower_ff.get(key.casefold())
         return [_mp4_text(v) for v in values or ()]
 
-    def pair(key: str) -> tuple[int | None, int | None]:
+    def pair(key: str, maximum: int) -> tuple[int | None, int | None]:
         for value in tags.get(key) or ():
             if isinstance(value, tuple) and value:
-                number = _positive(value[0])
-                total = _positive(value[1]) if len(value) > 1 else None
+                number = bounded(value[0], maximum)
+                total = bounded(value[1], maximum) if len(value) > 1 else None
                 return number, total
         return None, None
 
     genres = texts("\xa9gen")  # mutagen already turns iTunes' numeric "gnre" atom into ©gen
 
     ff = "----:com.apple.iTunes:"
-    track_number, track_total = pair("trkn")
-    disc_number, disc_total = pair("disk")
+    track_number, track_total = pair("trkn", MAX_TRACK_NUMBER)
+    disc_number, disc_total = pair("disk", MAX_DISC_NUMBER)
     return {
         "title": _first(texts("\xa9nam")),
         "artists": _clean_list(texts("\xa9ART")) or _clean_list(texts(ff + "ARTISTS")),
         "album": _first(texts("\xa9alb")),
         "album_artist": _first(texts("aART")),
         "genres": _clean_list(genres),
-        "year": _parse_year(texts("\xa9day") + texts(ff + "originaldate")),
+        "year": parse_year(texts("\xa9day") + texts(ff + "originaldate")),
         "track_number": track_number,
         "track_total": track_total,
         "disc_number": disc_number,
@@ -358,17 +340,25 @@ def _detail(exc: BaseException) -> str:
 
 def _stream_fields(audio: mutagen.FileType) -> dict[str, Any]:
     info = audio.info
-    length = getattr(info, "length", 0.0) or 0.0
-    duration = float(length) if math.isfinite(length) and length > 0 else 0.0
-    sample_rate = _positive(getattr(info, "sample_rate", None))
+    sample_rate = bounded(getattr(info, "sample_rate", None), MAX_SAMPLE_RATE)
     if sample_rate is None and isinstance(audio, OggOpus):
         sample_rate = 48000  # Opus always decodes at 48 kHz; the header's rate is informational
     return {
-        "duration_s": duration,
-        "bitrate": _positive(getattr(info, "bitrate", None)),
+        "duration_s": duration(getattr(info, "length", 0.0)),
+        "bitrate": bounded(getattr(info, "bitrate", None), MAX_BITRATE),
         "sample_rate": sample_rate,
-        "channels": _positive(getattr(info, "channels", None)),
+        "channels": bounded(getattr(info, "channels", None), MAX_CHANNELS),
     }
+
+
+def _no_stream_reason(length: object) -> str:
+    try:
+        seconds = float(length)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return "no audio stream length in the header"
+    if seconds > MAX_DURATION_S:
+        return f"implausible stream header (claims {seconds:.3g} s of audio)"
+    return f"no audio: the stream lasts {max(seconds, 0.0):.3g} s (empty, truncated or a broken header)"
 
 
 def _tag_fields(audio: mutagen.FileType, fh: Any) -> tuple[str, dict[str, Any]]:
@@ -431,6 +421,8 @@ def read_tags(path: Path) -> TrackTags:
             raise TagReadError(f"unreadable tags: {type(exc).__name__}: {exc}") from exc
 
     fields.update(_stream_fields(audio))
+    if fields["duration_s"] < MIN_DURATION_S:
+        raise TagReadError(_no_stream_reason(getattr(audio.info, "length", None)))
     fields["codec"] = codec
     fields = {key: value for key, value in fields.items() if value is not None}
     if not fields.get("title"):
