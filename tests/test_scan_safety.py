@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import mutagen
 import pytest
 from mutagen.id3 import TPOS, TRCK
 
-from player_plugin.library.scanner import Scanner
+from player_plugin.library.files import NotRegularFileError, open_regular
+from player_plugin.library.scanner import Scanner, ScanProgress
 from player_plugin.models import Event, EventKind
 from player_plugin.store import Database, EventRepository, TrackRepository
-from tests.conftest import make_track
+from tests.conftest import FIXTURES, make_track
 from tests.crafted import HUGE, aiff_rate, wav_header_overflow
 
 
@@ -115,3 +117,72 @@ def test_one_row_sqlite_cannot_hold_fails_alone(db, tmp_path):
     assert [f.path for f in report.failures] == [str(future)]
     assert "out of range" in report.failures[0].reason
     assert Scanner(db).scan([root]).unchanged == 3
+
+
+# -- only regular files are opened ------------------------------------------------------------
+
+HANG_LIMIT_S = 5  # a regression that blocks on a FIFO fails after this, instead of hanging the suite
+
+
+@pytest.fixture
+def no_hang():
+    """Fail (instead of hanging for ever) when the test blocks longer than HANG_LIMIT_S: the
+    alarm's exception interrupts a blocking open() of a FIFO."""
+
+    def expired(_signum, _frame):
+        raise TimeoutError(f"blocked for more than {HANG_LIMIT_S} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(HANG_LIMIT_S)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_fifo_sidecar_is_a_warning_not_a_hang(db, tmp_path, no_hang):
+    root = tmp_path / "lib"
+    song = make_track(root, "song", "mp3", title="Song")
+    os.mkfifo(root / "song.lrc")
+    report = Scanner(db).scan([root])
+    assert report.added == 1 and report.failures == []
+    assert [(w.path, w.reason) for w in report.warnings] == [
+        (str(root / "song.lrc"), "lyrics not read: not a regular file: a FIFO (named pipe)")
+    ]
+    assert TrackRepository(db).by_path(str(song)).lyrics is None
+
+
+def test_fifo_and_device_named_like_audio_are_reported(db, tmp_path, no_hang):
+    root = tmp_path / "lib"
+    make_track(root, "song", "mp3", title="Song")
+    os.mkfifo(root / "pipe.mp3")
+    (root / "zero.flac").symlink_to("/dev/zero")
+    report = Scanner(db).scan([root])
+    assert report.added == 1
+    assert {(f.path, f.reason) for f in report.failures} == {
+        (str(root / "pipe.mp3"), "not a regular file: a FIFO (named pipe)"),
+        (str(root / "zero.flac"), "not a regular file: a character device"),
+    }
+
+
+def test_audio_file_replaced_by_a_fifo_after_the_walk(db, tmp_path, no_hang):
+    root = tmp_path / "lib"
+    make_track(root, "keep", "mp3", title="Keep")
+    swapped = make_track(root, "swapped", "mp3", title="Swapped")
+
+    def swap_when_reading_starts(progress: ScanProgress) -> None:
+        if progress.phase == "read" and swapped.is_file():
+            swapped.unlink()
+            os.mkfifo(swapped)
+
+    report = Scanner(db).scan([root], progress=swap_when_reading_starts)
+    assert _paths(db) == {str(root / "keep.mp3")}
+    assert [(f.path, f.reason) for f in report.failures] == [(str(swapped), "not a regular file: a FIFO (named pipe)")]
+
+
+def test_open_regular_refuses_a_fifo_without_blocking(tmp_path, no_hang):
+    fifo = tmp_path / "x.lrc"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFileError, match="FIFO"):
+        open_regular(fifo)
+    with open_regular(FIXTURES / "tone.mp3") as fh:
+        assert fh.read(3) == b"ID3"

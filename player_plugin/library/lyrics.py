@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePath
 
 from player_plugin.library.errors import os_reason as _os_reason
+from player_plugin.library.files import NotRegularFileError, open_regular
 
 __all__ = [
     "MAX_SIDECAR_BYTES",
@@ -280,8 +281,10 @@ def read_sidecar(path: Path) -> str | None:
     """
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             data = fh.read(MAX_SIDECAR_BYTES + 1)
+    except NotRegularFileError as exc:
+        raise LyricsReadError(exc.reason) from exc
     except OSError as exc:
         raise LyricsReadError(_os_reason(exc)) from exc
     if len(data) > MAX_SIDECAR_BYTES:

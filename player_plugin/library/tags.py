@@ -26,6 +26,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from player_plugin.library.errors import os_reason as _os_reason
+from player_plugin.library.files import NotRegularFileError, open_regular
 from player_plugin.library.lyrics import decode_text, strip_lrc
 from player_plugin.library.numbers import (
     MAX_BITRATE,
@@ -396,7 +397,9 @@ def read_tags(path: Path) -> TrackTags:
     """Tags and stream info of one audio file. Raises :class:`TagReadError` with a reason."""
     path = Path(path)
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below; mutagen reads through this handle
+        fh = open_regular(path)  # closed below; mutagen reads through this handle
+    except NotRegularFileError as exc:
+        raise TagReadError(exc.reason) from exc
     except OSError as exc:
         raise TagReadError(_os_reason(exc)) from exc
     with fh:

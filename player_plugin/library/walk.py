@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from player_plugin.library.errors import ScanFailure
+from player_plugin.library.files import describe_kind
 from player_plugin.library.lyrics import SIDECAR_EXTENSIONS, sidecar_candidates
 from player_plugin.library.tags import AUDIO_EXTENSIONS
 
@@ -118,7 +119,8 @@ def walk(
                 if not isinstance(exc, FileNotFoundError):
                     uncertain.append(entry.path)
                 continue
-            if not stat.S_ISREG(fst.st_mode):
+            if not stat.S_ISREG(fst.st_mode):  # a FIFO or a device named like audio: never opened
+                failures.append(ScanFailure(display_path(entry.path), describe_kind(fst.st_mode)))
                 continue
             stem_key = os.path.splitext(entry.name)[0].casefold()
             near = lyric_index.get(stem_key, []) + lyric_index.get(entry.name.casefold(), [])
