@@ -390,26 +390,38 @@ def child(engine: str, work: Path, model_id: str, threads: int, passes: int, fp3
 
 
 def ensure_fp32(model_id: str, folder: Path, work: Path) -> Path:
-    """The fp32 reference graph: the folder's own file, else exported from PyTorch into ``work``."""
+    """The fp32 reference graph: the folder's own file, else exported from PyTorch into ``work``.
+
+    The export runs in a child process: a parent that had loaded torch would pass its peak RSS on to
+    every engine child (Linux keeps ``ru_maxrss`` across exec), spoiling their memory figures."""
     existing = folder / "model.fp32.onnx"
     if existing.is_file():
         return existing
+    path = work / "model.fp32.onnx"
+    print(f"[bench] no {existing.name} in {folder}: exporting it from PyTorch to {path} ...", flush=True)
+    proc = subprocess.run([sys.executable, __file__, "--export-fp32", str(path), "--model", model_id])
+    if proc.returncode != 0 or not path.is_file():
+        raise SystemExit(f"could not build {path} (exit {proc.returncode})")
+    return path
+
+
+def export_fp32(model_id: str, path: Path) -> int:
     try:
         import torch  # noqa: F401
     except ImportError:
-        raise SystemExit(
-            f"{existing} is absent and PyTorch is not installed to build it: install the export extra "
-            "(python -m pip install torch==2.13.0 && python -m pip install -e '.[export]'), see export/README.md"
-        ) from None
+        print(
+            "model.fp32.onnx is absent and PyTorch is not installed to build it: install the export extra "
+            "(python -m pip install torch==2.13.0 && python -m pip install -e '.[export]'), see export/README.md",
+            file=sys.stderr,
+        )
+        return 2
     sys.path.insert(0, str(REPO))
     from export.export_encoder import SPECS, export_onnx, load_source, make_encoder
 
     spec = SPECS[model_id]
-    path = work / "model.fp32.onnx"
-    print(f"[bench] no {existing.name} in {folder}: exporting it from PyTorch to {path} ...", flush=True)
     bert, _, _ = load_source(spec)
     export_onnx(make_encoder(bert), path, int(spec.tokenizer_config["pad_id"]), spec.max_tokens)
-    return path
+    return 0
 
 
 # --------------------------------------------------------------------------------------------------- main
@@ -426,7 +438,10 @@ def main() -> int:
     ap.add_argument("--child", choices=["torch", "onnx32", "int8"], help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--fp32", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--export-fp32", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.export_fp32:
+        return export_fp32(args.model, args.export_fp32)
     if args.child:
         child(args.child, args.work, args.model, args.threads, args.passes, args.fp32)
         return 0
