@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from player_plugin.library import lyrics as lyrics_module
 from player_plugin.library.lyrics import (
     MAX_SIDECAR_BYTES,
     LyricsReadError,
@@ -278,7 +277,8 @@ def test_read_sidecar_permission_mapping(tmp_path: Path, monkeypatch: pytest.Mon
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(lyrics_module, "open", refuse, raising=False)
+    (tmp_path / "Song.lrc").write_text("[00:01.00]la")
+    monkeypatch.setattr("builtins.open", refuse)
     with pytest.raises(LyricsReadError) as info:
         read_sidecar(tmp_path / "Song.lrc")
     assert str(info.value) == info.value.reason == "permission denied"

@@ -32,7 +32,6 @@ from mutagen.id3 import (
 )
 from mutagen.mp4 import MP4Cover, MP4FreeForm
 
-from player_plugin.library import tags as tags_module
 from player_plugin.library.tags import AUDIO_EXTENSIONS, TagReadError, read_tags
 from player_plugin.models import TrackTags
 
@@ -523,8 +522,9 @@ def test_permission_error_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(tags_module, "open", refuse, raising=False)
-    assert _reason(copy_fixture(tmp_path, "tone.mp3")) == "permission denied"
+    path = copy_fixture(tmp_path, "tone.mp3")
+    monkeypatch.setattr("builtins.open", refuse)
+    assert _reason(path) == "permission denied"
 
 
 def test_file_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ at once instead of hanging), and ``fstat`` on the open descriptor checks again w
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import BinaryIO
@@ -49,14 +50,21 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     """Open ``path`` for binary reading if it is a regular file; raise ``NotRegularFileError``
     otherwise (without opening it when ``stat`` already tells), or ``OSError``."""
     st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(path))
     if not stat.S_ISREG(st.st_mode):
         raise NotRegularFileError(describe_kind(st.st_mode))
+    # Through open() (not os.fdopen) so the file object keeps its name: mutagen scores formats by it.
+    return open(path, "rb", opener=_open_checked)
+
+
+def _open_checked(path: str, _flags: int) -> int:
     fd = os.open(path, _OPEN_FLAGS)
     try:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
             raise NotRegularFileError(describe_kind(opened.st_mode))
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    return fd
