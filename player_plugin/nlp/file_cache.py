@@ -5,50 +5,23 @@ CPU. A file whose (device, inode, size, mtime_ns, ctime_ns) are unchanged since 
 the same bytes for any practical purpose — ``ctime`` cannot be set back by ``touch`` and changes
 on every write — so the verified digest is remembered under those keys, as git's index does.
 ``doctor`` still hashes every file (``sha256_file``). Everything written here is 0600 in 0700
-folders, and a cache that cannot be read or written is simply not used.
+folders (``player_plugin.private_files``), and a cache that cannot be read or written is simply not
+used.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from player_plugin import paths
+from player_plugin.private_files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
 CHECKSUMS_FILE = "verified-sha256.json"
 MAX_CHECKSUM_ENTRIES = 64  # a few models x variants; older entries are dropped first
-
-
-def private_dir(folder: Path) -> Path:
-    """``folder`` and any missing parents, created 0700."""
-    missing = []
-    p = folder
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    for p in reversed(missing):
-        p.mkdir(mode=0o700, exist_ok=True)
-    return folder
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data`` (0600)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _stat_key(path: Path) -> tuple[str, list[int]]:

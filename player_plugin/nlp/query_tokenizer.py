@@ -22,7 +22,7 @@ from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
-from player_plugin.nlp.file_cache import private_dir, write_private
+from player_plugin.private_files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 

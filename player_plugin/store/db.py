@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 
+from player_plugin.private_files import private_dir
 from player_plugin.store.migrations import SCHEMA_VERSION, SchemaTooNewError, migrate
 
 # How long a statement waits for another connection's lock before giving up. Our own write
@@ -61,7 +62,7 @@ def _create_private(path: Path) -> None:
     if path.is_dir():
         raise StoreError(f"cannot open database {path}: it is a folder (give a file, e.g. {path / 'library.db'})")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # new folders 0700
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
