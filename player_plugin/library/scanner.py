@@ -32,6 +32,7 @@ from pathlib import Path
 
 from player_plugin.library.errors import ScanFailure
 from player_plugin.library.lyrics import LyricsReadError, read_sidecar
+from player_plugin.library.scan_lock import SCAN_LOCK_WAIT_S, ScanAlreadyRunningError, scan_lock
 from player_plugin.library.tags import TagReadError, read_tags
 from player_plugin.library.walk import Found, display_path, os_reason, walk
 from player_plugin.store.db import Database
@@ -51,6 +52,9 @@ class ScanProgress:
     added: int = 0
     updated: int = 0
     failed: int = 0
+
+
+__all__ = ["ScanAlreadyRunningError", "ScanFailure", "ScanProgress", "ScanReport", "Scanner"]
 
 
 @dataclass
@@ -117,6 +121,7 @@ class Scanner:
         parallel_threshold: int = 2000,
         progress_interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        lock_wait_s: float = SCAN_LOCK_WAIT_S,
     ) -> None:
         self.db = db
         self.tracks = TrackRepository(db)
@@ -125,6 +130,7 @@ class Scanner:
         self.parallel_threshold = parallel_threshold
         self.progress_interval = progress_interval
         self._clock = clock
+        self.lock_wait_s = lock_wait_s
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -133,6 +139,18 @@ class Scanner:
         roots: Iterable[str | os.PathLike[str]],
         progress: ProgressFn | None = None,
         cancel: CancelFn | threading.Event | None = None,
+    ) -> ScanReport:
+        """Scan ``roots``; waits up to ``lock_wait_s`` for another scan of this database to end,
+        then raises ``ScanAlreadyRunningError``."""
+        self.db.conn  # noqa: B018 - opens (creates) the database first: the lock file lies next to it
+        with scan_lock(self.db.path, self.lock_wait_s):
+            return self._scan(roots, progress, cancel)
+
+    def _scan(
+        self,
+        roots: Iterable[str | os.PathLike[str]],
+        progress: ProgressFn | None,
+        cancel: CancelFn | threading.Event | None,
     ) -> ScanReport:
         started = self._clock()
         report = ScanReport()

@@ -68,7 +68,14 @@ _TRACK_COLUMNS = (
 )
 
 
-_INSERT_TRACK = f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * 29)})"
+_COLUMN_NAMES = tuple(c.strip() for c in _TRACK_COLUMNS.split(","))
+# An upsert: a row another writer added for the same path meanwhile is rewritten, never a UNIQUE error.
+_INSERT_TRACK = (
+    f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * 29)}) "
+    "ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMN_NAMES if c != "path")
+    + ", updated_at = excluded.updated_at RETURNING id"
+)
 
 
 def _row_values(f: ScannedFile) -> tuple:
@@ -118,8 +125,7 @@ class TrackRepository:
         """Add a new track. ``reattach=False`` skips the orphaned-history lookup (see ``has_orphans``)."""
         now = time.time() if now is None else now
         conn = self.db.conn
-        cur = conn.execute(_INSERT_TRACK, (*_row_values(f), now, now))
-        track_id = int(cur.lastrowid)
+        track_id = int(conn.execute(_INSERT_TRACK, (*_row_values(f), now, now)).fetchone()[0])
         if f.lyrics:
             self._write_lyrics(track_id, f)
         if reattach:
@@ -137,7 +143,7 @@ class TrackRepository:
     def update(self, track_id: TrackId, f: ScannedFile, now: float | None = None) -> None:
         """Rewrite a known track from a fresh read (changed file, or a file moved to ``f.path``)."""
         now = time.time() if now is None else now
-        assignments = ", ".join(f"{c.strip()} = ?" for c in _TRACK_COLUMNS.split(","))
+        assignments = ", ".join(f"{c} = ?" for c in _COLUMN_NAMES)
         self.db.conn.execute(
             f"UPDATE tracks SET {assignments}, updated_at = ? WHERE id = ?",
             (*_row_values(f), now, track_id),
