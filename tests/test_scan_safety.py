@@ -12,6 +12,7 @@ from mutagen.id3 import TPOS, TRCK
 
 from player_plugin.library.files import NotRegularFileError, open_regular
 from player_plugin.library.scanner import Scanner, ScanProgress
+from player_plugin.library.walk import display_path
 from player_plugin.models import Event, EventKind
 from player_plugin.store import Database, EventRepository, TrackRepository
 from tests.conftest import FIXTURES, make_track
@@ -186,3 +187,20 @@ def test_open_regular_refuses_a_fifo_without_blocking(tmp_path, no_hang):
         open_regular(fifo)
     with open_regular(FIXTURES / "tone.mp3") as fh:
         assert fh.read(3) == b"ID3"
+
+
+# -- a root whose name is not UTF-8 ---------------------------------------------------------------
+
+
+def test_root_with_an_undecodable_name_is_one_failure(db, tmp_path):
+    good = tmp_path / "good"
+    make_track(good, "song", "mp3", title="Song")
+    bad = os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9")  # latin-1 "café": not UTF-8
+    os.mkdir(bad)
+    make_track(Path(bad), "other", "mp3", title="Other")
+    report = Scanner(db).scan([bad, good])
+    assert report.added == 1
+    assert [(f.path, f.reason) for f in report.failures] == [
+        (display_path(bad), "folder name is not valid UTF-8 (paths are stored as UTF-8): not scanned")
+    ]
+    assert _paths(db) == {str(good / "song.mp3")}

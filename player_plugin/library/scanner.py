@@ -34,7 +34,7 @@ from player_plugin.library.errors import ScanFailure
 from player_plugin.library.lyrics import LyricsReadError, read_sidecar
 from player_plugin.library.scan_lock import SCAN_LOCK_WAIT_S, ScanAlreadyRunningError, scan_lock
 from player_plugin.library.tags import TagReadError, read_tags
-from player_plugin.library.walk import Found, display_path, os_reason, walk
+from player_plugin.library.walk import Found, display_path, os_reason, valid_name, walk
 from player_plugin.store.db import Database
 from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
 from player_plugin.store.unreadable import UnreadableRepository
@@ -53,6 +53,8 @@ class ScanProgress:
     updated: int = 0
     failed: int = 0
 
+
+BAD_ROOT_NAME = "folder name is not valid UTF-8 (paths are stored as UTF-8): not scanned"
 
 __all__ = ["ScanAlreadyRunningError", "ScanFailure", "ScanProgress", "ScanReport", "Scanner"]
 
@@ -157,7 +159,12 @@ class Scanner:
         is_cancelled = _cancel_fn(cancel)
         emit = progress or (lambda _p: None)
 
-        root_paths = _unique_roots(roots)
+        root_paths = []
+        for root in _unique_roots(roots):
+            if valid_name(root):
+                root_paths.append(root)
+            else:  # no path under it could be stored (paths are UTF-8 text): one line, the rest goes on
+                report.failures.append(ScanFailure(display_path(root), BAD_ROOT_NAME))
         found: dict[str, Found] = {}
         # Paths under which "not seen" must not mean "gone": unreadable folders, missing roots.
         uncertain: list[str] = []
