@@ -282,3 +282,28 @@ def test_read_sidecar_permission_mapping(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(LyricsReadError) as info:
         read_sidecar(tmp_path / "Song.lrc")
     assert str(info.value) == info.value.reason == "permission denied"
+
+
+# --------------------------------------------------------------------------- not text
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        random.Random(11).randbytes(4096),  # noise: decodes only through the latin-1 fallback
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + random.Random(12).randbytes(2000),  # an image renamed .txt
+        b"ELF lyrics\x00\x00\x00\x01\x02\x03 and more words " * 40,  # text with binary between
+    ],
+)
+def test_binary_sidecar_is_refused(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "Song.txt"
+    path.write_bytes(data)
+    with pytest.raises(LyricsReadError, match="not text"):
+        read_sidecar(path)
+
+
+def test_text_with_a_stray_control_character_is_still_text(tmp_path: Path) -> None:
+    path = tmp_path / "Song.lrc"
+    path.write_bytes("[00:01.00]第一行\n[00:02.00]second line\x1a\n".encode("gb18030") + b"\x00\x00")
+    text = read_sidecar(path)
+    assert text is not None and text.startswith("第一行\nsecond line")

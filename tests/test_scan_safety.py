@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 from pathlib import Path
 
@@ -204,3 +205,13 @@ def test_root_with_an_undecodable_name_is_one_failure(db, tmp_path):
         (display_path(bad), "folder name is not valid UTF-8 (paths are stored as UTF-8): not scanned")
     ]
     assert _paths(db) == {str(good / "song.mp3")}
+
+
+def test_binary_txt_sidecar_is_a_warning_and_no_lyrics(db, tmp_path):
+    root = tmp_path / "lib"
+    song = make_track(root, "song", "mp3", title="Song")
+    (root / "song.txt").write_bytes(random.Random(3).randbytes(3000))
+    report = Scanner(db).scan([root])
+    assert report.added == 1
+    assert [w.reason for w in report.warnings] == ["lyrics not read: not text (binary data)"]
+    assert TrackRepository(db).by_path(str(song)).lyrics is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path, PurePath
 
@@ -21,6 +22,7 @@ __all__ = [
     "LyricsReadError",
     "decode_text",
     "looks_like_lrc",
+    "looks_like_text",
     "read_sidecar",
     "sidecar_candidates",
     "sidecar_paths",
@@ -28,6 +30,11 @@ __all__ = [
 ]
 
 MAX_SIDECAR_BYTES = 1024 * 1024
+# Text is not binary: above this share of control characters (other than tab, newline, form feed)
+# and undecodable bytes, a sidecar is data (an image, noise) that decoded only as latin-1.
+# Real lyrics have none (a stray ^Z at most); random bytes have about a quarter.
+MAX_NON_TEXT_SHARE = 0.05
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
 SIDECAR_EXTENSIONS: tuple[str, ...] = (".lrc", ".txt")  # in order of preference
 
 
@@ -289,5 +296,16 @@ def read_sidecar(path: Path) -> str | None:
         raise LyricsReadError(_os_reason(exc)) from exc
     if len(data) > MAX_SIDECAR_BYTES:
         return None
+    text = decode_text(data).rstrip("\x00")  # some editors pad files with NULs
+    if not looks_like_text(text):
+        raise LyricsReadError("not text (binary data)")
     # strip_lrc only touches text that looks like LRC; anything else is just trimmed.
-    return strip_lrc(decode_text(data)) or None
+    return strip_lrc(text) or None
+
+
+def looks_like_text(text: str) -> bool:
+    """No NUL and at most MAX_NON_TEXT_SHARE of control characters and replacement characters."""
+    if "\x00" in text:
+        return False
+    bad = sum(1 for ch in text if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS))
+    return bad <= MAX_NON_TEXT_SHARE * len(text)
