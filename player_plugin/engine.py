@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from player_plugin.models import Event, EventKind, QueueEntry, Track
+from player_plugin.listeners import EngineListener, Listeners
+from player_plugin.listening import ENDED, Listening, ListeningConfig, outcome, reached_complete
+from player_plugin.models import Event, EventKind, QueueEntry, Track, TrackId
 from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
 from player_plugin.store import (
     Database,
@@ -25,6 +28,8 @@ from player_plugin.store import (
     VectorRepository,
 )
 from player_plugin.store.listing import TrackRow, track_rows
+from player_plugin.store.play_counts import play_counts
+from player_plugin.store.settings import MODEL_KEY
 from player_plugin.store.tracks import LibraryCounts
 from player_plugin.store.unreadable import UnreadableFile, UnreadableRepository
 
@@ -36,13 +41,16 @@ if TYPE_CHECKING:  # the scanner, the embedder, the encoder and the recommender 
 
 
 class Engine:
-    """``encoder_factory(model_id)`` builds the text encoder on first need (tests inject their own)."""
+    """``encoder_factory(model_id)`` builds the text encoder on first need (tests inject their own);
+    ``clock`` gives "now" (unix seconds) wherever the engine stamps a time (a replay passes its own)."""
 
     def __init__(
         self,
         db: Database,
         encoder_factory: Callable[[str], Encoder] | None = None,
         model_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+        listening: ListeningConfig | None = None,
     ) -> None:
         self.db = db
         self.tracks = TrackRepository(db)
@@ -54,7 +62,9 @@ class Engine:
         self.events = EventRepository(db)
         self.queue_repo = QueueRepository(db)
         self._recommender: RecommendService | None = None
-        self.now_playing: int | None = None  # the track the host is playing (set by a "play" event)
+        self.clock = clock
+        self.listening = Listening(listening or ListeningConfig())
+        self._listeners = Listeners()
 
     @classmethod
     def open(cls, db_path: str | os.PathLike[str]) -> Engine:
@@ -66,8 +76,13 @@ class Engine:
         if self._recommender is None:
             from player_plugin.recommend.service import RecommendService
 
-            self._recommender = RecommendService(self.db, lambda: self.encoder, lambda: self.model_id)
+            self._recommender = RecommendService(self.db, lambda: self.encoder, lambda: self.model_id, clock=self.clock)
         return self._recommender
+
+    def subscribe(self, listener: EngineListener) -> Callable[[], None]:
+        """Announce changes to ``listener`` (see ``player_plugin.listeners``); returns the unsubscribe call.
+        Listeners run synchronously on the thread that made the change."""
+        return self._listeners.subscribe(listener)
 
     def close(self) -> None:
         self.db.close()
@@ -91,6 +106,7 @@ class Engine:
 
         report = Scanner(self.db).scan(roots, progress=progress, cancel=cancel)
         self.recommender.invalidate()
+        self._listeners.send("library_changed")
         return report
 
     def library_counts(self) -> LibraryCounts:
@@ -104,6 +120,10 @@ class Engine:
         matching ``search`` only, at most ``limit``; and how many matched in all."""
         return track_rows(self.db, self.model_id, search, limit)
 
+    def play_counts(self) -> dict[TrackId, int]:
+        """How often each track was played (``play`` events), by one GROUP BY."""
+        return play_counts(self.db)
+
     def unreadable_files(self) -> list[UnreadableFile]:
         """The files the last scan of each folder could not read, with the reason (path order)."""
         return UnreadableRepository(self.db).all()
@@ -113,7 +133,7 @@ class Engine:
     @property
     def model_id(self) -> str:
         """The model in use: the constructor's, else the library's setting, else the default."""
-        return self._model_id or self.settings.get("model_id") or DEFAULT_MODEL_ID
+        return self._model_id or self.settings.get(MODEL_KEY) or DEFAULT_MODEL_ID
 
     @property
     def encoder(self) -> Encoder:
@@ -131,6 +151,7 @@ class Engine:
 
         report = Embedder(self.db, self.encoder).run(progress=progress, cancel=cancel)
         self.recommender.invalidate()
+        self._listeners.send("model_changed")
         return report
 
     def similar(self, text: str, count: int = 10) -> list[tuple[Track, float]]:
@@ -150,7 +171,12 @@ class Engine:
                 out.append((track, float(scores[i])))
         return out
 
-    # -- listening ---------------------------------------------------------------------------------
+    # -- listening (the rules: player_plugin/listening.py) ---------------------------------------
+
+    @property
+    def now_playing(self) -> TrackId | None:
+        """The track the host is playing: the last one whose ``play`` was recorded."""
+        return self.listening.now_playing
 
     def record(
         self,
@@ -158,17 +184,71 @@ class Engine:
         kind: EventKind | str,
         position_s: float | None = None,
         context: dict | None = None,
+        at: float | None = None,
     ) -> None:
-        """Store what the listener did. ``play`` marks the track as now playing."""
+        """Store what the listener did (at ``at``, default the engine's clock), with the prompt while one is
+        set. ``play`` makes the track the one playing; ``complete``, ``skip``, ``dislike`` and ``block`` of
+        it end its play (the host's ``track_ended`` then adds nothing)."""
         kind = EventKind(kind)
-        self.events.record(Event(track_id, kind, position_s, 0.0, context or {}))
+        context = dict(context or {})
+        if prompt := self.prompt:
+            context.setdefault("prompt", prompt)
+        self.events.record(Event(track_id, kind, position_s, self._ts(at), context))
         if kind == EventKind.PLAY:
-            self.now_playing = track_id
+            if self.listening.start(track_id):
+                self._listeners.send("now_playing_changed", track_id)
+        elif kind in (EventKind.COMPLETE, EventKind.SKIP, EventKind.DISLIKE, EventKind.BLOCK):
+            self.listening.close(track_id)
         if kind in (EventKind.DISLIKE, EventKind.BLOCK):
             # A track you just rejected leaves the queue at once.
-            self.queue_repo.replace([e for e in self.queue_repo.entries() if e.track_id != track_id])
+            self._edit_queue(lambda entries: [e for e in entries if e.track_id != track_id], shrinks=True)
 
-    def comment(self, track_id: int, text: str) -> None:
+    def track_started(self, track_id: TrackId, at: float | None = None, via: str = "library") -> None:
+        """The host's player started ``track_id`` (``via``: library, queue, mix, previous, …): a ``play``."""
+        self.record(track_id, EventKind.PLAY, context={"source": via}, at=at)
+
+    def is_complete(self, position_s: float | None, duration_s: float | None) -> bool:
+        """Whether a play this far in counts as finished (hosts use it to report the moment it does)."""
+        return reached_complete(position_s, duration_s, self.listening.cfg)
+
+    def track_position(
+        self, track_id: TrackId, position_s: float, duration_s: float | None, at: float | None = None
+    ) -> EventKind | None:
+        """The playing track got to ``position_s``: its ``complete`` once that counts as finished."""
+        if not self.is_complete(position_s, duration_s) or not self.listening.close(track_id):
+            return None
+        self.record(track_id, EventKind.COMPLETE, round(position_s, 3), at=at)
+        return EventKind.COMPLETE
+
+    def track_ended(
+        self,
+        track_id: TrackId,
+        position_s: float | None,
+        duration_s: float | None,
+        at: float | None = None,
+        reason: str = ENDED,
+    ) -> EventKind | None:
+        """``track_id`` stopped being the current track at ``position_s`` of ``duration_s``: it ran out
+        (``reason="ended"``) or the listener moved on (``"next"``, ``"stopped"``, ``"previous"``, or where
+        the next track came from). Records ``complete`` or ``skip`` by the one rule
+        (``listening.outcome``), once per play; returns it, or None when the play had already ended
+        (or never started: a track loaded paused and left)."""
+        if not self.listening.close(track_id):
+            return None
+        kind = outcome(position_s, duration_s, reason, self.listening.cfg)
+        position = None if position_s is None else round(position_s, 3)
+        self.record(track_id, kind, position, context=None if reason == ENDED else {"via": reason}, at=at)
+        return kind
+
+    def previous(self, position_s: float | None) -> TrackId | None:
+        """What "previous" does at ``position_s`` into the current track: None restarts it (seek to 0);
+        else the host plays the returned track (and reports it with ``track_started``)."""
+        return self.listening.previous(position_s)
+
+    def _ts(self, at: float | None) -> float:
+        return self.clock() if at is None else at
+
+    def comment(self, track_id: int, text: str, at: float | None = None) -> None:
         """A free-text note on a track; its embedding joins the long-term taste."""
         text = text.strip()
         if not text:
@@ -177,82 +257,154 @@ class Engine:
             vec, model_id = self.encoder.embed_query(text), self.model_id
         except Exception:  # noqa: BLE001 - keep the words even when the model cannot run now
             vec, model_id = None, None
-        self.events.add_comment(track_id, text, model_id, vec)
+        self.events.add_comment(track_id, text, model_id, vec, ts=self._ts(at))
 
     @property
     def prompt(self) -> str | None:
-        return self.recommender.prompt
+        return self.settings.prompt()
 
     def set_prompt(self, text: str | None) -> None:
         """Set (or clear with None/"") the free-text wish that steers Up Next; the auto entries refill."""
         if (text or "").strip() != (self.prompt or ""):
             self.recommender.set_prompt(text)
             # The recommended entries answered the old wish: drop them so the next fill follows the new one.
-            entries = self.queue_repo.entries()
-            if any(not e.manual for e in entries):
-                self.queue_repo.replace([e for e in entries if e.manual])
+            self._edit_queue(lambda entries: [e for e in entries if e.manual])
 
-    # -- Up Next ------------------------------------------------------------------------------------
+    # -- Up Next: each operation is one transaction and announces the queue it leaves -----------------
+
+    @property
+    def autofill(self) -> bool:
+        """Whether Up Next tops itself up (a setting; the host shows the switch)."""
+        return self.settings.autofill()
+
+    def set_autofill(self, on: bool) -> None:
+        self.settings.set_autofill(on)
+        if on:
+            self._announce_queue(self.queue(), shrunk=True)
 
     def queue(self) -> list[QueueEntry]:
         return self.queue_repo.entries()
 
-    def up_next(self, n: int = 10) -> list[QueueEntry]:
-        """Top the queue up to ``n`` entries with recommendations; manual entries stay where they are."""
+    def refill_due(self, entries: list[QueueEntry] | None = None) -> bool:
+        """Whether Up Next should be topped up now: auto-fill is on and it is below the low-water mark."""
+        n = len(self.queue() if entries is None else entries)
+        return n < self.listening.cfg.low_water and self.autofill
+
+    def up_next(self, n: int | None = None) -> list[QueueEntry]:
+        """Top the queue up to ``n`` entries (default the queue target) with recommendations; manual
+        entries stay where they are."""
+        return self._fill(n, self.now_playing)
+
+    def refill(self, n: int | None = None) -> list[QueueEntry]:
+        """Drop the recommended entries and fill again (after a prompt change, a like, a dislike)."""
+        return self._refill(n, self.now_playing)
+
+    def start_mix(self, seed: int | str, n: int | None = None) -> list[QueueEntry]:
+        """A fresh Up Next seeded by a track id, a title or an artist name. A track seed is not queued: it
+        is filled as if already playing, and the host plays it now (``track_started(id, via="mix")``)."""
+        recommender = self.recommender
+        recommender.seed = recommender.resolve_seed(str(seed))
+        rows = recommender.seed.rows
+        playing = int(recommender.catalog().ids[rows[0]]) if len(rows) == 1 else self.now_playing
+        return self._refill(n, playing)
+
+    def _refill(self, n: int | None, playing: TrackId | None) -> list[QueueEntry]:
+        self._edit_queue(lambda entries: [e for e in entries if e.manual], announce=False)
+        try:
+            return self._fill(n, playing)
+        except Exception:
+            self._announce_queue(self.queue(), shrunk=False)  # the recommended entries are gone all the same
+            raise
+
+    def _fill(self, n: int | None, playing: TrackId | None) -> list[QueueEntry]:
+        n = self.listening.cfg.queue_target if n is None else n
         entries = self.queue_repo.entries()
         missing = n - len(entries)
         if missing > 0:
-            entries += self.recommender.recommend(missing, [e.track_id for e in entries], self.now_playing)
-            self.queue_repo.replace(entries)
+            entries += self.recommender.recommend(missing, [e.track_id for e in entries], playing)
+            self._write_queue(entries)
         return entries
 
-    def refill(self, n: int = 10) -> list[QueueEntry]:
-        """Drop the recommended entries and fill again (after a prompt change, a like, a dislike)."""
-        self.queue_repo.replace([e for e in self.queue_repo.entries() if e.manual])
-        return self.up_next(n)
-
-    def start_mix(self, seed: int | str, n: int = 10) -> list[QueueEntry]:
-        """A fresh Up Next seeded by a track id, a title or an artist name."""
-        self.recommender.seed = self.recommender.resolve_seed(str(seed))
-        return self.refill(n)
-
-    def queue_add(self, track_id: int, next: bool = False) -> None:  # noqa: A002 - the user's word
-        """Add by hand: at the end, or right after the current track ("play next")."""
+    def queue_add(self, track_id: int, next: bool = False) -> list[QueueEntry]:  # noqa: A002 - the user's word
+        """Add by hand: at the end of the hand-added entries, or first ("play next"); returns the queue."""
         if self.tracks.get(track_id) is None:
             raise KeyError(f"no track with id {track_id}")
-        # A recommendation of the same track gives way to the one added by hand (no track twice).
-        entries = [e for e in self.queue_repo.entries() if e.manual or e.track_id != track_id]
-        entry = QueueEntry(track_id, "added by you", manual=True)
-        if next:
-            entries.insert(0, entry)
-        else:
-            last_manual = max((i for i, e in enumerate(entries) if e.manual), default=-1)
-            entries.insert(last_manual + 1, entry)
-        self.queue_repo.replace(entries)
+
+        def edit(entries: list[QueueEntry]) -> list[QueueEntry]:
+            # A recommendation of the same track gives way to the one added by hand (no track twice).
+            entries = [e for e in entries if e.manual or e.track_id != track_id]
+            entry = QueueEntry(track_id, "added by you", manual=True)
+            if next:
+                entries.insert(0, entry)
+            else:
+                last_manual = max((i for i, e in enumerate(entries) if e.manual), default=-1)
+                entries.insert(last_manual + 1, entry)
+            return entries
+
+        return self._edit_queue(edit)
 
     def queue_remove(self, index: int) -> QueueEntry:
         """Remove an entry; a removed recommendation is feedback ("not this") and stays out."""
-        entries = self.queue_repo.entries()
-        entry = entries.pop(index)
-        self.queue_repo.replace(entries)
-        if not entry.manual:
-            self.events.record(Event(entry.track_id, EventKind.QUEUE_REMOVE))
-        return entry
+        removed: list[QueueEntry] = []
 
-    def queue_move(self, src: int, dst: int) -> None:
-        entries = self.queue_repo.entries()
-        entry = entries.pop(src)
-        entries.insert(max(0, min(dst, len(entries))), entry)
-        self.queue_repo.replace(entries)
+        def edit(entries: list[QueueEntry]) -> list[QueueEntry]:
+            removed.append(entries.pop(index))
+            if not removed[0].manual:
+                self.events.record(Event(removed[0].track_id, EventKind.QUEUE_REMOVE, None, self.clock()))
+            return entries
 
-    def queue_pop(self) -> QueueEntry | None:
-        """Take the head of the queue to play it."""
-        entries = self.queue_repo.entries()
-        if not entries:
-            return None
-        head = entries.pop(0)
-        self.queue_repo.replace(entries)
+        self._edit_queue(edit, shrinks=True)
+        return removed[0]
+
+    def queue_move(self, src: int, dst: int) -> list[QueueEntry]:
+        def edit(entries: list[QueueEntry]) -> list[QueueEntry]:
+            entry = entries.pop(src)
+            entries.insert(max(0, min(dst, len(entries))), entry)
+            return entries
+
+        return self._edit_queue(edit)
+
+    def queue_pop(self, index: int = 0, announce: bool = True) -> QueueEntry | None:
+        """Take entry ``index`` (default the head) out of the queue to play it; None when there is none."""
+        taken: list[QueueEntry] = []
+
+        def edit(entries: list[QueueEntry]) -> list[QueueEntry]:
+            if 0 <= index < len(entries):
+                taken.append(entries.pop(index))
+            return entries
+
+        self._edit_queue(edit, shrinks=True, announce=announce)
+        return taken[0] if taken else None
+
+    def advance(self, autofill: bool | None = None) -> QueueEntry | None:
+        """The entry to play next, taken from the queue; an empty queue is filled first when ``autofill``
+        (default the setting) is on. The host plays it and reports ``track_started(id, via="queue")``."""
+        head = self.queue_pop()
+        if head is None and (self.autofill if autofill is None else autofill):
+            self.up_next()
+            head = self.queue_pop()
         return head
+
+    def _edit_queue(
+        self, edit: Callable[[list[QueueEntry]], list[QueueEntry]], shrinks: bool = False, announce: bool = True
+    ) -> list[QueueEntry]:
+        """Read, change and write the queue in one transaction, then announce it."""
+        with self.db.transaction():
+            before = self.queue_repo.entries()
+            entries = edit(list(before))
+            if entries != before:
+                self.queue_repo.replace(entries, now=self.clock())
+        if announce and entries != before:
+            self._announce_queue(entries, shrunk=shrinks)
+        return entries
+
+    def _write_queue(self, entries: list[QueueEntry]) -> None:
+        self.queue_repo.replace(entries, now=self.clock())
+        self._announce_queue(entries, shrunk=False)
+
+    def _announce_queue(self, entries: list[QueueEntry], shrunk: bool) -> None:
+        # A fill never asks for another (a small library would loop): only a queue that shrank is "due".
+        self._listeners.send("queue_changed", list(entries), shrunk and self.refill_due(entries))
 
     # -- your data --------------------------------------------------------------------------------
 
@@ -260,8 +412,13 @@ class Engine:
         """Delete every listening event and comment, and the recommended queue entries whose reasons
         quote them; the library, the settings and the entries you added stay."""
         self.recommender.seed = None
-        self.now_playing = None
-        return self.events.forget_all()
+        was_playing = self.now_playing
+        self.listening.clear()
+        n = self.events.forget_all()
+        if was_playing is not None:
+            self._listeners.send("now_playing_changed", None)
+        self._announce_queue(self.queue(), shrunk=False)
+        return n
 
     def export_data(self, path: str | os.PathLike[str]) -> None:
         """Everything the app learned about you, as one JSON file (events, comments, settings, queue).
@@ -276,8 +433,8 @@ class Engine:
             "comments": [{"track_id": t, "text": x, "ts": ts} for t, x, ts, _m, _v in self.events.comments()],
             "queue": [{"track_id": e.track_id, "reason": e.reason, "manual": e.manual} for e in self.queue()],
             "prompt": self.prompt,
-            "blocklist": self.settings.get("blocklist", {}) or {},
-            "recommend_settings": self.settings.get("recommend", {}) or {},
+            "blocklist": self.settings.blocklist(),
+            "recommend_settings": self.settings.recommend_settings(),
             "folders": self.roots(),
         }
         text = json.dumps(data, ensure_ascii=False, indent=1)

@@ -12,7 +12,7 @@ class EventKind(StrEnum):
     """What a listener did with a track. Stored as text in the events table."""
 
     PLAY = "play"  # playback started
-    COMPLETE = "complete"  # played to >= 80 % or to the end
+    COMPLETE = "complete"  # played far enough (listening.ListeningConfig.complete_fraction) or to the end
     SKIP = "skip"  # left before completion; the position says how early
     LIKE = "like"
     DISLIKE = "dislike"

@@ -20,8 +20,8 @@ class QueueRepository:
         rows = self.db.conn.execute("SELECT track_id, reason, manual FROM queue ORDER BY position")
         return [QueueEntry(r["track_id"], r["reason"], bool(r["manual"])) for r in rows]
 
-    def replace(self, entries: list[QueueEntry]) -> None:
-        now = time.time()
+    def replace(self, entries: list[QueueEntry], now: float | None = None) -> None:
+        now = time.time() if now is None else now
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM queue")
             conn.executemany(

@@ -9,6 +9,12 @@ from typing import Any
 from player_plugin.store.db import Database
 from player_plugin.store.unreadable import forget_under
 
+PROMPT_KEY = "prompt"  # the free-text wish steering Up Next (text or null)
+AUTOFILL_KEY = "ui.autofill"  # whether Up Next tops itself up (the name predates the engine owning it)
+MODEL_KEY = "model_id"  # the library's model
+RECOMMEND_KEY = "recommend"  # the queue rules the settings dialog edits (a JSON object)
+BLOCKLIST_KEY = "blocklist"  # {"artists": [...], "genres": [...], "folders": [...]}
+
 
 class SettingsRepository:
     def __init__(self, db: Database) -> None:
@@ -39,3 +45,26 @@ class SettingsRepository:
                 "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, json.dumps(value, ensure_ascii=False)),
             )
+
+    # -- typed accessors: the keys above, read and written in one place ----------------------------
+
+    def prompt(self) -> str | None:
+        return self.get(PROMPT_KEY) or None
+
+    def autofill(self) -> bool:
+        return bool(self.get(AUTOFILL_KEY, True))
+
+    def set_autofill(self, on: bool) -> None:
+        self.set(AUTOFILL_KEY, bool(on))
+
+    def blocklist(self) -> dict[str, list[str]]:
+        return dict(self.get(BLOCKLIST_KEY, {}) or {})
+
+    def set_blocklist(self, block: dict[str, list[str]]) -> None:
+        self.set(BLOCKLIST_KEY, block)
+
+    def recommend_settings(self) -> dict[str, Any]:
+        return dict(self.get(RECOMMEND_KEY, {}) or {})
+
+    def set_recommend_settings(self, values: dict[str, Any]) -> None:
+        self.set(RECOMMEND_KEY, values)
