@@ -436,14 +436,19 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_import_history(args: argparse.Namespace) -> int:
-    from player_plugin.cli_library import listen_range, print_import
+    from datetime import UTC, datetime
+
+    from player_plugin.cli_library import print_import
     from player_plugin.recommend.history_import import HistoryImportError, import_history
 
     engine = _open_engine(args)
     try:
         report = import_history(args.file, engine.db, dry_run=args.dry_run)
         tracks = engine.library_counts().tracks
-        first, last = listen_range(args.file)  # a second read: the report keeps no dates
+        first, last = (
+            None if ts is None else datetime.fromtimestamp(ts, UTC).date().isoformat()
+            for ts in (report.first_ts, report.last_ts)
+        )
     except (HistoryImportError, OSError) as exc:
         raise UserError(str(exc)) from None
     finally:
