@@ -434,7 +434,7 @@ def test_opus_cut_after_its_headers_is_refused(tmp_path: Path) -> None:
     """mutagen opens an Opus file cut after its headers but reports a negative length: no audio."""
     path = tmp_path / "cut.opus"
     path.write_bytes((AUDIO / "tone.opus").read_bytes()[:1000])
-    with pytest.raises(TagReadError, match="no audio"):
+    with pytest.raises(TagReadError, match="no audio|truncated"):
         read_tags(path)
 
 

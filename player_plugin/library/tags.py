@@ -27,6 +27,7 @@ from mutagen.wave import WAVE
 
 from player_plugin.library.errors import os_reason as _os_reason
 from player_plugin.library.files import NotRegularFileError, open_regular
+from player_plugin.library.integrity import truncation_reason
 from player_plugin.library.lyrics import decode_text, strip_lrc
 from player_plugin.library.numbers import (
     MAX_BITRATE,
@@ -416,6 +417,9 @@ def read_tags(path: Path) -> TrackTags:
             raise TagReadError("not a recognised audio file")
         if getattr(audio, "info", None) is None:
             raise TagReadError("no audio stream information")
+        cut = truncation_reason(audio, fh, os.fstat(fh.fileno()).st_size)
+        if cut is not None:
+            raise TagReadError(cut)
         try:
             codec, fields = _tag_fields(audio, fh)
         except TagReadError:
