@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,23 +42,21 @@ from PySide6.QtWidgets import (
 
 from player_plugin import paths
 from player_plugin.engine import Engine
-from player_plugin.models import Event, EventKind, QueueEntry, Track, TrackId
+from player_plugin.models import EventKind, QueueEntry, Track, TrackId
 from player_plugin.ui.cover import find_cover
+from player_plugin.ui.engine_bridge import EngineSignals
 from player_plugin.ui.fonts import chinese_font_families, missing_cjk_font_warning
 from player_plugin.ui.library_model import COLUMNS, TRACK_ID_ROLE, LibraryFilter, LibraryModel, format_duration
 from player_plugin.ui.playback import Playback
 from player_plugin.ui.playlist import write_m3u8
 from player_plugin.ui.queue_view import QueueView
+from player_plugin.ui.style import STYLE
 from player_plugin.ui.text import artist_or_file, friendly_provider, window_title
 from player_plugin.ui.workers import Job, JobRunner
 
 log = logging.getLogger(__name__)
 
-COMPLETE_FRACTION = 0.8  # reaching 80 % of a track counts as finishing it
-QUEUE_TARGET = 10  # Up Next is topped up to this many entries
-LOW_WATER = 3  # ... when it falls below this many
 RELOAD_INTERVAL_S = 0.5  # at most this often the library table reloads during a scan
-AUTOFILL_KEY = "ui.autofill"
 # Text the now-playing labels are sized for once, so a CJK title (drawn with a taller fallback font)
 # does not make the header jump.
 HEIGHT_SAMPLE = "Ág 雨夜的信 Ág"
@@ -91,9 +88,8 @@ class MainWindow(QMainWindow):
         self.scan_demo = scan_demo
         self._closed = False
         self._exit_when_idle = False
-        self.current: Track | None = None
-        self._completed = False
-        self._history: list[TrackId] = []
+        self.current: Track | None = None  # the track loaded in the player (the engine knows what plays)
+        self._complete_sent = False  # the engine was told the current track got far enough
         self._queue: list[QueueEntry] = []
         self._fill_pending = False
         self._advance_pending = False
@@ -105,8 +101,10 @@ class MainWindow(QMainWindow):
         self._sticky_status = ""
         self.cover_bytes: bytes | None = None
 
-        self.library_runner = JobRunner("library-worker", on_thread_exit=engine.db.close, parent=self)
-        self.queue_runner = JobRunner("queue-worker", on_thread_exit=engine.db.close, parent=self)
+        self.library_runner = JobRunner("library-worker", on_thread_exit=engine.release_thread, parent=self)
+        self.queue_runner = JobRunner("queue-worker", on_thread_exit=engine.release_thread, parent=self)
+        self.engine_signals = EngineSignals(engine, self)
+        self.engine_signals.queue_changed.connect(self._on_engine_queue)
 
         self._pending_play_source: str | None = None  # loaded paused: PLAY is recorded when it starts
         self.font_warning: str | None = None
@@ -121,7 +119,7 @@ class MainWindow(QMainWindow):
         if mpris:
             from player_plugin.ui.mpris import start_mpris
 
-            self.mpris = start_mpris(self)
+            self.mpris = start_mpris(self, self.engine_signals)
         if self.playback.note:
             self.status_message(self.playback.note, sticky=True)
             self.audio_label.setText("⚠ " + self.playback.note.split(":")[0])
@@ -174,7 +172,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.audio_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
-        self.setStyleSheet(_STYLE)
+        self.setStyleSheet(STYLE)
         self._fix_now_playing_height()
         self._fit_placeholders()
 
@@ -504,15 +502,14 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Show what is stored, then bring the library up to date in the background."""
         self.autofill_check.blockSignals(True)
-        self.autofill_check.setChecked(bool(self.engine.settings.get(AUTOFILL_KEY, True)))
+        self.autofill_check.setChecked(self.engine.autofill)
         self.autofill_check.blockSignals(False)
         self.reload_library(full=True)
-        prompt = getattr(self.engine, "prompt", None)
-        if isinstance(prompt, str) and prompt:
+        prompt = self.engine.prompt
+        if prompt:
             self.prompt_box.setText(prompt)
             self._show_prompt(prompt)
-        if _has(self.engine, "queue"):
-            self._queue_job("load queue", lambda: None)
+        self._queue_job("load queue", lambda: None)
         roots = self.engine.roots()
         if not roots and self.scan_demo:
             demo = paths.demo_library_dir()
@@ -546,6 +543,7 @@ class MainWindow(QMainWindow):
         self.queue_runner.stop()
         self.library_runner.stop()
         self.playback.shutdown()
+        self.engine_signals.close()
         if self.mpris is not None:
             self.mpris.close()
 
@@ -681,7 +679,7 @@ class MainWindow(QMainWindow):
 
     def reload_library(self, full: bool = False) -> None:
         self._last_reload = time.monotonic()
-        tracks = list(self.engine.tracks.iter_all())
+        tracks = self.engine.all_tracks()
         if full or self.library_model.rowCount() == 0:
             self.library_model.set_tracks(tracks, self._play_counts())
         else:
@@ -704,14 +702,8 @@ class MainWindow(QMainWindow):
         else:
             self.library_count_label.setText(f"{total} {noun}")
 
-    def _play_counts(self) -> Counter[TrackId]:
-        from player_plugin.store import EventRepository
-
-        counts: Counter[TrackId] = Counter()
-        for ev in EventRepository(self.engine.db).recent(limit=1_000_000):
-            if ev.kind == EventKind.PLAY and ev.track_id is not None:
-                counts[ev.track_id] += 1
-        return counts
+    def _play_counts(self) -> dict[TrackId, int]:
+        return self.engine.play_counts()
 
     def selected_track_ids(self) -> list[TrackId]:
         rows = sorted({i.row() for i in self.library_table.selectionModel().selectedRows()})
@@ -750,42 +742,50 @@ class MainWindow(QMainWindow):
     def add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add music folder", str(Path.home()))
         if folder:
-            self.engine.settings.add_root(os.path.abspath(folder))
+            self.engine.add_root(os.path.abspath(folder))
             self.start_scan()
 
     def track(self, track_id: TrackId) -> Track | None:
-        return self.library_model.track(track_id) or self.engine.tracks.get(track_id)
+        return self.library_model.track(track_id) or self.engine.track(track_id)
 
     # ============================================================================================
     # events
     # ============================================================================================
 
     def record(self, track_id: TrackId, kind: EventKind, position_s: float | None = None, **context: Any) -> Job:
+        """Tell the engine what the listener did (like, dislike, block); it adds the prompt while one is set."""
         engine = self.engine
-        prompt = self.prompt_box.text().strip() if self.prompt_label.isVisible() else ""
-        if prompt:
-            context.setdefault("prompt", prompt)
+        return self._listening_job(
+            f"record {kind}",
+            lambda: engine.record(track_id, kind, position_s=position_s, context=context or None) or kind,
+            track_id,
+        )
 
-        def work(_job: Job):
-            if _has(engine, "record"):
-                engine.record(track_id, kind, position_s=position_s, context=context or None)
-            else:  # an engine without record(): store the event directly
-                from player_plugin.store import EventRepository
+    def _listening_job(self, name: str, call: Callable[[], EventKind | None], track_id: TrackId) -> Job:
+        """Run an engine listening call on the queue worker; announce the event it stored, if any."""
 
-                EventRepository(engine.db).record(Event(track_id, kind, position_s, context=context))
-            return kind
-
-        def done(_result) -> None:
+        def done(kind: EventKind | None) -> None:
+            if kind is None:
+                return
             if kind == EventKind.PLAY:
                 self.library_model.add_play(track_id)
             self.event_recorded.emit(str(kind), track_id)
 
         return self.queue_runner.submit(
-            work,
-            f"record {kind}",
+            lambda _job: call(),
+            name,
             on_done=done,
-            on_error=lambda e: self.status_message(f"Could not record {kind}: {e}"),
+            on_error=lambda e: self.status_message(f"Could not record ({name}): {e}"),
         )
+
+    def _started(self, track_id: TrackId, via: str) -> Job:
+        engine = self.engine
+
+        def call() -> EventKind:
+            engine.track_started(track_id, via=via)
+            return EventKind.PLAY
+
+        return self._listening_job("track started", call, track_id)
 
     # ============================================================================================
     # playback
@@ -802,16 +802,14 @@ class MainWindow(QMainWindow):
             self.status_message(f"File missing: {track.path}")
             return False
         self.current = track
-        self._completed = False
-        self._history.append(track_id)
-        del self._history[:-200]
+        self._complete_sent = False
         self.playback.load(track.path, track.tags.duration_s)
         self._show_now_playing(track)
         self.library_model.set_playing(track_id)
         self._pending_play_source = None
         if autoplay:
             self.playback.play()
-            self.record(track_id, EventKind.PLAY, source=source)
+            self._started(track_id, source)
         else:
             self._pending_play_source = source
         self.now_playing_changed.emit(track)
@@ -819,20 +817,16 @@ class MainWindow(QMainWindow):
         return True
 
     def _leave_current(self, via: str) -> None:
-        """Record how the current track ended when the listener moves on by hand."""
-        if self.current is None or self._completed:
+        """Tell the engine the current track stops being current (it decides complete or skip)."""
+        if self.current is None:
             return
         if self._pending_play_source is not None:  # loaded paused and never started: nothing happened
             self._pending_play_source = None
-            self._completed = True
             return
+        track_id, engine = self.current.id, self.engine
         pos_s = self.playback.position_ms() / 1000
         dur_s = (self.playback.duration_ms() / 1000) or self.current.tags.duration_s
-        if dur_s and pos_s / dur_s >= COMPLETE_FRACTION:
-            self.record(self.current.id, EventKind.COMPLETE, round(pos_s, 3), via=via)
-        else:
-            self.record(self.current.id, EventKind.SKIP, round(pos_s, 3), via=via)
-        self._completed = True
+        self._listening_job("track ended", lambda: engine.track_ended(track_id, pos_s, dur_s, reason=via), track_id)
 
     def play(self) -> None:
         if self.current is None:
@@ -851,33 +845,28 @@ class MainWindow(QMainWindow):
         self.advance()
 
     def previous_track(self) -> None:
-        if self.current is not None and self.playback.position_ms() > 3000:
-            self.playback.seek(0)
-            return
-        if len(self._history) >= 2:
-            self._history.pop()
-            prev = self._history.pop()
-            self.play_track(prev, source="previous")
-        elif self.current is not None:
-            self.playback.seek(0)
+        """The engine decides: restart the current track, or go back to the one before."""
+        position_s = self.playback.position_ms() / 1000 if self.current is not None else None
+        engine = self.engine
+
+        def done(prev: TrackId | None) -> None:
+            if prev is not None:
+                self.play_track(prev, source="previous")
+            elif self.current is not None:
+                self.playback.seek(0)
+
+        self.queue_runner.submit(lambda _job: engine.previous(position_s), "previous", on_done=done)
 
     def advance(self, autoplay: bool = True) -> None:
         """Play the head of Up Next (taken from the engine's queue); ``autoplay=False`` loads it paused."""
         if self._advance_pending or self._closed:
-            return
-        if not _has(self.engine, "queue_pop"):
-            self.status_message("This engine has no Up Next queue yet")
             return
         self._advance_pending = True
         engine = self.engine
         autofill = self.autofill_check.isChecked() and self.recommend_error is None
 
         def work(_job: Job):
-            head = engine.queue_pop()
-            if head is None and autofill:
-                engine.up_next(QUEUE_TARGET)
-                head = engine.queue_pop()
-            return head, engine.queue()
+            return engine.advance(autofill), engine.queue()
 
         def done(result) -> None:
             self._advance_pending = False
@@ -888,7 +877,6 @@ class MainWindow(QMainWindow):
             else:
                 self._stop_playing()
                 self.status_message("Up Next is empty")
-            self._maybe_top_up()
 
         def failed(exc: BaseException) -> None:
             self._advance_pending = False
@@ -904,15 +892,12 @@ class MainWindow(QMainWindow):
         engine = self.engine
 
         def work(_job: Job):
-            engine.queue_move(index, 0)
-            head = engine.queue_pop()
-            return head, engine.queue()
+            return engine.queue_pop(index), engine.queue()
 
         def done(result) -> None:
             head, entries = result
             self._show_queue(entries)
             self.play_track(head.track_id if head else entry.track_id, source="queue")
-            self._maybe_top_up()
 
         self.queue_runner.submit(work, "play from queue", on_done=done, on_error=self._recommend_failed)
 
@@ -930,12 +915,13 @@ class MainWindow(QMainWindow):
             self.position_slider.setValue(ms)
             self.position_slider.blockSignals(False)
         self.elapsed_label.setText(format_duration(ms / 1000))
-        if self.current is None or self._completed:
+        if self.current is None or self._complete_sent or self._pending_play_source is not None:
             return
-        dur = self.playback.duration_ms()
-        if dur > 0 and ms >= COMPLETE_FRACTION * dur:
-            self._completed = True
-            self.record(self.current.id, EventKind.COMPLETE, round(ms / 1000, 3))
+        pos_s, dur_s = ms / 1000, self.playback.duration_ms() / 1000
+        if self.engine.is_complete(pos_s, dur_s):  # tell the engine once; it records the complete
+            self._complete_sent = True
+            track_id, engine = self.current.id, self.engine
+            self._listening_job("position", lambda: engine.track_position(track_id, pos_s, dur_s), track_id)
 
     def _on_duration(self, ms: int) -> None:
         self.position_slider.setRange(0, max(0, ms))
@@ -944,16 +930,14 @@ class MainWindow(QMainWindow):
     def _on_playing_changed(self, playing: bool) -> None:
         if playing and self._pending_play_source is not None and self.current is not None:
             source, self._pending_play_source = self._pending_play_source, None
-            self.record(self.current.id, EventKind.PLAY, source=source)
+            self._started(self.current.id, source)
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
-        if self.mpris is not None:
-            self.mpris.playback_changed()
 
     def _on_ended(self) -> None:
-        if self.current is not None and not self._completed:
-            self._completed = True
-            self.record(self.current.id, EventKind.COMPLETE, round(self.playback.duration_ms() / 1000, 3))
+        if self.current is not None and self._pending_play_source is None:
+            track_id, engine, dur_s = self.current.id, self.engine, self.playback.duration_ms() / 1000
+            self._listening_job("track ended", lambda: engine.track_ended(track_id, dur_s, dur_s), track_id)
         self.advance()
 
     def _on_slider_released(self) -> None:
@@ -1010,8 +994,7 @@ class MainWindow(QMainWindow):
         self.record(track_id, EventKind.DISLIKE, self._position_s(track_id))
         self.status_message("Noted: less like this")
         self.refill(only_if_auto=True)
-        if self.current is not None and self.current.id == track_id:
-            self._completed = True  # the dislike says it all
+        if self.current is not None and self.current.id == track_id:  # the engine ends its play: no skip
             self.advance(autoplay=self.playback.is_playing())  # a paused player stays paused
 
     def block(self, track_ids: list[TrackId]) -> None:
@@ -1020,7 +1003,6 @@ class MainWindow(QMainWindow):
         self.status_message(f"Never playing {len(track_ids)} track(s) again")
         self.refill(only_if_auto=True)
         if self.current is not None and self.current.id in track_ids:
-            self._completed = True
             self.advance(autoplay=self.playback.is_playing())
 
     def _position_s(self, track_id: TrackId) -> float | None:
@@ -1051,10 +1033,8 @@ class MainWindow(QMainWindow):
         return list(self._queue)
 
     def fill_queue(self) -> Job | None:
-        """Top Up Next up to ``QUEUE_TARGET`` entries."""
-        if self._fill_pending or not _has(self.engine, "up_next"):
-            if not _has(self.engine, "up_next"):
-                self._set_notice("Up Next can't recommend yet: this engine has no recommender.")
+        """Top Up Next up to the engine's queue target."""
+        if self._fill_pending:
             return None
         self._fill_pending = True
         engine = self.engine
@@ -1062,7 +1042,7 @@ class MainWindow(QMainWindow):
         def finished(_entries) -> None:
             self._fill_pending = False
 
-        job = self._queue_job("fill", lambda: engine.up_next(QUEUE_TARGET), on_done=finished)
+        job = self._queue_job("fill", engine.up_next, on_done=finished)
         prev_error = job.on_error
 
         def failed(exc: BaseException) -> None:
@@ -1076,25 +1056,18 @@ class MainWindow(QMainWindow):
         """Replace the recommended entries (manual ones stay)."""
         if only_if_auto and not self.autofill_check.isChecked():
             return None
-        if not _has(self.engine, "refill"):
-            self._set_notice("Up Next can't recommend yet: this engine has no recommender.")
-            return None
-        engine = self.engine
-        return self._queue_job("refill", lambda: engine.refill(QUEUE_TARGET))
+        return self._queue_job("refill", self.engine.refill)
 
     def set_prompt(self, text: str | None) -> Job | None:
         text = (text or "").strip() or None
         if text is None:
             self.prompt_box.clear()
         self._show_prompt(text)
-        if not _has(self.engine, "set_prompt"):
-            self._set_notice("This engine does not take prompts yet.")
-            return None
         engine = self.engine
 
         def work():
             engine.set_prompt(text)
-            return engine.refill(QUEUE_TARGET)
+            return engine.refill()
 
         self.status_message(f"Up Next now follows “{text}”" if text else "Prompt cleared: Up Next follows your taste")
         return self._queue_job("prompt", work)
@@ -1122,10 +1095,7 @@ class MainWindow(QMainWindow):
         optimistic = self._queue[:index] + self._queue[index + 1 :]
         self._show_queue(optimistic)
 
-        def done(_entries) -> None:
-            self._maybe_top_up()
-
-        return self._queue_job("queue remove", lambda: engine.queue_remove(index), on_done=done)
+        return self._queue_job("queue remove", lambda: engine.queue_remove(index))
 
     def move_in_queue(self, src: int, dst: int) -> Job | None:
         n = len(self._queue)
@@ -1138,17 +1108,10 @@ class MainWindow(QMainWindow):
         return self._queue_job("queue move", lambda: engine.queue_move(src, dst))
 
     def start_mix(self, track_id: TrackId) -> Job | None:
-        if not _has(self.engine, "start_mix"):
-            self._set_notice("This engine cannot make mixes yet.")
-            return None
         engine = self.engine
 
         def work():
-            engine.start_mix(track_id, QUEUE_TARGET)
-            entries = engine.queue()
-            if entries and entries[0].track_id == track_id:
-                engine.queue_pop()  # the seed plays now rather than waiting in the queue
-            return engine.queue()
+            return engine.start_mix(track_id)  # the seed is not queued: it plays now
 
         title = self.track(track_id).tags.title if self.track(track_id) else str(track_id)
         self.status_message(f"Mix started from “{title}”")
@@ -1168,22 +1131,18 @@ class MainWindow(QMainWindow):
             path = chosen if chosen.lower().endswith((".m3u8", ".m3u")) else chosen + ".m3u8"
         tracks = [t for t in (self.track(e.track_id) for e in self._queue) if t is not None]
         title = f"Up Next — {self.prompt_box.text().strip()}" if self.prompt_label.isVisible() else "Up Next"
-        n = write_m3u8(Path(path), tracks, title=title)
-        self.status_message(f"Saved {n} tracks to {path}")
+        done = write_m3u8(Path(path), tracks, title=title)
+        left_out = f" ({done.skipped} left out: a line break in the file name)" if done.skipped else ""
+        self.status_message(f"Saved {done.written} tracks to {path}{left_out}")
         return Path(path)
 
     def _on_autofill_toggled(self, on: bool) -> None:
-        self.engine.settings.set(AUTOFILL_KEY, bool(on))
-        if on:
-            self._maybe_top_up()
+        self.engine.set_autofill(on)  # switching it on announces the queue, "refill due" when it is short
 
-    def _maybe_top_up(self) -> None:
-        if (
-            self.autofill_check.isChecked()
-            and len(self._queue) < LOW_WATER
-            and self.recommend_error is None
-            and not self._closed
-        ):
+    def _on_engine_queue(self, entries: list[QueueEntry], refill_due: bool) -> None:
+        """The engine changed Up Next (on the worker); it says when a top-up is due."""
+        self._show_queue(entries)
+        if refill_due and self.recommend_error is None and not self._closed:
             self.fill_queue()
 
     def _recommend_failed(self, exc: BaseException) -> None:
@@ -1200,8 +1159,6 @@ class MainWindow(QMainWindow):
             self._set_notice("")
         self._refresh_queue_view()
         self.queue_changed.emit(list(entries))
-        if self.mpris is not None:
-            self.mpris.queue_changed()
 
     def _refresh_queue_view(self) -> None:
         tracks = {e.track_id: self.track(e.track_id) for e in self._queue}
@@ -1214,15 +1171,16 @@ class MainWindow(QMainWindow):
     # settings
     # ============================================================================================
 
+    def history_forgotten(self, events: int) -> None:
+        """The settings dialog forgot the listening history: no play counts any more."""
+        self.library_model.reset_plays()
+        self.status_message(f"Forgot {events} listening events")
+
     def open_settings(self) -> None:
         from player_plugin.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self)
+        dialog = SettingsDialog(self.engine, self, parent=self)
         dialog.exec()
-
-
-def _has(engine: Engine, name: str) -> bool:
-    return callable(getattr(engine, name, None))
 
 
 def _placeholder_cover(seed: str, size: int) -> QPixmap:
@@ -1250,29 +1208,3 @@ def _placeholder_cover(seed: str, size: int) -> QPixmap:
     p.drawText(pix.rect(), Qt.AlignmentFlag.AlignCenter, initial)
     p.end()
     return pix
-
-
-_STYLE = """
-QFrame#nowPlaying {
-    background: palette(alternate-base);
-    border: 1px solid palette(mid);
-    border-radius: 10px;
-}
-QLabel#npTitle { font-size: 17pt; font-weight: 600; }
-QLabel#npArtist { font-size: 11pt; }
-QLabel#npAlbum, QLabel#dim, QLabel#timeLabel { color: palette(mid); }
-QLabel#dim { padding-left: 6px; }
-QLabel#sectionTitle { font-size: 13pt; font-weight: 600; }
-QLabel#promptLabel {
-    background: palette(highlight); color: palette(highlighted-text);
-    border-radius: 6px; padding: 4px 8px;
-}
-QLabel#queueNotice {
-    background: #fff4d6; color: #5c4400; border: 1px solid #e8cf86; border-radius: 6px; padding: 6px 8px;
-}
-QFrame#upNextPanel { border: 1px solid palette(mid); border-radius: 10px; }
-QListWidget#upNextList { border: none; }
-QTableView#libraryTable { border: 1px solid palette(mid); border-radius: 6px; }
-QPushButton#likeButton:checked { background: #e2456b; color: white; border-radius: 4px; }
-QLineEdit#promptBox, QLineEdit#searchBox { padding: 4px 6px; }
-"""

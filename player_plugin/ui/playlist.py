@@ -1,12 +1,33 @@
-"""M3U8 playlists (UTF-8 extended M3U) that any other player can open."""
+"""M3U8 playlists (UTF-8 extended M3U) that any other player can open.
+
+A playlist is one entry per line, so nothing we write may break a line: control characters (and
+the Unicode line and paragraph separators) in a title become spaces, and a track whose path holds
+a line break cannot be written as an M3U line at all: it is left out and counted
+(``PlaylistWritten.skipped``); a path that starts with ``#`` is written as ``./#…`` so it is not
+read as a directive. The file is written to a private temporary file (mode 0600) next to it and
+renamed into place: never half-written, never readable by other users.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from player_plugin.models import Track
+
+PLAYLIST_MODE = 0o600
+# Everything str.splitlines() (and so many a player) breaks a line at, plus the other C0/C1 controls.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+class PlaylistWritten(NamedTuple):
+    written: int  # tracks in the playlist
+    skipped: int  # tracks left out: their path holds a line break
 
 
 def playlist_path_for(track_path: str, playlist: Path) -> str:
@@ -22,18 +43,41 @@ def playlist_path_for(track_path: str, playlist: Path) -> str:
     return os.path.relpath(target, base).replace(os.sep, "/")
 
 
-def write_m3u8(path: Path, tracks: Iterable[Track], title: str | None = None) -> int:
-    """Write ``tracks`` to ``path``; returns how many were written."""
+def one_line(text: str) -> str:
+    """``text`` with every control character (line breaks included) turned into a space."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def write_m3u8(path: Path, tracks: Iterable[Track], title: str | None = None) -> PlaylistWritten:
+    """Write ``tracks`` to ``path`` (mode 0600, replacing it whole)."""
     path = Path(path)
     lines = ["#EXTM3U"]
-    if title:
-        lines.append(f"#PLAYLIST:{title}")
-    n = 0
+    if title and one_line(title):
+        lines.append(f"#PLAYLIST:{one_line(title)}")
+    written = skipped = 0
     for track in tracks:
+        entry = playlist_path_for(track.path, path)
+        if _LINE_BREAK.search(entry):
+            skipped += 1
+            continue
+        if entry.startswith("#"):
+            entry = "./" + entry
         t = track.tags
-        label = f"{t.artist} - {t.title}" if t.artist else t.title
+        label = one_line(f"{t.artist} - {t.title}" if t.artist else t.title)
         lines.append(f"#EXTINF:{round(t.duration_s) if t.duration_s else -1},{label}")
-        lines.append(playlist_path_for(track.path, path))
-        n += 1
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return n
+        lines.append(entry)
+        written += 1
+    _write_private(path, "\n".join(lines) + "\n")
+    return PlaylistWritten(written, skipped)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, PLAYLIST_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
