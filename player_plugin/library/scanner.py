@@ -30,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from player_plugin.library.emptied import emptied_folders
 from player_plugin.library.errors import ScanFailure
 from player_plugin.library.lyrics import LyricsReadError, read_sidecar
 from player_plugin.library.scan_lock import SCAN_LOCK_WAIT_S, ScanAlreadyRunningError, scan_lock
@@ -193,6 +194,9 @@ class Scanner:
         known: dict[str, FileState] = {}
         for root in root_paths:
             known.update(self.tracks.file_states(root))
+        listed = [r for r in root_paths if r not in uncertain]
+        seen = [*found, *(f.path for f in report.failures)]
+        emptied = list(zip(*emptied_folders(listed, known, seen, display_path), strict=True))
 
         to_read: list[tuple[Found, FileState | None]] = []
         for path, item in found.items():
@@ -210,6 +214,7 @@ class Scanner:
         missing: dict[str, FileState] = {
             path: state for path, state in known.items() if path not in found and not _under_any(path, uncertain)
         }
+        moved_from = set(missing)  # what is left in here after the read phase was not claimed by a move
         by_fingerprint: dict[str, list[str]] = {}
         for path, state in missing.items():
             by_fingerprint.setdefault(state.fingerprint, []).append(path)
@@ -239,6 +244,8 @@ class Scanner:
             self._write(batch, missing, by_fingerprint, report)
         emit(self._read_progress(total, done, "", report))
 
+        if not report.cancelled:
+            self._keep_emptied(emptied, missing, moved_from, report)
         if not report.cancelled and missing:
             emit(ScanProgress("prune", total, done, total))
             with self.db.transaction():
@@ -249,6 +256,26 @@ class Scanner:
         report.seconds = self._clock() - started
         emit(ScanProgress("done", total, done, total, "", report.added, report.updated, report.failed))
         return report
+
+    def _keep_emptied(
+        self,
+        emptied: list[tuple[str, ScanFailure]],
+        missing: dict[str, FileState],
+        moved_from: set[str],
+        report: ScanReport,
+    ) -> None:
+        """Keep the tracks of a folder that suddenly holds no audio, unless they turned up elsewhere
+        (see ``library/emptied.py``): take them out of ``missing`` and warn."""
+        moved_from.difference_update(missing)  # now: the paths a move claimed in this scan
+        for folder, warning in emptied:
+            rows = [p for p in missing if _under(p, folder)]
+            if not rows or any(_under(p, folder) for p in moved_from):
+                continue
+            if any(self.tracks.has_other(missing[p].fingerprint, missing[p].id) for p in rows):
+                continue
+            for path in rows:
+                del missing[path]
+            report.warnings.append(warning)
 
     def _record_unreadable(self, roots: list[str], uncertain: list[str], report: ScanReport) -> None:
         """Keep this scan's failures for ``library --unreadable``, replacing the last list of each

@@ -100,11 +100,13 @@ class EventRepository:
 
         blob = None if vector is None else np.ascontiguousarray(vector, dtype="<f4").tobytes()
         with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM tracks WHERE id = ?", (track_id,)).fetchone() is None:
+            row = conn.execute("SELECT fingerprint FROM tracks WHERE id = ?", (track_id,)).fetchone()
+            if row is None:
                 raise KeyError(f"no track with id {track_id}")
+            # The fingerprint lets the comment follow the recording when its file is removed and returns.
             cur = conn.execute(
-                "INSERT INTO comments (track_id, text, ts, model_id, vector) VALUES (?, ?, ?, ?, ?)",
-                (track_id, text, ts or time.time(), model_id, blob),
+                "INSERT INTO comments (track_id, text, ts, model_id, vector, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+                (track_id, text, ts or time.time(), model_id, blob, row[0]),
             )
             return int(cur.lastrowid)
 

@@ -129,8 +129,16 @@ CREATE TABLE unreadable_files (
 CREATE INDEX unreadable_files_root ON unreadable_files(root);
 """
 
+# v4: comments keep their track's fingerprint, as events do, so a comment whose file was removed
+# goes back to the file when it returns (or to the same recording found under another path).
+_V4 = """
+ALTER TABLE comments ADD COLUMN fingerprint TEXT;
+UPDATE comments SET fingerprint = (SELECT fingerprint FROM tracks WHERE tracks.id = comments.track_id);
+CREATE INDEX comments_orphans ON comments(fingerprint) WHERE track_id IS NULL;
+"""
+
 # Each entry takes the schema from index+0 to index+1.
-STEPS: tuple[str, ...] = (_V1, _V2, _V3)
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(STEPS)
 
 

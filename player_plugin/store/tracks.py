@@ -130,15 +130,23 @@ class TrackRepository:
             self._write_lyrics(track_id, f)
         if reattach:
             # A file that comes back (same recording) takes back the history it left behind.
-            conn.execute(
-                "UPDATE events SET track_id = ? WHERE track_id IS NULL AND fingerprint = ?",
-                (track_id, fingerprint(f.tags)),
-            )
+            _reattach(conn, track_id, fingerprint(f.tags))
         return track_id
+
+    def has_other(self, fp: str, track_id: TrackId) -> bool:
+        """Whether a track other than ``track_id`` is the same recording (fingerprint ``fp``)."""
+        row = self.db.conn.execute("SELECT 1 FROM tracks WHERE fingerprint = ? AND id <> ? LIMIT 1", (fp, track_id))
+        return row.fetchone() is not None
 
     def has_orphans(self) -> bool:
         """Whether any event lost its track (so new tracks should look for their history)."""
-        return self.db.conn.execute("SELECT 1 FROM events WHERE track_id IS NULL LIMIT 1").fetchone() is not None
+        return (
+            self.db.conn.execute(
+                "SELECT 1 FROM events WHERE track_id IS NULL UNION ALL "
+                "SELECT 1 FROM comments WHERE track_id IS NULL AND fingerprint IS NOT NULL LIMIT 1"
+            ).fetchone()
+            is not None
+        )
 
     def update(self, track_id: TrackId, f: ScannedFile, now: float | None = None) -> None:
         """Rewrite a known track from a fresh read (changed file, or a file moved to ``f.path``)."""
@@ -162,15 +170,24 @@ class TrackRepository:
             conn.execute("DELETE FROM lyrics WHERE track_id = ?", (track_id,))
 
     def delete(self, ids: Iterable[TrackId]) -> int:
-        """Remove tracks; their events stay (track_id NULL, fingerprint kept) for a later return."""
+        """Remove tracks; their events and comments stay (track_id NULL, fingerprint kept) for a later
+        return, or go at once to a track of the same recording that is still in the library (a file
+        moved into a folder that was scanned on its own, before this scan pruned its old path)."""
         conn = self.db.conn
         n = 0
+        gone: set[str] = set()
         for track_id in ids:
-            conn.execute(
-                "UPDATE events SET fingerprint = (SELECT fingerprint FROM tracks WHERE id = ?) WHERE track_id = ?",
-                (track_id, track_id),
-            )
+            row = conn.execute("SELECT fingerprint FROM tracks WHERE id = ?", (track_id,)).fetchone()
+            if row is None:
+                continue
+            for table in ("events", "comments"):
+                conn.execute(f"UPDATE {table} SET fingerprint = ? WHERE track_id = ?", (row[0], track_id))
             n += conn.execute("DELETE FROM tracks WHERE id = ?", (track_id,)).rowcount
+            gone.add(row[0])
+        for fp in gone:
+            survivor = conn.execute("SELECT id FROM tracks WHERE fingerprint = ? ORDER BY id LIMIT 1", (fp,)).fetchone()
+            if survivor is not None:
+                _reattach(conn, survivor[0], fp)
         return n
 
     # -- reader side ---------------------------------------------------------------------------
@@ -233,6 +250,12 @@ class TrackRepository:
         ).fetchone()[0]
         with_lyrics = conn.execute("SELECT count(*) FROM lyrics").fetchone()[0]
         return LibraryCounts(int(tracks), int(artists), int(albums), int(with_lyrics), float(duration))
+
+
+def _reattach(conn: sqlite3.Connection, track_id: TrackId, fp: str) -> None:
+    """Give the orphaned events and comments of recording ``fp`` to ``track_id``."""
+    for table in ("events", "comments"):
+        conn.execute(f"UPDATE {table} SET track_id = ? WHERE track_id IS NULL AND fingerprint = ?", (track_id, fp))
 
 
 def _track(row: sqlite3.Row) -> Track:
