@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from player_plugin import paths
-from player_plugin.nlp.manifest import Manifest, ModelError, load_manifest, sha256_file
+from player_plugin.nlp.manifest import Manifest, ModelError, is_seq2seq, load_manifest, sha256_file
 from player_plugin.nlp.runtime import create_session
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,8 @@ class Seq2SeqGenerator:
         manifest = load_manifest(folder)
         if manifest.model_id != model_id:
             raise ModelError(f"{folder / 'manifest.json'}: names model {manifest.model_id!r}, not {model_id!r}")
+        if not is_seq2seq(manifest.data):
+            raise ModelError(f"{folder / 'manifest.json'}: not a Seq2Seq generator's manifest; rebuild with: {REBUILD}")
         graphs = manifest.data.get("graphs", {})
         enc_path = _verified(manifest, graphs.get("encoder", "encoder.onnx"))
         dec_path = _verified(manifest, graphs.get("decoder", "decoder.onnx"))
