@@ -4,22 +4,21 @@ A playlist is one entry per line, so nothing we write may break a line: control 
 the Unicode line and paragraph separators) in a title become spaces, and a track whose path holds
 a line break cannot be written as an M3U line at all: it is left out and counted
 (``PlaylistWritten.skipped``); a path that starts with ``#`` is written as ``./#…`` so it is not
-read as a directive. The file is written to a private temporary file (mode 0600) next to it and
-renamed into place: never half-written, never readable by other users.
+read as a directive. The file is written with ``private_files.write_private`` (a 0600 temporary
+file renamed into place): never half-written, never readable by other users.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from player_plugin.models import Track
+from player_plugin.private_files import write_private
 
-PLAYLIST_MODE = 0o600
 # Everything str.splitlines() (and so many a player) breaks a line at, plus the other C0/C1 controls.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
@@ -67,17 +66,5 @@ def write_m3u8(path: Path, tracks: Iterable[Track], title: str | None = None) ->
         lines.append(f"#EXTINF:{round(t.duration_s) if t.duration_s else -1},{label}")
         lines.append(entry)
         written += 1
-    _write_private(path, "\n".join(lines) + "\n")
+    write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return PlaylistWritten(written, skipped)
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, PLAYLIST_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
