@@ -215,6 +215,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 "no folders given and none in the library yet; try: player-plugin scan ~/Music   (or --demo)",
                 EXIT_USAGE,
             )
+    try:
+        engine.db.check_intact()  # a scan writes its folders first: find a damaged page before that
+    except BaseException:
+        engine.close()
+        raise
     cancel = threading.Event()
     with _long_work(engine, "scan interrupted; finished batches are saved, run the scan again to finish") as line:
         report = engine.scan(roots, progress=line, cancel=cancel, remember=not args.no_remember)

@@ -27,7 +27,7 @@ def versions() -> dict[str, str]:
 
 
 def database_info(db_path: Path) -> dict:
-    from player_plugin.store.db import BUSY_TIMEOUT_S, StoreError, check_ours, open_error
+    from player_plugin.store.db import BUSY_TIMEOUT_S, StoreError, check_ours, damaged_message, open_error, quick_check
     from player_plugin.store.migrations import SCHEMA_VERSION
 
     info: dict = {"path": str(db_path), "exists": db_path.exists(), "latest_schema": SCHEMA_VERSION}
@@ -39,6 +39,9 @@ def database_info(db_path: Path) -> dict:
             conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
             try:
                 check_ours(conn, db_path)
+                problem = quick_check(conn)  # every page read: a damaged one in mid-file is found here
+                if problem is not None:
+                    raise StoreError(damaged_message(db_path, problem))
                 info["schema_version"] = conn.execute("PRAGMA user_version").fetchone()[0]
                 info["journal_mode"] = conn.execute("PRAGMA journal_mode").fetchone()[0]
                 info["tracks"] = conn.execute("SELECT count(*) FROM tracks").fetchone()[0]

@@ -47,6 +47,41 @@ def is_locked(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
+class DatabaseDamagedError(StoreError):
+    """SQLite found a damaged page (or the file is not a database at all) in a file that opened."""
+
+
+# SQLite's primary result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGED_CODES = frozenset({11, 26})
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite reporting a damaged database ("database disk image is malformed")."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _DAMAGED_CODES
+    return isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc)
+
+
+def damaged_message(path: os.PathLike[str] | str, detail: object) -> str:
+    return (
+        f"database {path} is damaged ({detail}); this command changed nothing in it: restore a backup, "
+        "or move the file aside and scan again"
+    )
+
+
+def quick_check(conn: sqlite3.Connection) -> str | None:
+    """None when SQLite's ``quick_check`` finds the file intact, else its first complaint (read-only)."""
+    try:
+        row = conn.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if is_damaged(exc):
+            return str(exc)
+        raise
+    result = " ".join(str(row[0]).split()) if row else "no answer"
+    return None if result == "ok" else result
+
+
 def locked_message(path: os.PathLike[str] | str) -> str:
     return (
         f"database {path} is locked by another process (waited {BUSY_TIMEOUT_S:g} s); "
@@ -100,6 +135,8 @@ def open_error(path: Path, exc: BaseException) -> StoreError:
         return DatabaseLockedError(locked_message(path))
     if isinstance(exc, SchemaTooNewError):
         return StoreError(f"{path}: {exc}")
+    if is_damaged(exc) and "not a database" not in str(exc):
+        return DatabaseDamagedError(damaged_message(path, exc))
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
         return StoreError(f"cannot open database {path}: not a SQLite database, or a damaged one ({exc})")
     return StoreError(f"cannot open database {path}: {exc}")
@@ -205,6 +242,13 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def check_intact(self) -> None:
+        """Raise DatabaseDamagedError when SQLite's quick_check finds a damaged page (it reads every
+        page: call it before a long job that writes early, such as a scan, not on every open)."""
+        problem = quick_check(self.conn)
+        if problem is not None:
+            raise DatabaseDamagedError(damaged_message(self.path, problem))
 
     # -- facts ---------------------------------------------------------------------------------
 
