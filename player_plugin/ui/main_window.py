@@ -1140,8 +1140,9 @@ class MainWindow(QMainWindow):
         self.engine.set_autofill(on)  # switching it on announces the queue, "refill due" when it is short
 
     def _on_engine_queue(self, entries: list[QueueEntry], refill_due: bool) -> None:
-        """The engine changed Up Next (on the worker); it says when a top-up is due."""
-        self._show_queue(entries)
+        """The engine changed Up Next (on the worker); it says when a top-up is due. ``queue_changed`` stays
+        the signal of the window's own jobs (their last state), so an intermediate state is only drawn."""
+        self._show_queue(entries, announce=False)
         if refill_due and self.recommend_error is None and not self._closed:
             self.fill_queue()
 
@@ -1153,12 +1154,13 @@ class MainWindow(QMainWindow):
         self.queue_notice.setText(text)
         self.queue_notice.setVisible(bool(text))
 
-    def _show_queue(self, entries: list[QueueEntry]) -> None:
+    def _show_queue(self, entries: list[QueueEntry], announce: bool = True) -> None:
         self._queue = list(entries)
         if entries and self.recommend_error is None:
             self._set_notice("")
         self._refresh_queue_view()
-        self.queue_changed.emit(list(entries))
+        if announce:
+            self.queue_changed.emit(list(entries))
 
     def _refresh_queue_view(self) -> None:
         tracks = {e.track_id: self.track(e.track_id) for e in self._queue}

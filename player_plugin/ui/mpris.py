@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import ClassInfo, Property, QObject, Slot
 
 if TYPE_CHECKING:
+    from player_plugin.ui.engine_bridge import EngineSignals
     from player_plugin.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ except ImportError:  # pragma: no cover - QtDBus is part of PySide6-Essentials
     QDBusAbstractAdaptor = None  # type: ignore[assignment,misc]
 
 
-def start_mpris(window: MainWindow) -> Mpris | None:
+def start_mpris(window: MainWindow, signals: EngineSignals) -> Mpris | None:
     """Register on the session bus; None (quietly) where there is no bus or the name is taken."""
     if QDBusAbstractAdaptor is None or os.environ.get("PLAYER_PLUGIN_NO_MPRIS"):
         return None
@@ -48,7 +49,7 @@ def start_mpris(window: MainWindow) -> Mpris | None:
             QDBusConnection.disconnectFromBus(name)
             log.info("MPRIS off: no D-Bus session bus")
             return None
-        return Mpris(window, bus)
+        return Mpris(window, signals, bus)
     except Exception as exc:  # noqa: BLE001 - desktop integration must never stop the app
         log.warning("MPRIS off: %s", exc)
         return None
@@ -164,7 +165,7 @@ def _metadata(window: MainWindow) -> dict[str, Any]:
 
 
 class Mpris(QObject):
-    def __init__(self, window: MainWindow, bus) -> None:
+    def __init__(self, window: MainWindow, signals: EngineSignals, bus) -> None:
         super().__init__(window)
         self._window = window
         self._bus = bus
@@ -178,13 +179,13 @@ class Mpris(QObject):
             raise RuntimeError(f"cannot take a bus name: {bus.lastError().message()}")
         self.service = name
         self.connection_name = bus.name()
+        # What plays and whether it plays: from the engine and the player, not called by the window.
+        signals.now_playing_changed.connect(lambda _t: self._changed({"Metadata": _metadata(window)}))
         window.now_playing_changed.connect(lambda _t: self._changed({"Metadata": _metadata(window)}))
+        window.playback.playing_changed.connect(lambda _p: self.playback_changed())
 
     def playback_changed(self) -> None:
         self._changed({"PlaybackStatus": self._player._status()})
-
-    def queue_changed(self) -> None:
-        pass  # no TrackList interface: nothing to announce
 
     def _changed(self, props: dict[str, Any]) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -26,14 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player_plugin.engine import Engine
 from player_plugin.ui.text import friendly_provider, uses_gpu
 
-if TYPE_CHECKING:
-    from player_plugin.ui.main_window import MainWindow
 
-# Where the recommender reads them (player_plugin.recommend.service).
-BLOCKLIST_KEY = "blocklist"  # {"artists": [...], "genres": [...], "folders": [...]}
-RULES_KEY = "recommend"  # RecommendConfig overrides
+class SettingsHost(Protocol):
+    """What the dialog asks of the app around it (the main window provides it)."""
+
+    def start_scan(self) -> object: ...
+    def refill(self, only_if_auto: bool = False) -> object: ...
+    def history_forgotten(self, events: int) -> None: ...
+    def status_message(self, text: str, sticky: bool = False) -> None: ...
 
 
 def _lines(text: str) -> list[str]:
@@ -41,10 +44,10 @@ def _lines(text: str) -> list[str]:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.engine = window.engine
+    def __init__(self, engine: Engine, host: SettingsHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.engine = engine
         self.setWindowTitle("Settings")
         self.resize(640, 520)
         tabs = QTabWidget(self)
@@ -81,13 +84,13 @@ class SettingsDialog(QDialog):
         lay.addLayout(row)
         add.clicked.connect(self._add_folder)
         remove.clicked.connect(self._remove_folder)
-        rescan.clicked.connect(lambda: self.window_.start_scan())
+        rescan.clicked.connect(lambda: self.host.start_scan())
         return w
 
     def _rules_tab(self) -> QWidget:
         w = QWidget()
         form = QFormLayout(w)
-        block = self.engine.settings.get(BLOCKLIST_KEY, {}) or {}
+        block = self.engine.blocklist()
         self.block_artists = QPlainTextEdit("\n".join(block.get("artists", [])))
         self.block_artists.setObjectName("blockArtists")
         self.block_artists.setPlaceholderText("one artist per line")
@@ -102,27 +105,25 @@ class SettingsDialog(QDialog):
         form.addRow("Never recommend genres:", self.block_genres)
         form.addRow("Never recommend folders:", self.block_folders)
 
-        from player_plugin.recommend.config import RecommendConfig
-
-        cfg = RecommendConfig().replace(**(self.engine.settings.get(RULES_KEY, {}) or {}))
+        rules = self.engine.queue_rules()
         self.no_repeat = QSpinBox()
         self.no_repeat.setRange(0, 1000)
-        self.no_repeat.setValue(cfg.no_repeat_last)
+        self.no_repeat.setValue(rules["no_repeat_last"])
         self.no_repeat.setSuffix(" plays")
         self.artist_spacing = QSpinBox()
         self.artist_spacing.setRange(0, 20)
-        self.artist_spacing.setValue(cfg.artist_spacing)
+        self.artist_spacing.setValue(rules["artist_spacing"])
         self.artist_spacing.setSuffix(" entries")
         self.explore = QSpinBox()
         self.explore.setRange(0, 10)
-        self.explore.setValue(cfg.explore_slots)
+        self.explore.setValue(rules["explore_slots"])
         self.explore.setSuffix(" of every 10")
         self.max_len_on = QCheckBox("Leave out tracks longer than")
         self.max_len = QDoubleSpinBox()
         self.max_len.setRange(0.5, 600)
         self.max_len.setSuffix(" min")
-        self.max_len_on.setChecked(cfg.max_track_s is not None)
-        self.max_len.setValue((cfg.max_track_s or 600) / 60)
+        self.max_len_on.setChecked(rules["max_track_s"] is not None)
+        self.max_len.setValue((rules["max_track_s"] or 600) / 60)
         self.max_len.setEnabled(self.max_len_on.isChecked())
         self.max_len_on.toggled.connect(self.max_len.setEnabled)
         max_row = QHBoxLayout()
@@ -159,8 +160,8 @@ class SettingsDialog(QDialog):
         provider_label.setWordWrap(True)
         form.addRow("Execution provider:", provider_label)
         try:
-            vectors = self.engine.vectors.count(model_id)
-            form.addRow("Tracks understood:", QLabel(f"{vectors} of {self.engine.tracks.count()}"))
+            vectors = self.engine.vector_count()
+            form.addRow("Tracks understood:", QLabel(f"{vectors} of {self.engine.track_count()}"))
         except Exception:  # noqa: BLE001 - informational only
             pass
         # Forcing the CPU only means something while a GPU runs the model.
@@ -179,7 +180,7 @@ class SettingsDialog(QDialog):
     def _privacy_tab(self) -> QWidget:
         w = QWidget()
         lay = QVBoxLayout(w)
-        db_path = Path(self.engine.db.path)
+        db_path = self.engine.db_path
         loc = QLabel(
             f"Your library, listening history and settings are stored only on this computer:<br><b>{db_path}</b>"
         )
@@ -217,38 +218,33 @@ class SettingsDialog(QDialog):
 
     def save(self) -> bool:
         """Store everything; True when the folders changed (a rescan is due)."""
-        settings = self.engine.settings
-        old = set(self.engine.roots())
+        engine = self.engine
+        old = set(engine.roots())
         new = self.folder_list()
         for path in old - set(new):
-            settings.remove_root(path)
+            engine.remove_root(path)
         for path in new:
             if path not in old:
-                settings.add_root(path)
-        settings.set(
-            BLOCKLIST_KEY,
-            {
-                "artists": _lines(self.block_artists.toPlainText()),
-                "genres": _lines(self.block_genres.toPlainText()),
-                "folders": _lines(self.block_folders.toPlainText()),
-            },
+                engine.add_root(path)
+        engine.set_blocklist(
+            _lines(self.block_artists.toPlainText()),
+            _lines(self.block_genres.toPlainText()),
+            _lines(self.block_folders.toPlainText()),
         )
-        rules = dict(settings.get(RULES_KEY, {}) or {})
-        rules.update(
+        engine.set_queue_rules(
             no_repeat_last=self.no_repeat.value(),
             artist_spacing=self.artist_spacing.value(),
             explore_slots=self.explore.value(),
             max_track_s=self.max_len.value() * 60 if self.max_len_on.isChecked() else None,
         )
-        settings.set(RULES_KEY, rules)
         return set(new) != old
 
     def save_and_close(self) -> None:
         folders_changed = self.save()
         self.accept()
         if folders_changed:
-            self.window_.start_scan()
-        self.window_.refill(only_if_auto=True)
+            self.host.start_scan()
+        self.host.refill(only_if_auto=True)
 
     def forget_history(self, confirm: bool = True) -> int | None:
         if confirm:
@@ -262,15 +258,8 @@ class SettingsDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return None
-        engine = self.engine
-        if callable(getattr(engine, "forget_history", None)):
-            n = engine.forget_history()
-        else:
-            from player_plugin.store import EventRepository
-
-            n = EventRepository(engine.db).forget_all()
-        self.window_.library_model.reset_plays()
-        self.window_.status_message(f"Forgot {n} listening events")
+        n = self.engine.forget_history()
+        self.host.history_forgotten(n)
         return n
 
     def export_data(self, path: str | None = None) -> Path | None:
@@ -280,9 +269,6 @@ class SettingsDialog(QDialog):
             )
             if not path:
                 return None
-        if not callable(getattr(self.engine, "export_data", None)):
-            QMessageBox.information(self, "Export", "This version of the engine cannot export data yet.")
-            return None
         self.engine.export_data(Path(path))
-        self.window_.status_message(f"Exported your data to {path}")
+        self.host.status_message(f"Exported your data to {path}")
         return Path(path)

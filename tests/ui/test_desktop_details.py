@@ -72,7 +72,7 @@ def test_providers_in_plain_words():
 def test_model_tab_does_not_offer_the_cpu_while_on_the_cpu(ready_window, qtbot):
     from player_plugin.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(ready_window)
+    dialog = SettingsDialog(ready_window.engine, ready_window, parent=ready_window)
     qtbot.addWidget(dialog)
     provider = dialog.findChild(QLabel, "providerLabel").text()
     assert provider.startswith("CPU")

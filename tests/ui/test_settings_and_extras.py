@@ -33,10 +33,11 @@ def test_save_up_next_as_m3u8_with_relative_paths(ready_window, demo_music, tmp_
 
 
 def test_settings_store_blocklists_rules_and_show_the_provider(ready_window, qtbot, tmp_path):
-    from player_plugin.ui.settings_dialog import BLOCKLIST_KEY, RULES_KEY, SettingsDialog
+    from player_plugin.store.settings import BLOCKLIST_KEY, RECOMMEND_KEY
+    from player_plugin.ui.settings_dialog import SettingsDialog
 
     window = ready_window
-    dialog = SettingsDialog(window)
+    dialog = SettingsDialog(window.engine, window, parent=window)
     qtbot.addWidget(dialog)
     provider = dialog.findChild(QLabel, "providerLabel")
     assert "CPUExecutionProvider" in provider.text() and "CPU" in provider.text()
@@ -45,7 +46,8 @@ def test_settings_store_blocklists_rules_and_show_the_provider(ready_window, qtb
     dialog.artist_spacing.setValue(3)
     dialog.save()
     assert window.engine.settings.get(BLOCKLIST_KEY)["artists"] == ["Iron Sermon"]
-    assert window.engine.settings.get(RULES_KEY)["artist_spacing"] == 3
+    assert window.engine.settings.get(RECOMMEND_KEY)["artist_spacing"] == 3
+    assert window.engine.queue_rules()["artist_spacing"] == 3
     entries = window.engine.refill(10)
     artists = {window.track(e.track_id).tags.artist for e in entries}
     assert "Iron Sermon" not in artists
