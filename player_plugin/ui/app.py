@@ -8,14 +8,18 @@ prompt query interleave instead of one waiting for the other to finish).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from player_plugin.cli_errors import EXIT_INTERRUPTED
 from player_plugin.engine import Engine
 from player_plugin.store import Database
 from player_plugin.ui import preflight
@@ -26,6 +30,7 @@ log = logging.getLogger(__name__)
 QUIET_LOGGING_RULES = "qt.multimedia.ffmpeg*=false"
 
 _LOCKED_METHODS = frozenset({"embed", "embed_ids", "embed_query", "token_ids"})
+SIGINT_POLL_MS = 200  # how often the event loop lets Python look for a Ctrl-C
 
 
 class LockedEncoder:
@@ -116,7 +121,8 @@ def run_app(db_path: Path, *, model_id: str | None = None, scan_demo: bool = Tru
     """Start the desktop app on ``db_path`` and run its event loop; returns the exit status.
 
     When no window can open here (no display, missing system libraries) it says why in one message
-    on stderr and returns ``EXIT_NO_PLATFORM`` before Qt is loaded (Qt itself would abort)."""
+    on stderr and returns ``EXIT_NO_PLATFORM`` before Qt is loaded (Qt itself would abort). Ctrl-C
+    (SIGINT) quits the loop and shuts down as closing the window does, then returns 130."""
     problem = preflight.check()
     if problem is not None:
         print(problem.message, file=sys.stderr)
@@ -131,9 +137,43 @@ def run_app(db_path: Path, *, model_id: str | None = None, scan_demo: bool = Tru
     window.start()
     if os.environ.get("PLAYER_PLUGIN_EXIT_WHEN_READY"):  # used by bench/startup.py
         window.exit_when_idle()
+    interrupted = threading.Event()
     try:
-        status = app.exec()
+        with quit_on_sigint(app, interrupted):
+            status = app.exec()
     finally:
         window.shutdown()
         engine.close()
+    if interrupted.is_set():
+        log.info("interrupted (SIGINT): workers stopped, database closed")
+        return EXIT_INTERRUPTED
     return int(status)
+
+
+@contextlib.contextmanager
+def quit_on_sigint(app: Any, interrupted: threading.Event) -> Iterator[None]:
+    """While the event loop runs, Ctrl-C (SIGINT) quits it, so the app shuts down as if closed.
+
+    Python runs a signal handler only between bytecodes, never while Qt's C++ loop waits, so a
+    timer hands control to Python every SIGINT_POLL_MS; the handler only sets a flag and quits.
+    Outside the loop (start-up, shut-down) the previous handler is back in place.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from PySide6.QtCore import QTimer
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        interrupted.set()
+        app.quit()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    timer = QTimer()
+    timer.setInterval(SIGINT_POLL_MS)
+    timer.timeout.connect(lambda: None)  # a Python call: pending signal handlers run here
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.stop()
+        signal.signal(signal.SIGINT, previous)
