@@ -8,6 +8,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.conftest import make_track
 T0 = 1_609_459_200
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT_S = 20  # a FIFO used to hang the import for ever
+CHILD_POLL_S = 0.05
 CHILD_ADDRESS_SPACE = 3 * 1024**3  # the old import read /dev/zero until memory ran out
 BOMB_MEMBER_MIB = 300
 BOMB_RSS_LIMIT_KB = 200 * 1024  # the old import needed 1.1 GB for this zip
@@ -71,15 +73,20 @@ def _child(db_path: Path, export: str, tmp_path: Path) -> tuple[int, str, int]:
 
     cmd = [sys.executable, "-m", "player_plugin.cli", "--db", str(db_path), "import-history", export]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, preexec_fn=limits)
-    try:
-        _out, err = proc.communicate(timeout=CHILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"import-history {export} still running after {CHILD_TIMEOUT_S} s")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return proc.returncode, err.decode("utf-8", "replace"), usage.ru_maxrss
+    err_path = tmp_path / "child.err"
+    with err_path.open("wb") as err:
+        proc = subprocess.Popen(cmd, stderr=err, stdout=subprocess.DEVNULL, env=env, preexec_fn=limits)
+    deadline = time.monotonic() + CHILD_TIMEOUT_S
+    while True:  # os.wait4: this child's own peak RSS (RUSAGE_CHILDREN would be the largest child so far)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, err_path.read_text(encoding="utf-8", errors="replace"), usage.ru_maxrss
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"import-history {export} still running after {CHILD_TIMEOUT_S} s")
+        time.sleep(CHILD_POLL_S)
 
 
 # -- nesting and numbers --------------------------------------------------------------------------
