@@ -100,11 +100,14 @@ class Engine(QueueOps, HostSettings):
     ) -> ScanReport:
         """Scan ``paths`` (default: the configured library folders); new folders are remembered."""
         roots = [os.path.abspath(os.fspath(p)) for p in paths] if paths is not None else self.settings.roots()
+        from player_plugin.library.scanner import Scanner
+        from player_plugin.library.walk import valid_name
+
         if remember:
             for root in roots:
-                if Path(root).is_dir():
+                # a name that is not valid UTF-8 cannot be stored: the scanner reports it
+                if valid_name(root) and Path(root).is_dir():
                     self.settings.add_root(root)
-        from player_plugin.library.scanner import Scanner
 
         report = Scanner(self.db).scan(roots, progress=progress, cancel=cancel)
         self.recommender.invalidate()

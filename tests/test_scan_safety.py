@@ -215,3 +215,33 @@ def test_binary_txt_sidecar_is_a_warning_and_no_lyrics(db, tmp_path):
     assert report.added == 1
     assert [w.reason for w in report.warnings] == ["lyrics not read: not text (binary data)"]
     assert TrackRepository(db).by_path(str(song)).lyrics is None
+
+
+def test_the_engine_and_the_cli_scan_past_an_undecodable_root(db, tmp_path, capsys):
+    """Engine.scan remembers the roots it scans: an undecodable one must not crash that step."""
+    from player_plugin import cli
+    from player_plugin.engine import Engine
+
+    good = tmp_path / "good"
+    make_track(good, "song", "mp3", title="Song")
+    bad = os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9")
+    os.mkdir(bad)
+    report = Engine(db).scan([bad, str(good)])
+    assert report.added == 1 and len(report.failures) == 1
+    assert cli.main(["--db", str(tmp_path / "cli.db"), "scan", bad, str(good)]) != 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_scan_of_music_keeps_the_unreadable_list_of_Music(tmp_path):
+    """The unreadable files of one folder are replaced by exact prefix, not by LIKE (which ignores case)."""
+    from player_plugin.engine import Engine
+
+    upper, lower = tmp_path / "Music", tmp_path / "music"
+    for folder in (upper, lower):
+        make_track(folder, "good", "mp3", title=f"Good {folder.name}")
+        (folder / "broken.mp3").write_bytes(b"not audio at all" * 64)
+    engine = Engine(Database(tmp_path / "lib.db"))
+    engine.scan([str(upper), str(lower)])
+    assert {u.path for u in engine.unreadable_files()} == {str(upper / "broken.mp3"), str(lower / "broken.mp3")}
+    engine.scan([str(lower)])
+    assert str(upper / "broken.mp3") in {u.path for u in engine.unreadable_files()}

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from player_plugin.store.db import Database
+from player_plugin.store.tracks import under_clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,16 +28,10 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def forget_under(conn: sqlite3.Connection, folder: str) -> None:
     """Delete the rows of ``folder`` and of every file under it (inside the caller's transaction)."""
-    conn.execute(
-        "DELETE FROM unreadable_files WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-        (folder, _escape_like(folder.rstrip(os.sep)) + _escape_like(os.sep) + "%"),
-    )
+    clause, params = under_clause("path", folder)  # exact prefix: LIKE ignores ASCII case
+    conn.execute(f"DELETE FROM unreadable_files WHERE {clause}", params)
 
 
 class UnreadableRepository:
