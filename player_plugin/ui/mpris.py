@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import ClassInfo, Property, QObject, Slot
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from player_plugin.ui.engine_bridge import EngineSignals
-    from player_plugin.ui.main_window import MainWindow
+    from player_plugin.ui.player_controller import PlayerController
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,10 @@ except ImportError:  # pragma: no cover - QtDBus is part of PySide6-Essentials
     QDBusAbstractAdaptor = None  # type: ignore[assignment,misc]
 
 
-def start_mpris(window: MainWindow, signals: EngineSignals) -> Mpris | None:
-    """Register on the session bus; None (quietly) where there is no bus or the name is taken."""
+def start_mpris(player: PlayerController, signals: EngineSignals, window: QWidget) -> Mpris | None:
+    """Register on the session bus; None (quietly) where there is no bus or the name is taken.
+
+    ``player`` is what plays and is controlled; ``window`` is what Raise shows and Quit closes."""
     if QDBusAbstractAdaptor is None or os.environ.get("PLAYER_PLUGIN_NO_MPRIS"):
         return None
     global _connections
@@ -49,7 +53,7 @@ def start_mpris(window: MainWindow, signals: EngineSignals) -> Mpris | None:
             QDBusConnection.disconnectFromBus(name)
             log.info("MPRIS off: no D-Bus session bus")
             return None
-        return Mpris(window, signals, bus)
+        return Mpris(player, signals, window, bus)
     except Exception as exc:  # noqa: BLE001 - desktop integration must never stop the app
         log.warning("MPRIS off: %s", exc)
         return None
@@ -59,7 +63,7 @@ if QDBusAbstractAdaptor is not None:
 
     @ClassInfo({"D-Bus Interface": "org.mpris.MediaPlayer2"})
     class _RootAdaptor(QDBusAbstractAdaptor):
-        def __init__(self, holder: QObject, window: MainWindow) -> None:
+        def __init__(self, holder: QObject, window: QWidget) -> None:
             super().__init__(holder)
             self._window = window
 
@@ -86,48 +90,48 @@ if QDBusAbstractAdaptor is not None:
 
     @ClassInfo({"D-Bus Interface": "org.mpris.MediaPlayer2.Player"})
     class _PlayerAdaptor(QDBusAbstractAdaptor):
-        def __init__(self, holder: QObject, window: MainWindow) -> None:
+        def __init__(self, holder: QObject, player: PlayerController) -> None:
             super().__init__(holder)
-            self._window = window
+            self._player = player
 
         @Slot()
         def Next(self) -> None:  # noqa: N802
-            self._window.next_track()
+            self._player.next_track()
 
         @Slot()
         def Previous(self) -> None:  # noqa: N802
-            self._window.previous_track()
+            self._player.previous_track()
 
         @Slot()
         def Pause(self) -> None:  # noqa: N802
-            self._window.playback.pause()
+            self._player.playback.pause()
 
         @Slot()
         def PlayPause(self) -> None:  # noqa: N802
-            self._window.toggle_play()
+            self._player.toggle_play()
 
         @Slot()
         def Stop(self) -> None:  # noqa: N802
-            self._window.playback.pause()
-            self._window.playback.seek(0)
+            self._player.playback.pause()
+            self._player.playback.seek(0)
 
         @Slot()
         def Play(self) -> None:  # noqa: N802
-            self._window.play()
+            self._player.play()
 
         @Slot("qlonglong")
         def Seek(self, offset_us: int) -> None:  # noqa: N802
-            pb = self._window.playback
+            pb = self._player.playback
             pb.seek(max(0, pb.position_ms() + offset_us // 1000))
 
         def _status(self) -> str:
-            w = self._window
-            if w.current is None:
+            p = self._player
+            if p.current is None:
                 return "Stopped"
-            return "Playing" if w.playback.is_playing() else "Paused"
+            return "Playing" if p.playback.is_playing() else "Paused"
 
         def _metadata(self) -> dict[str, Any]:
-            return _metadata(self._window)
+            return _metadata(self._player)
 
         PlaybackStatus = Property(str, _status)
         LoopStatus = Property(str, lambda self: "None")
@@ -136,8 +140,8 @@ if QDBusAbstractAdaptor is not None:
         MaximumRate = Property(float, lambda self: 1.0)
         Shuffle = Property(bool, lambda self: False)
         Metadata = Property("QVariantMap", _metadata)
-        Volume = Property(float, lambda self: self._window.playback.volume())
-        Position = Property("qlonglong", lambda self: self._window.playback.position_ms() * 1000)
+        Volume = Property(float, lambda self: self._player.playback.volume())
+        Position = Property("qlonglong", lambda self: self._player.playback.position_ms() * 1000)
         CanGoNext = Property(bool, lambda self: True)
         CanGoPrevious = Property(bool, lambda self: True)
         CanPlay = Property(bool, lambda self: True)
@@ -146,8 +150,8 @@ if QDBusAbstractAdaptor is not None:
         CanControl = Property(bool, lambda self: True)
 
 
-def _metadata(window: MainWindow) -> dict[str, Any]:
-    t = window.current
+def _metadata(player: PlayerController) -> dict[str, Any]:
+    t = player.current
     if t is None:
         return {}
     meta: dict[str, Any] = {
@@ -165,12 +169,11 @@ def _metadata(window: MainWindow) -> dict[str, Any]:
 
 
 class Mpris(QObject):
-    def __init__(self, window: MainWindow, signals: EngineSignals, bus) -> None:
+    def __init__(self, player: PlayerController, signals: EngineSignals, window: QWidget, bus: Any) -> None:
         super().__init__(window)
-        self._window = window
         self._bus = bus
         self._root = _RootAdaptor(self, window)
-        self._player = _PlayerAdaptor(self, window)
+        self._player = _PlayerAdaptor(self, player)
         if not bus.registerObject(OBJECT_PATH, self, QDBusConnection.RegisterOption.ExportAdaptors):
             raise RuntimeError(f"cannot register {OBJECT_PATH}: {bus.lastError().message()}")
         name = SERVICE if bus.registerService(SERVICE) else f"{SERVICE}.instance{os.getpid()}"
@@ -179,10 +182,10 @@ class Mpris(QObject):
             raise RuntimeError(f"cannot take a bus name: {bus.lastError().message()}")
         self.service = name
         self.connection_name = bus.name()
-        # What plays and whether it plays: from the engine and the player, not called by the window.
-        signals.now_playing_changed.connect(lambda _t: self._changed({"Metadata": _metadata(window)}))
-        window.now_playing_changed.connect(lambda _t: self._changed({"Metadata": _metadata(window)}))
-        window.playback.playing_changed.connect(lambda _p: self.playback_changed())
+        # What plays and whether it plays: from the engine and the player controller.
+        signals.now_playing_changed.connect(lambda _t: self._changed({"Metadata": _metadata(player)}))
+        player.now_playing_changed.connect(lambda _t: self._changed({"Metadata": _metadata(player)}))
+        player.playback.playing_changed.connect(lambda _p: self.playback_changed())
 
     def playback_changed(self) -> None:
         self._changed({"PlaybackStatus": self._player._status()})

@@ -91,7 +91,7 @@ def ready_window(make_window, prepared_db, qtbot, request):
     """The app on the prepared demo copy, started, with Up Next filled (real audio with
     ``@pytest.mark.real_audio``)."""
     window = make_window(prepared_db, silent_audio=request.node.get_closest_marker("real_audio") is None)
-    with qtbot.waitSignal(window.embed_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.jobs.embed_finished, timeout=WAIT_MS):
         window.start()
-    qtbot.waitUntil(lambda: len(window.queue_entries()) >= 5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(window.upnext.entries()) >= 5, timeout=WAIT_MS)
     return window

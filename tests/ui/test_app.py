@@ -17,8 +17,8 @@ def _events(window, kind: EventKind | None = None):
 
 
 def _double_click_row(qtbot, window, row: int) -> int:
-    table = window.library_table
-    index = window.library_proxy.index(row, 0)
+    table = window.library_panel.library_table
+    index = window.library_panel.library_proxy.index(row, 0)
     rect = table.visualRect(index)
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -32,8 +32,8 @@ def test_first_start_scans_demo_library_with_progress_and_fills_up_next(make_win
     maxima: list[int] = []
     window.progress.valueChanged.connect(lambda v: (values.append(v), maxima.append(window.progress.maximum())))
     shown: list[int] = []
-    window.library_reloaded.connect(shown.append)
-    with qtbot.waitSignal(window.scan_finished, timeout=WAIT_MS) as scan:
+    window.library_panel.reloaded.connect(shown.append)
+    with qtbot.waitSignal(window.jobs.scan_finished, timeout=WAIT_MS) as scan:
         window.start()
     report = scan.args[0]
     n_files = 32
@@ -41,12 +41,12 @@ def test_first_start_scans_demo_library_with_progress_and_fills_up_next(make_win
     assert window.engine.roots() == [str(demo_music)]
     # The bar moved: it went from empty to full over the scan's files.
     assert max(maxima) >= n_files and values and max(values) >= n_files and min(values) < n_files
-    assert window.library_model.rowCount() == n_files
-    assert window.library_proxy.rowCount() == n_files
+    assert window.library_panel.library_model.rowCount() == n_files
+    assert window.library_panel.library_proxy.rowCount() == n_files
     assert shown and shown[-1] == n_files
-    qtbot.waitUntil(lambda: len(window.queue_entries()) == 10, timeout=WAIT_MS)
-    assert window.queue_view.count() == 10
-    assert all(e.reason for e in window.queue_entries())  # every entry says why
+    qtbot.waitUntil(lambda: len(window.upnext.entries()) == 10, timeout=WAIT_MS)
+    assert window.upnext_panel.queue_view.count() == 10
+    assert all(e.reason for e in window.upnext.entries())  # every entry says why
     status = window.status_label.text()
     assert "on the CPU" in status and "ExecutionProvider" not in status  # plain words, not onnxruntime's
     assert not window.progress.isVisible()
@@ -56,19 +56,19 @@ def test_first_start_scans_demo_library_with_progress_and_fills_up_next(make_win
 def test_double_click_plays_and_records_play_then_complete(ready_window, qtbot):
     window = ready_window
     assert window.playback.backend == "qtmultimedia"
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
         track_id = _double_click_row(qtbot, window, 0)
-    assert window.current is not None and window.current.id == track_id
-    assert window.title_label.text() == window.current.tags.title
+    assert window.player.current is not None and window.player.current.id == track_id
+    assert window.now_playing_panel.title_label.text() == window.player.current.tags.title
     plays = _events(window, EventKind.PLAY)
     assert [e.track_id for e in plays] == [track_id]
-    assert window.library_model.plays(track_id) == 1
+    assert window.library_panel.library_model.plays(track_id) == 1
     # Let it play (from near the end: demo tracks last a minute): past 80 % counts as complete, and at
     # the end Up Next takes over.
-    head = window.queue_entries()[0].track_id
+    head = window.upnext.entries()[0].track_id
     qtbot.waitUntil(lambda: window.playback.duration_ms() > 0, timeout=WAIT_MS)
     window.playback.seek(window.playback.duration_ms() - SEEK_BEFORE_END_MS)
-    qtbot.waitUntil(lambda: window.current is not None and window.current.id == head, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id == head, timeout=WAIT_MS)
     completes = _events(window, EventKind.COMPLETE)
     assert [e.track_id for e in completes] == [track_id]
     assert not _events(window, EventKind.SKIP)
@@ -77,29 +77,29 @@ def test_double_click_plays_and_records_play_then_complete(ready_window, qtbot):
 def test_skip_like_dislike_record_events_and_change_the_refill(ready_window, qtbot):
     window = ready_window
     engine = window.engine
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
         first = _double_click_row(qtbot, window, 0)
     # Next before 80 %: a skip, with its position.
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "skip"):
-        qtbot.mouseClick(window.next_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "skip"):
+        qtbot.mouseClick(window.now_playing_panel.next_button, Qt.MouseButton.LeftButton)
     skip = _events(window, EventKind.SKIP)[0]
     assert skip.track_id == first and skip.position_s is not None and skip.position_s < 4.0
-    qtbot.waitUntil(lambda: window.current is not None and window.current.id != first, timeout=WAIT_MS)
-    second = window.current.id
+    qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id != first, timeout=WAIT_MS)
+    second = window.player.current.id
     window.playback.pause()
 
     before = [(e.track_id, round(e.score or 0, 6)) for e in engine.refill(10)]
-    with qtbot.waitSignal(window.queue_changed, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
         qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # like
     assert [e.track_id for e in _events(window, EventKind.LIKE)] == [second]
-    after_like = [(e.track_id, round(e.score or 0, 6)) for e in window.queue_entries()]
+    after_like = [(e.track_id, round(e.score or 0, 6)) for e in window.upnext.entries()]
     assert after_like != before
 
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "dislike"):
-        qtbot.mouseClick(window.dislike_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "dislike"):
+        qtbot.mouseClick(window.now_playing_panel.dislike_button, Qt.MouseButton.LeftButton)
     assert [e.track_id for e in _events(window, EventKind.DISLIKE)] == [second]
     # A dislike leaves the track at once (no extra skip event) and steers the next refill.
-    qtbot.waitUntil(lambda: window.current is not None and window.current.id != second, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id != second, timeout=WAIT_MS)
     assert len(_events(window, EventKind.SKIP)) == 1
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     after_dislike = [(e.track_id, round(e.score or 0, 6)) for e in engine.refill(10)]
@@ -109,69 +109,69 @@ def test_skip_like_dislike_record_events_and_change_the_refill(ready_window, qtb
 
 def test_prompt_refills_the_queue_and_stays_visible_until_cleared(ready_window, qtbot):
     window = ready_window
-    before = [e.track_id for e in window.queue_entries()]
+    before = [e.track_id for e in window.upnext.entries()]
     prompt = "雨夜，安静的钢琴"  # any language
-    with qtbot.waitSignal(window.queue_changed, timeout=WAIT_MS):
-        window.prompt_box.setText(prompt)
-        qtbot.keyClick(window.prompt_box, Qt.Key.Key_Return)
-    entries = window.queue_entries()
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
+        window.upnext_panel.prompt_box.setText(prompt)
+        qtbot.keyClick(window.upnext_panel.prompt_box, Qt.Key.Key_Return)
+    entries = window.upnext.entries()
     assert window.engine.prompt == prompt
     assert len(entries) == 10 and [e.track_id for e in entries] != before
     assert any(prompt in e.reason for e in entries)
-    assert window.prompt_label.isVisible() and prompt in window.prompt_label.text()
-    assert window.prompt_clear.isEnabled()
-    with qtbot.waitSignal(window.queue_changed, timeout=WAIT_MS):
-        qtbot.mouseClick(window.prompt_clear, Qt.MouseButton.LeftButton)
+    assert window.upnext_panel.prompt_label.isVisible() and prompt in window.upnext_panel.prompt_label.text()
+    assert window.upnext_panel.prompt_clear.isEnabled()
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
+        qtbot.mouseClick(window.upnext_panel.prompt_clear, Qt.MouseButton.LeftButton)
     assert window.engine.prompt is None
-    assert not window.prompt_label.isVisible() and window.prompt_box.text() == ""
-    assert not any(prompt in e.reason for e in window.queue_entries())
+    assert not window.upnext_panel.prompt_label.isVisible() and window.upnext_panel.prompt_box.text() == ""
+    assert not any(prompt in e.reason for e in window.upnext.entries())
 
 
 def test_reorder_by_drag_model_move_and_remove_with_delete(ready_window, qtbot):
     window = ready_window
-    ids = [e.track_id for e in window.queue_entries()]
+    ids = [e.track_id for e in window.upnext.entries()]
     # A drag-and-drop inside the list ends in a row move of the list's model.
-    with qtbot.waitSignal(window.queue_changed, timeout=WAIT_MS):
-        model = window.queue_view.model()
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
+        model = window.upnext_panel.queue_view.model()
         assert model.moveRow(model.index(0, 0).parent(), 0, model.index(0, 0).parent(), 4)
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     expected = ids[1:4] + [ids[0]] + ids[4:]
     assert [e.track_id for e in window.engine.queue()] == expected
-    assert window.queue_view.track_ids() == expected
+    assert window.upnext_panel.queue_view.track_ids() == expected
 
-    window.queue_view.setCurrentRow(2)
-    window.queue_view.setFocus()
+    window.upnext_panel.queue_view.setCurrentRow(2)
+    window.upnext_panel.queue_view.setFocus()
     removed = expected[2]
-    qtbot.keyClick(window.queue_view, Qt.Key.Key_Delete)
+    qtbot.keyClick(window.upnext_panel.queue_view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     assert [e.track_id for e in window.engine.queue()] == expected[:2] + expected[3:]
-    assert window.queue_view.track_ids() == expected[:2] + expected[3:]
+    assert window.upnext_panel.queue_view.track_ids() == expected[:2] + expected[3:]
     assert [e.track_id for e in _events(window, EventKind.QUEUE_REMOVE)] == [removed]
 
 
 def test_context_menu_actions_play_next_add_and_never_play(ready_window, qtbot):
     window = ready_window
-    rows = window.library_proxy.rowCount()
-    window.search_box.setText("harbor")
-    assert 0 < window.library_proxy.rowCount() < rows
-    window.search_box.clear()
-    last = window.library_proxy.index(rows - 1, 0).data(Qt.ItemDataRole.UserRole + 1)
-    window.queue_add([last], next_=True)
-    qtbot.waitUntil(lambda: window.queue_entries() and window.queue_entries()[0].track_id == last, timeout=WAIT_MS)
-    assert window.queue_entries()[0].manual
-    blocked = window.queue_entries()[3].track_id
-    window.block([blocked])
+    rows = window.library_panel.library_proxy.rowCount()
+    window.library_panel.search_box.setText("harbor")
+    assert 0 < window.library_panel.library_proxy.rowCount() < rows
+    window.library_panel.search_box.clear()
+    last = window.library_panel.library_proxy.index(rows - 1, 0).data(Qt.ItemDataRole.UserRole + 1)
+    window.upnext.queue_add([last], next_=True)
+    qtbot.waitUntil(lambda: window.upnext.entries() and window.upnext.entries()[0].track_id == last, timeout=WAIT_MS)
+    assert window.upnext.entries()[0].manual
+    blocked = window.upnext.entries()[3].track_id
+    window.player.block([blocked])
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     assert blocked not in [e.track_id for e in window.engine.queue()]
     assert [e.track_id for e in _events(window, EventKind.BLOCK)] == [blocked]
-    assert window.queue_entries()[0].track_id == last  # your own pick stays
+    assert window.upnext.entries()[0].track_id == last  # your own pick stays
 
 
 def test_start_a_mix_plays_the_seed_and_fills_up_next(ready_window, qtbot):
     window = ready_window
-    seed = window.library_proxy.index(3, 0).data(Qt.ItemDataRole.UserRole + 1)
-    with qtbot.waitSignal(window.queue_changed, timeout=WAIT_MS):
-        window.start_mix(seed)
-    assert window.current is not None and window.current.id == seed
-    entries = window.queue_entries()
+    seed = window.library_panel.library_proxy.index(3, 0).data(Qt.ItemDataRole.UserRole + 1)
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
+        window.upnext.start_mix(seed)
+    assert window.player.current is not None and window.player.current.id == seed
+    entries = window.upnext.entries()
     assert entries and seed not in [e.track_id for e in entries]

@@ -24,7 +24,7 @@ LINE_EDIT_MARGIN = 2  # QLineEdit keeps this many pixels between its contents re
 
 
 def _track_where(window, predicate):
-    return next(t for t in window.library_model.tracks() if predicate(t))
+    return next(t for t in window.library_panel.library_model.tracks() if predicate(t))
 
 
 def _settle(qtbot, window) -> None:
@@ -33,14 +33,14 @@ def _settle(qtbot, window) -> None:
 
 def test_library_count_says_how_many_a_search_shows(ready_window):
     window = ready_window
-    total = window.library_model.rowCount()
-    assert window.library_count_label.text() == f"{total} tracks"
-    window.search_box.setText("harbor")
-    shown = window.library_proxy.rowCount()
+    total = window.library_panel.library_model.rowCount()
+    assert window.library_panel.library_count_label.text() == f"{total} tracks"
+    window.library_panel.search_box.setText("harbor")
+    shown = window.library_panel.library_proxy.rowCount()
     assert 0 < shown < total
-    assert window.library_count_label.text() == f"{shown} of {total} tracks"
-    window.search_box.clear()
-    assert window.library_count_label.text() == f"{total} tracks"
+    assert window.library_panel.library_count_label.text() == f"{shown} of {total} tracks"
+    window.library_panel.search_box.clear()
+    assert window.library_panel.library_count_label.text() == f"{total} tracks"
 
 
 def test_now_playing_header_keeps_its_height_for_a_chinese_title(ready_window, qtbot):
@@ -49,17 +49,18 @@ def test_now_playing_header_keeps_its_height_for_a_chinese_title(ready_window, q
     chinese = _track_where(window, lambda t: CJK.search(t.tags.title) and CJK.search(t.tags.artist))
     heights = []
     for track in (english, chinese, english):
-        window.play_track(track.id)
+        window.player.play_track(track.id)
         _settle(qtbot, window)
-        heights.append((window.now_playing_frame.height(), window.title_label.height(), window.artist_label.height()))
+        panel = window.now_playing_panel
+        heights.append((panel.height(), panel.title_label.height(), panel.artist_label.height()))
     assert heights[0] == heights[1] == heights[2]
 
 
 def test_window_title_idle_and_playing(ready_window):
     window = ready_window
     assert window.windowTitle() == "Player Plugin"
-    track = window.library_model.track_at(0)
-    window.play_track(track.id)
+    track = window.library_panel.library_model.track_at(0)
+    window.player.play_track(track.id)
     assert window.windowTitle() == f"{track.tags.title} — {track.tags.artist}"
     assert window_title(None) == "Player Plugin"
 
@@ -84,7 +85,7 @@ def test_placeholders_fit_their_boxes_at_the_smallest_window(ready_window, qtbot
     window = ready_window
     window.resize(window.minimumSize())
     _settle(qtbot, window)
-    for edit in (window.search_box, window.prompt_box):
+    for edit in (window.library_panel.search_box, window.upnext_panel.prompt_box):
         opt = QStyleOptionFrame()
         edit.initStyleOption(opt)
         room = edit.style().subElementRect(QStyle.SubElement.SE_LineEditContents, opt, edit).width()
@@ -104,20 +105,20 @@ def test_an_untagged_file_shows_its_file_name(make_window, tmp_path, qtbot):
     )  # fmt: skip
     window = make_window()
     window.engine.scan([folder])
-    window.reload_library(full=True)
-    track = window.library_model.track_at(0)
+    window.library_panel.reload(full=True)
+    track = window.library_panel.library_model.track_at(0)
     assert track.tags.artist == ""
-    index = window.library_model.index(0, 1)
+    index = window.library_panel.library_model.index(0, 1)
     assert index.data() == path.name
     assert index.data(Qt.ItemDataRole.FontRole).italic()
-    window.play_track(track.id)
-    assert window.artist_label.text() == path.name
+    window.player.play_track(track.id)
+    assert window.now_playing_panel.artist_label.text() == path.name
     assert window.windowTitle() == f"{track.tags.title} — {path.name}"
 
 
 def test_the_playing_row_is_marked(ready_window):
     window = ready_window
-    model = window.library_model
+    model = window.library_panel.library_model
     first, second = model.track_at(0), model.track_at(1)
 
     def marked(track) -> bool:
@@ -126,43 +127,43 @@ def test_the_playing_row_is_marked(ready_window):
         return bool(font is not None and font.bold() and index.data(Qt.ItemDataRole.DecorationRole) is not None)
 
     assert not marked(first) and not marked(second)
-    window.play_track(first.id)
+    window.player.play_track(first.id)
     assert marked(first) and not marked(second)
-    window.play_track(second.id)
+    window.player.play_track(second.id)
     assert marked(second) and not marked(first)
 
 
 def test_not_for_me_on_a_liked_track_takes_it_out_of_the_reasons(ready_window, qtbot):
     window = ready_window
-    liked = window.library_model.track_at(0)
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
-        window.play_track(liked.id)
-    with qtbot.waitSignal(window.queue_changed, timeout=WAIT_MS):
-        window.like()
+    liked = window.library_panel.library_model.track_at(0)
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
+        window.player.play_track(liked.id)
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
+        window.player.like()
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     title = liked.tags.title
-    assert any(title in e.reason for e in window.queue_entries())  # it is why some entries are there
-    window.dislike()
-    qtbot.waitUntil(lambda: window.current is not None and window.current.id != liked.id, timeout=WAIT_MS)
+    assert any(title in e.reason for e in window.upnext.entries())  # it is why some entries are there
+    window.player.dislike()
+    qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id != liked.id, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
-    reasons = [e.reason for e in window.queue_entries()]
+    reasons = [e.reason for e in window.upnext.entries()]
     assert reasons and not any(title in r for r in reasons), reasons
 
 
 def test_not_for_me_keeps_a_paused_player_paused(ready_window, qtbot):
     window = ready_window
-    first = window.library_model.track_at(0)
-    window.play_track(first.id)
+    first = window.library_panel.library_model.track_at(0)
+    window.player.play_track(first.id)
     window.playback.pause()
-    window.dislike()
-    qtbot.waitUntil(lambda: window.current is not None and window.current.id != first.id, timeout=WAIT_MS)
-    nxt = window.current.id
+    window.player.dislike()
+    qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id != first.id, timeout=WAIT_MS)
+    nxt = window.player.current.id
     qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     assert not window.playback.is_playing()
     events = EventRepository(window.engine.db)
     assert [e.kind for e in events.for_track(nxt)] == []  # loaded, not played yet
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, t: k == "play"):
-        window.toggle_play()
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, t: k == "play"):
+        window.player.toggle_play()
     assert window.playback.is_playing()
     assert [e.kind for e in events.for_track(nxt)] == [EventKind.PLAY]
 

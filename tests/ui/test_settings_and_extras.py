@@ -20,13 +20,13 @@ def test_save_up_next_as_m3u8_with_relative_paths(ready_window, demo_music, tmp_
     window = ready_window
     out = demo_music.parent / "mix.m3u8"  # next to the music: relative paths
     try:
-        window.save_playlist(out)
+        window.upnext.save_playlist(out)
         lines = out.read_text(encoding="utf-8").splitlines()
     finally:
         out.unlink(missing_ok=True)
     assert lines[0] == "#EXTM3U"
     entries = [line for line in lines if not line.startswith("#")]
-    assert len(entries) == len(window.queue_entries())
+    assert len(entries) == len(window.upnext.entries())
     assert all(e.startswith("demo/") for e in entries)
     assert sum(line.startswith("#EXTINF:") for line in lines) == len(entries)
     assert playlist_path_for("/music/a.mp3", tmp_path / "x.m3u8").startswith("/")  # nothing shared: absolute
@@ -49,10 +49,10 @@ def test_settings_store_blocklists_rules_and_show_the_provider(ready_window, qtb
     assert window.engine.settings.get(RECOMMEND_KEY)["artist_spacing"] == 3
     assert window.engine.queue_rules()["artist_spacing"] == 3
     entries = window.engine.refill(10)
-    artists = {window.track(e.track_id).tags.artist for e in entries}
+    artists = {window.library_panel.track(e.track_id).tags.artist for e in entries}
     assert "Iron Sermon" not in artists
 
-    window.play_track(window.queue_entries()[0].track_id)
+    window.player.play_track(window.upnext.entries()[0].track_id)
     qtbot.waitUntil(lambda: EventRepository(window.engine.db).count() > 0, timeout=WAIT_MS)
     export = tmp_path / "export.json"
     dialog.export_data(str(export))
@@ -66,13 +66,13 @@ def test_settings_store_blocklists_rules_and_show_the_provider(ready_window, qtb
 def test_silent_fallback_when_audio_is_unavailable(make_window, prepared_db, qtbot):
     window = make_window(prepared_db, silent_audio=True)
     assert "silent" in window.status_label.text()
-    with qtbot.waitSignal(window.embed_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.jobs.embed_finished, timeout=WAIT_MS):
         window.start()
-    first = window.library_model.track_at(0).id
-    window.play_track(first)
+    first = window.library_panel.library_model.track_at(0).id
+    window.player.play_track(first)
     window.playback.seek(window.playback.duration_ms() - SEEK_BEFORE_END_MS)  # demo tracks last a minute
     # The silent clock runs the track to its end; the session goes on.
-    qtbot.waitUntil(lambda: window.current is not None and window.current.id != first, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id != first, timeout=WAIT_MS)
     kinds = [e.kind for e in EventRepository(window.engine.db).for_track(first)]
     assert kinds == [EventKind.PLAY, EventKind.COMPLETE]
 
@@ -94,9 +94,9 @@ def test_mpris_on_a_session_bus(make_window, prepared_db, qtbot, tmp_path):
         window = make_window(prepared_db)
         if window.mpris is None:
             pytest.skip("the session bus did not accept the MPRIS registration")
-        window.reload_library(full=True)
-        first = window.library_model.track_at(0)
-        window.play_track(first.id)
+        window.library_panel.reload(full=True)
+        first = window.library_panel.library_model.track_at(0)
+        window.player.play_track(first.id)
 
         def query(prop: str) -> str:
             # Asynchronously: the app answers from this thread's event loop, which must keep running.

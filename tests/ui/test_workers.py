@@ -36,8 +36,8 @@ def test_cancelling_a_scan_leaves_a_consistent_database(make_window, big_music, 
         if p.phase == "read" and window.cancel_button.isVisible():
             qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
 
-    with qtbot.waitSignal(window.scan_finished, timeout=WAIT_MS) as finished:
-        job = window.start_scan()
+    with qtbot.waitSignal(window.jobs.scan_finished, timeout=WAIT_MS) as finished:
+        job = window.jobs.start_scan()
         job.on_progress = _chain(job.on_progress, on_progress)
     report = finished.args[0]
     assert report.cancelled
@@ -46,14 +46,14 @@ def test_cancelling_a_scan_leaves_a_consistent_database(make_window, big_music, 
     partial = engine.tracks.count()
     total = _audio_files(big_music)
     assert partial < total
-    assert window.library_model.rowCount() == partial
+    assert window.library_panel.library_model.rowCount() == partial
     _assert_consistent(engine)
     # A fresh scan picks up where the cancelled one stopped.
-    with qtbot.waitSignal(window.scan_finished, timeout=WAIT_MS) as again:
-        window.start_scan()
+    with qtbot.waitSignal(window.jobs.scan_finished, timeout=WAIT_MS) as again:
+        window.jobs.start_scan()
     assert not again.args[0].cancelled
     assert engine.tracks.count() == total
-    assert window.library_model.rowCount() == total
+    assert window.library_panel.library_model.rowCount() == total
     _assert_consistent(engine)
 
 
@@ -61,9 +61,9 @@ def test_closing_with_workers_running_cancels_and_waits(make_window, big_music, 
     window = make_window()
     engine = window.engine
     engine.settings.add_root(str(big_music))
-    window.start_scan()
+    window.jobs.start_scan()
     qtbot.waitUntil(lambda: window.library_runner.isRunning(), timeout=WAIT_MS)
-    window.fill_queue()  # something on the other worker too
+    window.upnext.fill_queue()  # something on the other worker too
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < 30
@@ -78,18 +78,18 @@ def test_closing_with_workers_running_cancels_and_waits(make_window, big_music, 
 def test_model_failure_keeps_library_and_playback_working(make_window, demo_music, qtbot):
     window = make_window(model_id="no-such-model")
     window.engine.settings.add_root(str(demo_music))
-    with qtbot.waitSignal(window.embed_finished, timeout=WAIT_MS) as embed:
+    with qtbot.waitSignal(window.jobs.embed_finished, timeout=WAIT_MS) as embed:
         window.start()
     assert isinstance(embed.args[0], Exception)
-    assert window.library_model.rowCount() == 32
-    assert window.queue_notice.isVisible()
-    assert "can't recommend" in window.queue_notice.text()
-    first = window.library_proxy.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)
-    with qtbot.waitSignal(window.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
-        window.play_track(first)
+    assert window.library_panel.library_model.rowCount() == 32
+    assert window.upnext_panel.queue_notice.isVisible()
+    assert "can't recommend" in window.upnext_panel.queue_notice.text()
+    first = window.library_panel.library_proxy.index(0, 0).data(Qt.ItemDataRole.UserRole + 1)
+    with qtbot.waitSignal(window.player.event_recorded, timeout=WAIT_MS, check_params_cb=lambda k, _t: k == "play"):
+        window.player.play_track(first)
     # A hand-picked queue still works without the model.
-    window.queue_add([first])
-    qtbot.waitUntil(lambda: [e.track_id for e in window.queue_entries()] == [first], timeout=WAIT_MS)
+    window.upnext.queue_add([first])
+    qtbot.waitUntil(lambda: [e.track_id for e in window.upnext.entries()] == [first], timeout=WAIT_MS)
 
 
 def _chain(a, b):

@@ -1,0 +1,150 @@
+"""Library jobs: ``engine.scan`` then ``engine.embed`` on the library worker, with their progress.
+
+Progress comes back by signal (``work_shown`` / ``work_hidden`` for the status bar's progress bar),
+cancellation goes through the job's ``threading.Event``. While a scan adds tracks the library
+view merges them at most every ``library_panel.RELOAD_INTERVAL_S``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from player_plugin.engine import Engine
+from player_plugin.ui.text import friendly_provider
+from player_plugin.ui.workers import Job, JobRunner
+
+SCAN_PHASE_LABELS = {"read": "Scanning", "prune": "Tidying", "done": "Scanned"}
+
+
+class LibraryView(Protocol):
+    """What the jobs ask of the library on screen (``LibraryPanel`` provides it)."""
+
+    def reload(self, full: bool = False) -> None: ...
+    def reload_throttled(self) -> None: ...
+    def row_count(self) -> int: ...
+
+
+class LibraryJobs(QObject):
+    work_shown = Signal(str, object, object)  # text, done (int | None), total (int | None: no total yet)
+    work_hidden = Signal()
+    message = Signal(str)  # for the status bar
+    idle_message = Signal(str)  # for the status bar, unless a sticky note is up
+    scan_finished = Signal(object)  # ScanReport | Exception
+    embed_finished = Signal(object)  # EmbedReport | Exception
+    model_ready = Signal(bool)  # embedding done (cancelled?)
+    model_failed = Signal(str)  # why the music model could not be loaded
+
+    def __init__(self, engine: Engine, runner: JobRunner, library: LibraryView, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self._runner = runner
+        self._library = library
+        self._scan_job: Job | None = None
+        self._embed_job: Job | None = None
+        self._closed = False
+
+    def close(self) -> None:
+        """The window is closing: start nothing new, cancel what runs (the runner is stopped by its owner)."""
+        self._closed = True
+        self._runner.cancel_all()
+
+    def cancel(self) -> None:
+        self._runner.cancel_all()
+        self.message.emit("Cancelling…")
+
+    # -- scan ---------------------------------------------------------------------------------------
+
+    def start_scan(self, roots: list[str] | None = None) -> Job | None:
+        if self._closed:
+            return None
+        if self._scan_job is not None and not self._scan_job.finished:
+            self.message.emit("A scan is already running")
+            return None
+        engine = self.engine
+
+        def work(job: Job) -> Any:
+            return engine.scan(roots, progress=job.progress, cancel=job.cancel)
+
+        self.work_shown.emit("Looking for music…", 0, None)
+        self._scan_job = self._runner.submit(
+            work, "scan", on_done=self._on_scan_done, on_error=self._on_scan_error, on_progress=self._on_scan_progress
+        )
+        return self._scan_job
+
+    def _on_scan_progress(self, p: Any) -> None:
+        name = os.path.basename(p.current) if p.current else ""
+        if p.phase == "walk":
+            self.work_shown.emit(f"Looking for music… {p.seen} files  {name}", 0, None)
+        elif p.phase in SCAN_PHASE_LABELS:
+            self.work_shown.emit(f"{SCAN_PHASE_LABELS[p.phase]}  {name}".rstrip(), p.done, p.total or p.seen)
+        if p.added or p.updated:
+            self._library.reload_throttled()
+
+    def _on_scan_done(self, report: Any) -> None:
+        self._library.reload()
+        parts = [f"{report.added} new", f"{report.updated} updated"]
+        if report.removed:
+            parts.append(f"{report.removed} removed")
+        if report.failed:
+            parts.append(f"{report.failed} unreadable")
+        verb = "Scan cancelled" if report.cancelled else "Library scanned"
+        self.message.emit(f"{verb}: {', '.join(parts)} ({self._library.row_count()} tracks)")
+        self.scan_finished.emit(report)
+        if not report.cancelled and not self._closed:
+            self.start_embed()
+        else:
+            self._hide_work()
+
+    def _on_scan_error(self, exc: BaseException) -> None:
+        self._hide_work()
+        self.message.emit(f"Scan failed: {exc}")
+        self.scan_finished.emit(exc)
+
+    def _hide_work(self) -> None:
+        if self._runner.busy and self._scan_job is not None and not self._scan_job.finished:
+            return
+        self.work_hidden.emit()
+
+    # -- embed --------------------------------------------------------------------------------------
+
+    def start_embed(self) -> Job | None:
+        if self._closed:
+            return None
+        engine = self.engine
+
+        def work(job: Job) -> Any:
+            return engine.embed(progress=job.progress, cancel=job.cancel)
+
+        self._embed_job = self._runner.submit(
+            work,
+            "embed",
+            on_done=self._on_embed_done,
+            on_error=self._on_embed_error,
+            on_progress=self._on_embed_progress,
+        )
+        return self._embed_job
+
+    def _on_embed_progress(self, p: Any) -> None:
+        if p.total:
+            self.work_shown.emit(f"Understanding tracks  {p.current}".rstrip(), p.done, p.total)
+
+    def _on_embed_done(self, report: Any) -> None:
+        self.work_hidden.emit()
+        if report.embedded:
+            self.message.emit(
+                f"Ready: {report.embedded} tracks understood with {report.model_id} "
+                f"on the {friendly_provider(report.provider)}"
+            )
+        else:
+            self.idle_message.emit(f"Ready: {self._library.row_count()} tracks")
+        self.model_ready.emit(bool(report.cancelled))
+        self.embed_finished.emit(report)
+
+    def _on_embed_error(self, exc: BaseException) -> None:
+        self.work_hidden.emit()
+        self.model_failed.emit(str(exc))
+        self.message.emit("Music model unavailable: recommendations are off")
+        self.embed_finished.emit(exc)
