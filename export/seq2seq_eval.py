@@ -20,13 +20,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from player_plugin.evaluation.baselines import ContentRecommender, CooccurrenceRecommender  # noqa: E402
+from player_plugin.evaluation.blend import UpNextRecommender  # noqa: E402
+from player_plugin.evaluation.dataset import load_dataset  # noqa: E402
+from player_plugin.evaluation.evaluate import evaluate  # noqa: E402
+from player_plugin.evaluation.ranking import rank_for_evaluation  # noqa: E402
+from player_plugin.evaluation.seq2seq import Seq2SeqRecommender, blend_taste  # noqa: E402
 from player_plugin.nlp.seq2seq import Seq2SeqGenerator  # noqa: E402
-from player_plugin.recommend.baselines import ContentRecommender, CooccurrenceRecommender  # noqa: E402
-from player_plugin.recommend.blend import UpNextRecommender  # noqa: E402
-from player_plugin.recommend.dataset import load_dataset  # noqa: E402
-from player_plugin.recommend.evaluate import evaluate  # noqa: E402
-from player_plugin.recommend.queue import rank_for_evaluation  # noqa: E402
-from player_plugin.recommend.seq2seq_rec import Seq2SeqRecommender, blend_taste, seq2seq_scores  # noqa: E402
+from player_plugin.recommend.seq2seq_rec import seq2seq_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = Path("/root/.cache/player-plugin/eval")
@@ -42,8 +43,8 @@ def log(msg: str) -> None:
 def vectors_for(ds) -> np.ndarray:
     hits = sorted(CACHE.glob(f"{ds.name}-{ds.fingerprint()}-*.npy"))
     if not hits:
+        from player_plugin.evaluation.vector_cache import dataset_vectors
         from player_plugin.nlp.encoder import Encoder
-        from player_plugin.recommend.vector_cache import dataset_vectors
 
         return dataset_vectors(ds, Encoder.load())
     return np.load(hits[-1]).astype(np.float32)
@@ -63,7 +64,14 @@ class SweepUpNext(UpNextRecommender):
         hit = self._cache.get(key)
         if hit is None:
             base = super().taste(context).astype(np.float32)
-            s = seq2seq_scores(self.generator, self.vectors, context, agg=self.agg, step_decay=self.step_decay)
+            s = seq2seq_scores(
+                self.generator,
+                self.vectors,
+                context,
+                agg=self.agg,
+                step_decay=self.step_decay,
+                mapped=self.mapped_library(),
+            )
             c = self.cooc.scores(context).astype(np.float32)
             hit = self._cache[key] = (base, s, c)
         return hit

@@ -3,7 +3,7 @@
     nice -n 10 python export/train_seq2seq.py --train netease-dev,yes --out onnx_models/seq2seq-v1
 
 Data: the train split of each dataset (``../shared/data/<name>``), track vectors from the project's default
-encoder (multilingual-e5-small int8, cached by ``player_plugin.recommend.vector_cache``). Each training example is
+encoder (multilingual-e5-small int8, cached by ``player_plugin.evaluation.vector_cache``). Each training example is
 a position in a train playlist: the context is the L plays before it (L mostly 10, as in the harness, sometimes
 5-50), the targets are the next K distinct tracks not in the context (as the harness defines them). Loss:
 InfoNCE at each of the K decoder steps (teacher forcing) over the batch's targets plus negatives sampled
@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from seq2seq_model import DecoderGraph, EncoderGraph, Seq2Seq  # noqa: E402
 
-from player_plugin.recommend.dataset import load_dataset, tracks_in  # noqa: E402
-from player_plugin.recommend.evaluate import evaluate, evaluation_points  # noqa: E402
-from player_plugin.recommend.seq2seq_rec import Seq2SeqRecommender  # noqa: E402
+from player_plugin.evaluation.dataset import load_dataset, tracks_in  # noqa: E402
+from player_plugin.evaluation.evaluate import evaluate, evaluation_points  # noqa: E402
+from player_plugin.evaluation.seq2seq import Seq2SeqRecommender  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = Path("/root/.cache/player-plugin/eval")
@@ -55,8 +55,8 @@ def load_vectors(ds) -> np.ndarray:
         v = np.load(hits[-1])
         if v.shape[0] == ds.n_tracks:
             return v.astype(np.float32)
+    from player_plugin.evaluation.vector_cache import dataset_vectors
     from player_plugin.nlp.encoder import Encoder
-    from player_plugin.recommend.vector_cache import dataset_vectors
 
     return dataset_vectors(ds, Encoder.load()).astype(np.float32)
 

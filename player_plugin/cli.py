@@ -467,16 +467,16 @@ def cmd_import_history(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
-    from player_plugin.recommend.dataset import DatasetError, load_dataset
-    from player_plugin.recommend.evaluate import (
+    from player_plugin.evaluation.dataset import DatasetError, load_dataset
+    from player_plugin.evaluation.evaluate import (
         RECOMMENDERS,
         build_recommenders,
         evaluate,
         format_comparisons,
         format_table,
     )
-    from player_plugin.recommend.vector_cache import dataset_vectors
+    from player_plugin.evaluation.vector_cache import dataset_vectors
+    from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
 
     names = [n.strip() for n in (args.recommenders or ",".join(RECOMMENDERS)).split(",") if n.strip()]
     compare = []

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from player_plugin.recommend.baselines import (
+from player_plugin.evaluation.baselines import (
     ContentRecommender,
     CooccurrenceRecommender,
     PopularityRecommender,
     RandomRecommender,
 )
-from player_plugin.recommend.dataset import DatasetError, load_dataset, split_of, track_text
-from player_plugin.recommend.evaluate import (
+from player_plugin.evaluation.dataset import DatasetError, load_dataset, split_of, track_text
+from player_plugin.evaluation.evaluate import (
     evaluate,
     evaluation_points,
     format_comparisons,
@@ -27,7 +27,7 @@ from player_plugin.recommend.evaluate import (
     playlist_points,
     top_k,
 )
-from player_plugin.recommend.metrics import (
+from player_plugin.evaluation.metrics import (
     all_metrics,
     hit_at_k,
     mrr_at_k,
@@ -387,7 +387,7 @@ def stations_dataset(tmp_path: Path):
 
 
 def test_upnext_session_neighbours_find_the_station(tmp_path):
-    from player_plugin.recommend.blend import UpNextRecommender
+    from player_plugin.evaluation.blend import UpNextRecommender
 
     ds, vectors = stations_dataset(tmp_path)
     recs = {

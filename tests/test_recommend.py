@@ -8,22 +8,19 @@ import random
 import numpy as np
 import pytest
 
+from player_plugin.evaluation.folds import listened_rows, listening_sessions, track_bias, track_stats, transitions_after
+from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind as K
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.profile import (
     HistoryEvent,
     HistoryState,
-    TrackStats,
     build_user_model,
     current_session,
     event_weight,
     is_early_skip,
-    listened_rows,
-    listening_sessions,
-    track_bias,
-    transitions_after,
 )
-from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick, rank_for_evaluation, version_key
+from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick, version_key
 
 DAY = 86400.0
 NOW = 1_700_000_000.0
@@ -201,7 +198,7 @@ def test_track_bias():
         + [ev(3, K.PLAY, 5 * DAY), ev(3, K.COMPLETE, 5 * DAY)]  # 3: finished days ago
         + [ev(4, K.DISLIKE, DAY), ev(5, K.BLOCK, DAY), ev(6, K.QUEUE_REMOVE, DAY)]
     )
-    stats = TrackStats.from_events(sorted(events, key=lambda e: e.ts), n)
+    stats = track_stats(sorted(events, key=lambda e: e.ts), n)
     b = track_bias(stats, CFG, NOW)
     assert b.dtype == np.float32 and b.shape == (n,)
     assert b[0] > b[3] > 0  # favourites come back
@@ -210,7 +207,7 @@ def test_track_bias():
     assert np.isneginf(b[4]) and np.isneginf(b[5]) and np.isneginf(b[6])
 
     # a like after a dislike lifts the exclusion
-    stats = TrackStats.from_events([ev(4, K.DISLIKE, DAY), ev(4, K.LIKE, 60)], n)
+    stats = track_stats([ev(4, K.DISLIKE, DAY), ev(4, K.LIKE, 60)], n)
     assert np.isfinite(track_bias(stats, CFG, NOW)[4])
 
 
@@ -227,7 +224,7 @@ def test_transitions_follow_your_habits():
     events.sort(key=lambda e: e.ts)
     t = transitions_after(events, 0, 4, CFG)
     np.testing.assert_allclose(t, [0, 1, 0.5, 0])
-    b = track_bias(TrackStats.from_events([], 4), CFG, NOW, t)
+    b = track_bias(track_stats([], 4), CFG, NOW, t)
     assert b[1] > b[2] > b[3] == 0
 
 
@@ -235,7 +232,7 @@ def test_skips_count_as_listens():
     events = [ev(0, K.PLAY, 300), ev(0, K.COMPLETE, 100), ev(1, K.SKIP, 50, position=3), ev(1, K.LIKE, 40)]
     events += [ev(2, K.PLAY, 30), ev(2, K.PLAY, 20), ev(3, K.LIKE, 10)]
     assert listened_rows(events) == [0, 1, 2, 2]
-    stats = TrackStats.from_events(events, 5)
+    stats = track_stats(events, 5)
     assert stats.played.tolist() == [True, True, True, True, False]  # skipped or liked is not "new to you"
     assert stats.last_played[1] == NOW - 50
 
@@ -311,7 +308,7 @@ def test_history_state_equals_the_reference_fold(seed):
     assert got.evidence == ref.evidence > 0
     np.testing.assert_allclose(got.vector(CFG, 16), ref.vector(CFG, 16), atol=1e-5)
 
-    stats = TrackStats.from_events(events, n)
+    stats = track_stats(events, n)
     for name in ("plays", "completes", "skips", "likes", "last_played", "excluded"):
         np.testing.assert_array_equal(getattr(state.stats, name), getattr(stats, name))
     for row in range(-1, n):
@@ -452,7 +449,7 @@ def test_dismissed_tracks_never_appear():
     n = 12
     cat = catalog(n)
     events = [ev(0, K.DISLIKE, 100), ev(1, K.BLOCK, 90), ev(2, K.QUEUE_REMOVE, 80)]
-    stats = TrackStats.from_events(events, n)
+    stats = track_stats(events, n)
     taste = ranked(n)
     scores = taste + track_bias(stats, CFG, NOW)
     never = np.ones(n, bool)  # even offered as "new to you", their -inf score keeps them out

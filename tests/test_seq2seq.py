@@ -9,17 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from player_plugin.evaluation.blend import UpNextRecommender
+from player_plugin.evaluation.dataset import load_dataset
+from player_plugin.evaluation.evaluate import evaluate
+from player_plugin.evaluation.seq2seq import Seq2SeqRecommender, blend_taste
 from player_plugin.nlp.manifest import ModelError, load_manifest, sha256_file
 from player_plugin.nlp.seq2seq import DEFAULT_MODEL_ID, Seq2SeqGenerator
-from player_plugin.recommend.dataset import load_dataset
-from player_plugin.recommend.evaluate import evaluate
-from player_plugin.recommend.seq2seq_rec import (
-    Seq2SeqRecommender,
-    aggregate,
-    blend_taste,
-    seq2seq_scores,
-    upnext_with_seq2seq,
-)
+from player_plugin.recommend.seq2seq_rec import aggregate, seq2seq_scores
 
 MODELS = Path(__file__).resolve().parents[1] / "onnx_models"
 FOLDER = MODELS / DEFAULT_MODEL_ID
@@ -159,7 +155,7 @@ def test_recommender_in_harness(gen, tmp_path):
     recs = {
         "seq2seq": Seq2SeqRecommender(vectors, gen),
         "seq2seq_max": Seq2SeqRecommender(vectors, gen, agg="max"),
-        "upnext+seq2seq": upnext_with_seq2seq(vectors, gen, 1.0),
+        "upnext+seq2seq": UpNextRecommender(vectors, generator=gen, seq2seq_weight=1.0),
     }
     res = evaluate(ds, recs, "test")["results"]
     for name in recs:

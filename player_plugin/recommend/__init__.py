@@ -1,5 +1,5 @@
-"""Recommendation: playlist datasets, baselines and the evaluation harness (no Qt, no torch, no network)."""
+"""Up Next as the app runs it: the user model, the score, the queue rules, reasons and the service.
 
-from player_plugin.recommend.dataset import Dataset, DatasetError, Playlist, load_dataset, split_of, track_text
-
-__all__ = ["Dataset", "DatasetError", "Playlist", "load_dataset", "split_of", "track_text"]
+The evaluation harness lives in :mod:`player_plugin.evaluation`, which imports this package; nothing
+here imports it (tests/test_product_imports.py).
+"""

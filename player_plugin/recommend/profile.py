@@ -11,7 +11,7 @@
   skip in the session pushes away.
 * **prompt** — free text typed by the user, embedded with the query prefix; it leads while set.
 
-``b`` (see :func:`track_bias`) is per track: favourites (completed, liked) come back, tracks you
+``b`` (see :func:`bias_at`) is per track: favourites (completed, liked) come back, tracks you
 skip sink, anything played in the last hours is held back, your own "this after that" habit
 lifts what usually follows the current track, and your past sessions that look like this one
 lift what else they held (:mod:`neighbours`).
@@ -242,13 +242,6 @@ class TrackStats:
         z = np.zeros(n, np.float32)
         return cls(z, z.copy(), z.copy(), z.copy(), np.zeros(n, np.float64), np.zeros(n, bool))
 
-    @classmethod
-    def from_events(cls, events: Sequence[HistoryEvent], n: int) -> TrackStats:
-        stats = cls.empty(n)
-        for e in events:
-            stats.add(e)
-        return stats
-
     def add(self, e: HistoryEvent) -> None:
         """Count one more event (events in time order)."""
         if e.row < 0:
@@ -279,29 +272,6 @@ class TrackStats:
         return (self.plays[rows] + self.completes[rows] + self.skips[rows] + self.likes[rows]) > 0
 
 
-def transitions_after(events: Sequence[HistoryEvent], row: int, n: int, cfg: RecommendConfig) -> np.ndarray:
-    """How often each track followed ``row`` in your sessions (normalised to [0, 1])."""
-    out = np.zeros(n, np.float32)
-    if row < 0:
-        return out
-    starts = [e for e in events if e.kind == EventKind.PLAY and e.row >= 0]
-    for prev, nxt in zip(starts, starts[1:], strict=False):
-        if prev.row == row and nxt.row != row and nxt.ts - prev.ts <= cfg.session_gap_s:
-            out[nxt.row] += 1
-    m = float(out.max())
-    return out / m if m > 0 else out
-
-
-def track_bias(
-    stats: TrackStats, cfg: RecommendConfig, now: float, transitions: np.ndarray | None = None
-) -> np.ndarray:
-    """b for every library row (see module doc); excluded tracks get -inf."""
-    b = bias_at(stats, slice(None), cfg, now)
-    if transitions is not None:
-        b += (cfg.bias_transition * transitions).astype(np.float32)
-    return b
-
-
 def bias_at(stats: TrackStats, rows: np.ndarray | slice, cfg: RecommendConfig, now: float) -> np.ndarray:
     """b without the habit term for ``rows`` only (float32; -inf where excluded). Rows without any
     event have b = 0, so a fill computes this for the rows the history touched."""
@@ -320,42 +290,15 @@ def bias_at(stats: TrackStats, rows: np.ndarray | slice, cfg: RecommendConfig, n
 LISTEN_KINDS = (EventKind.PLAY, EventKind.COMPLETE, EventKind.SKIP)
 
 
-def listened_rows(events: Sequence[HistoryEvent]) -> list[int]:
-    """The tracks heard, oldest first, one entry per listen (a play and its completion or skip are one)."""
-    out: list[int] = []
-    for e in events:
-        if e.row >= 0 and e.kind in LISTEN_KINDS and not (e.kind != EventKind.PLAY and out and out[-1] == e.row):
-            out.append(e.row)
-    return out
-
-
-def listening_sessions(events: Sequence[HistoryEvent], cfg: RecommendConfig) -> list[list[int]]:
-    """The listens of :func:`listened_rows` in sessions: a new session starts when more than
-    ``session_gap_s`` passed since the last listening event (a play, completion or skip)."""
-    sessions: list[list[int]] = []
-    last_ts: float | None = None
-    last_row: int | None = None
-    for e in events:
-        if e.row < 0 or e.kind not in LISTEN_KINDS:
-            continue
-        if not (e.kind != EventKind.PLAY and last_row == e.row):
-            if last_ts is None or e.ts - last_ts > cfg.session_gap_s:
-                sessions.append([])
-            sessions[-1].append(e.row)
-            last_row = e.row
-        last_ts = e.ts
-    return sessions
-
-
 class HistoryState:
     """Everything a fill needs from the whole history, kept up to date as events arrive.
 
-    Equal to :func:`build_user_model` / :meth:`TrackStats.from_events` / :func:`transitions_after` /
-    :func:`listened_rows` / :func:`listening_sessions` (as a :class:`SessionNeighbours` index) over
-    the same events (tests check), but a new event costs O(1) instead
-    of a fold over the whole history on every fill. The long-term vector is kept as a sum
-    relative to a reference time: ``exp(-λ(now - ts)) = exp(-λ(now - t_ref)) · exp(λ(ts - t_ref))``,
-    and the common factor disappears when the vector is made unit length.
+    Equal to :func:`build_user_model` and to the batch folds of :mod:`player_plugin.evaluation.folds`
+    (track stats, transitions, listens, sessions as a :class:`SessionNeighbours` index) over the same
+    events (tests check), but a new event costs O(1) instead of a fold over the whole history on every
+    fill. The long-term vector is kept as a sum relative to a reference time:
+    ``exp(-λ(now - ts)) = exp(-λ(now - t_ref)) · exp(λ(ts - t_ref))``, and the common factor disappears
+    when the vector is made unit length.
     """
 
     def __init__(self, matrix: np.ndarray, cfg: RecommendConfig) -> None:
@@ -458,7 +401,7 @@ class HistoryState:
         return rows, (values / values.max()).astype(np.float32)
 
     def transitions_after(self, row: int) -> np.ndarray:
-        """As :func:`transitions_after` over every row."""
+        """How often each track followed ``row`` in your sessions, normalised to [0, 1], over every row."""
         out = np.zeros(self.matrix.shape[0], np.float32)
         rows, values = self.transitions_sparse(row)
         out[rows] = values

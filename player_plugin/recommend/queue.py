@@ -123,12 +123,12 @@ def _allowed(row: int, catalog: Catalog, rules: QueueRules, cfg: RecommendConfig
     return not (cfg.max_track_s and catalog.durations[row] > cfg.max_track_s)
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """The rows of the ``k`` highest finite scores, best first (ties: lower row first)."""
     finite = np.isfinite(scores)
     if finite.mean() < 0.25:  # mostly -inf (the explore ranking): partition only the finite rows
         rows = np.flatnonzero(finite)
-        return rows[_top(scores[rows], k)] if len(rows) else rows
+        return rows[top_rows(scores[rows], k)] if len(rows) else rows
     n = len(scores)
     k = min(k, n)
     if k <= 0:
@@ -162,8 +162,10 @@ def pick(
     spacing: list[frozenset[str]] = (
         [catalog.artist_sets[r] for r in queued_rows][-cfg.artist_spacing :] if cfg.artist_spacing > 0 else []
     )
-    main = _Candidates(_top(scores, cfg.candidates).tolist())
-    explore = _Candidates(_top(explore_scores(taste, never_played & np.isfinite(scores), cfg), cfg.candidates).tolist())
+    main = _Candidates(top_rows(scores, cfg.candidates).tolist())
+    explore = _Candidates(
+        top_rows(explore_scores(taste, never_played & np.isfinite(scores), cfg), cfg.candidates).tolist()
+    )
     explore_positions = set(range(10 - min(cfg.explore_slots, 10), 10)) if cfg.explore_slots > 0 else set()
 
     def usable(row: int) -> bool:
@@ -234,33 +236,3 @@ def explore_scores(taste: np.ndarray, never_played: np.ndarray, cfg: RecommendCo
     t = taste[finite]
     floor = float(t.mean() + cfg.explore_min_z * t.std())
     return np.where(never_played & finite & (taste >= floor), taste, -np.inf)
-
-
-def rank_for_evaluation(
-    scores: np.ndarray, taste: np.ndarray, never_played: np.ndarray, k: int, cfg: RecommendConfig, exclude: np.ndarray
-) -> np.ndarray:
-    """The same slot layout as :func:`pick`, without the per-user rules (the harness has no users)."""
-    scores = scores.copy()
-    scores[exclude] = -np.inf
-    taste = np.where(np.isfinite(scores), taste, -np.inf)
-    main = _top(scores, k)
-    n_explore = min(cfg.explore_slots, k)
-    explore = _top(explore_scores(taste, never_played, cfg), k)
-    out: list[int] = []
-    chosen: set[int] = set()
-    mi = ei = 0
-    for position in range(k):
-        want_explore = position >= k - n_explore
-        if want_explore:
-            while ei < len(explore) and int(explore[ei]) in chosen:
-                ei += 1
-            if ei < len(explore):
-                out.append(int(explore[ei]))
-                chosen.add(int(explore[ei]))
-                continue
-        while mi < len(main) and int(main[mi]) in chosen:
-            mi += 1
-        if mi < len(main):
-            out.append(int(main[mi]))
-            chosen.add(int(main[mi]))
-    return np.asarray(out, dtype=np.int64)

@@ -1,4 +1,5 @@
-"""The Seq2Seq generator as a recommender (``seq2seq`` in the harness) and as a term of Up Next's user side.
+"""The Seq2Seq generator as a term of Up Next's user side (the harness's ``seq2seq`` recommender alone is
+:mod:`player_plugin.evaluation.seq2seq`).
 
 How generated vectors rank the library (exactly): the generator returns ``G`` = ``[K, out_dim]`` unit vectors for
 the session; every library track ``m`` is mapped into the generator's track space, ``t_m = normalise(W v_m + c)``
@@ -24,8 +25,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from player_plugin.recommend.dataset import tracks_in
-
 # Picked on the validation splits of netease-dev and yes (docs/seq2seq.md). The aggregations barely differ
 # (mean 0.7 / 0.9 / 1.0 and max within 0.0005 NDCG@10); the blend weight is the one whose worst relative gain over
 # the two datasets (all + cold) is largest: 0.25 helps both, >= 0.5 starts to cost netease-dev while yes wants more.
@@ -50,20 +49,10 @@ class Generator(Protocol):
     ) -> np.ndarray: ...
 
 
-_MAPPED: dict[tuple[int, int, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
-
-
 def mapped_library(generator: Generator, vectors: np.ndarray) -> np.ndarray:
-    """``generator.map_tracks(vectors)``, cached per (generator, vectors array) — the library rarely changes."""
-    key = (id(generator), id(vectors), tuple(vectors.shape))
-    hit = _MAPPED.get(key)
-    if hit is not None and hit[0] is vectors:
-        return hit[1]
-    mapped = np.ascontiguousarray(generator.map_tracks(vectors), dtype=np.float32)
-    if len(_MAPPED) > 8:
-        _MAPPED.clear()
-    _MAPPED[key] = (vectors, mapped)
-    return mapped
+    """``generator.map_tracks(vectors)`` as contiguous float32: every library track in the generator's space.
+    Not cached here: the app keeps it with its catalog (``service.CatalogIndex``), the harness per recommender."""
+    return np.ascontiguousarray(generator.map_tracks(vectors), dtype=np.float32)
 
 
 def step_weights(k: int, decay: float = STEP_DECAY) -> np.ndarray:
@@ -90,12 +79,14 @@ def seq2seq_scores(
     steps: int | None = None,
     agg: str = AGG,
     step_decay: float = STEP_DECAY,
+    mapped: np.ndarray | None = None,
 ) -> np.ndarray:
     """The generator's opinion of every library track for one session: ``[n_tracks]`` float32.
 
     ``vectors`` ``[n_tracks, dim]`` encoder vectors (library order); ``context_rows`` the session's rows, oldest
     first (rows < 0, tracks without a vector, are dropped with their outcomes); ``outcomes`` 0 completed /
     1 skipped / 2 liked per row (default all completed); ``prompt_vector`` the embedded prompt or None.
+    ``mapped``: :func:`mapped_library` of ``vectors``, when the caller keeps it (else computed here).
     An empty session gives zeros (no opinion).
     """
     rows = np.asarray(context_rows, dtype=np.int64)
@@ -110,65 +101,11 @@ def seq2seq_scores(
         None if prompt_vector is None else np.asarray(prompt_vector, np.float32)[None],
         steps,
     )[0]
-    mapped = mapped_library(generator, vectors)
+    if mapped is None:
+        mapped = mapped_library(generator, vectors)
     if agg == "mean":  # linear in the steps: one matrix-vector product instead of n × K dot products
         return mapped @ (g.T @ step_weights(g.shape[0], step_decay))
     return aggregate(mapped @ g.T, agg, step_decay)
-
-
-class Seq2SeqRecommender:
-    """The generator alone, for the harness: every context track is a completed play, no prompt."""
-
-    def __init__(
-        self,
-        vectors: np.ndarray,
-        generator: Generator,
-        *,
-        agg: str = AGG,
-        step_decay: float = STEP_DECAY,
-        steps: int | None = None,
-        cold_bonus: float = 0.0,
-    ) -> None:
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.generator = generator
-        self.agg = agg
-        self.step_decay = step_decay
-        self.steps = steps
-        self.cold_bonus = cold_bonus
-        self.seen: np.ndarray | None = None  # train-seen tracks, from fit
-
-    def _calibrate(self, s: np.ndarray) -> np.ndarray:
-        """``cold_bonus * std(s)`` added to tracks no train playlist has (0 by default: no calibration)."""
-        if not self.cold_bonus or self.seen is None:
-            return s
-        sd = np.std(s, axis=-1, keepdims=True)
-        return s + (self.cold_bonus * sd) * (~self.seen).astype(np.float32)
-
-    def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
-        if dataset is not None and dataset.n_tracks != len(self.vectors):
-            raise ValueError(f"{len(self.vectors)} vectors for a library of {dataset.n_tracks} tracks")
-        self.seen = tracks_in(train_playlists, len(self.vectors))
-
-    def scores(self, context: np.ndarray) -> np.ndarray:
-        return self._calibrate(
-            seq2seq_scores(
-                self.generator, self.vectors, context, steps=self.steps, agg=self.agg, step_decay=self.step_decay
-            )
-        )
-
-    def scores_batch(self, contexts: Sequence[np.ndarray]) -> np.ndarray:
-        """Contexts of equal length go through the generator together (the harness's are all 10 long)."""
-        mapped = mapped_library(self.generator, self.vectors)
-        out = np.empty((len(contexts), len(self.vectors)), np.float32)
-        by_len: dict[int, list[int]] = {}
-        for i, c in enumerate(contexts):
-            by_len.setdefault(len(c), []).append(i)
-        for _, idx in by_len.items():
-            x = np.stack([self.vectors[np.asarray(contexts[i], dtype=np.int64)] for i in idx])
-            g = self.generator.generate_batch(x, None, None, self.steps)  # [b, K, out_dim]
-            sims = np.einsum("nd,bkd->bnk", mapped, g, optimize=True)
-            out[idx] = aggregate(sims, self.agg, self.step_decay)
-        return self._calibrate(out)
 
 
 def in_taste_units(taste: np.ndarray, s2s: np.ndarray) -> np.ndarray | None:
@@ -179,33 +116,6 @@ def in_taste_units(taste: np.ndarray, s2s: np.ndarray) -> np.ndarray | None:
         return None
     return (float(np.std(taste)) / sd) * (s2s - float(np.mean(s2s)))
 
-
-def blend_taste(taste: np.ndarray, s2s: np.ndarray, weight: float = BLEND_WEIGHT) -> np.ndarray:
-    """``taste + weight * in_taste_units(taste, s2s)``; ``taste`` itself when the weight is 0 or s2s is flat."""
-    if not weight:
-        return taste
-    units = in_taste_units(taste, s2s)
-    return taste if units is None else taste + weight * units
-
-
-def upnext_with_seq2seq(vectors: np.ndarray, generator: Generator, weight: float = BLEND_WEIGHT, **kw: Any):
-    """``blend.UpNextRecommender`` with the generator added to its taste (for the harness and the ablation).
-
-    A subclass built here so the lead's blend.py stays as it is until the integration lands.
-    """
-    from player_plugin.recommend.blend import UpNextRecommender
-
-    class UpNextSeq2Seq(UpNextRecommender):
-        def taste(self, context: np.ndarray) -> np.ndarray:
-            base = super().taste(context)
-            if not weight:
-                return base
-            return blend_taste(base, seq2seq_scores(generator, self.vectors, context, **kw), weight)
-
-    return UpNextSeq2Seq(vectors)
-
-
-# -- for the app (recommend/service.py) -------------------------------------------------------------------------
 
 _WARNED: set[str] = set()
 

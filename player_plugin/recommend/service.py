@@ -86,6 +86,7 @@ class RecommendService:
         self._words: tuple[Catalog, str, np.ndarray, np.ndarray] | None = None  # prompt word matches
         self._genre_index: tuple[Catalog, dict[str, np.ndarray]] | None = None
         self._s2s: tuple[Catalog, object, tuple, np.ndarray] | None = None  # (catalog, generator, input, scores)
+        self._mapped: tuple[Catalog, object, np.ndarray] | None = None  # (catalog, generator, mapped library)
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -126,9 +127,16 @@ class RecommendService:
         key = (tuple(rows), tuple(outcomes.tolist()), self.prompt, self._model_id())
         cached = self._s2s
         if cached is None or cached[0] is not catalog or cached[1] is not generator or cached[2] != key:
-            scores = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector())
+            mapped = self.mapped_library(generator, catalog)
+            scores = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector(), mapped=mapped)
             self._s2s = cached = (catalog, generator, key, scores)
         return cached[3]
+
+    def mapped_library(self, generator, catalog: Catalog) -> np.ndarray:
+        """The catalog in the generator's track space, mapped once per catalog."""
+        if self._mapped is None or self._mapped[0] is not catalog or self._mapped[1] is not generator:
+            self._mapped = (catalog, generator, mapped_library(generator, catalog.matrix))
+        return self._mapped[2]
 
     def prompt_word_matches(self, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
         """(rows, +1 / -1) of the tracks whose genre or artist the prompt names (wanted / ruled out),
@@ -311,7 +319,7 @@ class RecommendService:
         taste = catalog.matrix @ w
         generator = self.generator()
         if generator is not None:
-            mapped_library(generator, catalog.matrix)  # cached; paid once per catalog, on its first fill
+            self.mapped_library(generator, catalog)  # cached; paid once per catalog, on its first fill
         self.artist_index(catalog)  # likewise
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows

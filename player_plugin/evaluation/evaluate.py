@@ -1,6 +1,6 @@
 """The continuation task of ``../shared/data/FORMAT.md``: evaluation points, scoring, the results table.
 
-- Split by :func:`~player_plugin.recommend.dataset.split_of`; recommenders are fitted on the train split only.
+- Split by :func:`~player_plugin.evaluation.dataset.split_of`; recommenders are fitted on the train split only.
 - In every playlist of the evaluated split, one point every 10 plays: at 0-based play index p = 10, 20, 30, …
   the context is ``tracks[p-10:p]`` (the 10 plays before, in order, repeats kept) and the targets are the next
   distinct tracks from ``tracks[p:]`` that are not in the context, up to 10, in order of first play. Points
@@ -9,7 +9,7 @@
 - Cold view: at the same points, the targets restricted to tracks that appear in no train playlist; points
   left with no target are skipped. (The < 3 rule applies to the full target list, which defines the points.)
 
-Run it by hand: ``python -m player_plugin.recommend.evaluate --dataset ../shared/data/yes``.
+Run it by hand: ``python -m player_plugin.evaluation.evaluate --dataset ../shared/data/yes``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from player_plugin.recommend.dataset import Dataset, Split, load_dataset, tracks_in
-from player_plugin.recommend.metrics import METRIC_NAMES, all_metrics
+from player_plugin.evaluation.dataset import Dataset, Split, load_dataset, tracks_in
+from player_plugin.evaluation.metrics import METRIC_NAMES, all_metrics
 
 K = 10
 CONTEXT = 10  # plays of context before each point
@@ -291,7 +291,7 @@ RECOMMENDERS = ("random", "popularity", "cooccurrence", "content", "seq2seq", "u
 
 def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
     """The baselines by name: random, popularity, cooccurrence, content (needs ``vectors``)."""
-    from player_plugin.recommend import baselines
+    from player_plugin.evaluation import baselines
 
     out: dict[str, Any] = {}
     for name in names:
@@ -308,14 +308,14 @@ def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = Non
         elif name == "seq2seq":
             if vectors is None:
                 raise ValueError("the seq2seq recommender needs track vectors (--vectors FILE.npy)")
+            from player_plugin.evaluation.seq2seq import Seq2SeqRecommender
             from player_plugin.nlp.seq2seq import Seq2SeqGenerator
-            from player_plugin.recommend.seq2seq_rec import Seq2SeqRecommender
 
             out[name] = Seq2SeqRecommender(vectors, Seq2SeqGenerator.load())
         elif name in ("upnext", "upnext-noseq2seq"):
             if vectors is None:
                 raise ValueError("the upnext recommender needs track vectors (--vectors FILE.npy)")
-            from player_plugin.recommend.blend import UpNextRecommender
+            from player_plugin.evaluation.blend import UpNextRecommender
             from player_plugin.recommend.seq2seq_rec import load_generator_or_none
 
             generator = load_generator_or_none() if name == "upnext" else None
@@ -327,7 +327,7 @@ def build_recommenders(names: Sequence[str], *, vectors: np.ndarray | None = Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m player_plugin.recommend.evaluate",
+        prog="python -m player_plugin.evaluation.evaluate",
         description="Score baseline recommenders on a playlist dataset (FORMAT.md continuation task).",
     )
     ap.add_argument("--dataset", required=True, type=Path, help="dataset folder (tracks.tsv, playlists.jsonl)")

@@ -26,15 +26,22 @@ from typing import Any
 
 import numpy as np
 
+from player_plugin.evaluation.baselines import CooccurrenceRecommender
+from player_plugin.evaluation.dataset import tracks_in
+from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind
 from player_plugin.recommend.artists import ArtistIndex, artist_bias
-from player_plugin.recommend.baselines import CooccurrenceRecommender
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.dataset import tracks_in
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
-from player_plugin.recommend.queue import explore_count, rank_for_evaluation
-from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, in_taste_units, seq2seq_scores
+from player_plugin.recommend.queue import explore_count
+from player_plugin.recommend.seq2seq_rec import (
+    BLEND_WEIGHT,
+    EXPLORE_BLEND_WEIGHT,
+    in_taste_units,
+    mapped_library,
+    seq2seq_scores,
+)
 
 PLAY_GAP_S = 180.0
 # Session neighbours next to co-occurrence, in units of its largest score: validation NDCG@10 on yes
@@ -67,6 +74,7 @@ class UpNextRecommender:
         self.cooc = cooccurrence or CooccurrenceRecommender()
         self.never_played: np.ndarray | None = None
         self.artists: ArtistIndex | None = None
+        self._mapped: np.ndarray | None = None  # the library in the generator's space, mapped once
 
     def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
         self.cooc.fit(train_playlists, dataset)
@@ -91,7 +99,14 @@ class UpNextRecommender:
             taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
         if self.generator is None or not (self.seq2seq_weight or self.explore_seq2seq_weight):
             return taste, None
-        return taste, in_taste_units(taste, seq2seq_scores(self.generator, self.vectors, context))
+        s2s = seq2seq_scores(self.generator, self.vectors, context, mapped=self.mapped_library())
+        return taste, in_taste_units(taste, s2s)
+
+    def mapped_library(self) -> np.ndarray:
+        """The library in the generator's track space, mapped once per recommender."""
+        if self._mapped is None:
+            self._mapped = mapped_library(self.generator, self.vectors)
+        return self._mapped
 
     def train_evidence(self, context: np.ndarray) -> np.ndarray:
         """What the train split says follows this session, in [0, 1 + neighbour_weight]: co-occurrence

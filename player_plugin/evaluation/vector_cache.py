@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from player_plugin.evaluation.dataset import Dataset
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.nlp.textview import TEXTVIEW_VERSION
-from player_plugin.recommend.dataset import Dataset
 
 PART = 4096
 

@@ -1,6 +1,6 @@
 """Baseline recommenders for the continuation task: random, popularity, co-occurrence, content.
 
-Each follows :class:`player_plugin.recommend.evaluate.Recommender`: ``fit(train_playlists, dataset)`` on the
+Each follows :class:`player_plugin.evaluation.evaluate.Recommender`: ``fit(train_playlists, dataset)`` on the
 train split's playlists (int track-index arrays in play order), then ``scores(context)`` → one float per
 library track. Sparse structures are plain numpy CSR arrays built here (scipy is not a dependency).
 """
