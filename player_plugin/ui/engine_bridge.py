@@ -2,7 +2,9 @@
 
 The engine calls its listeners on whatever thread made the change (the queue worker, mostly);
 ``EngineSignals`` lives on the UI thread, so each call is re-emitted as a signal that Qt queues to
-it. The window, MPRIS and the settings dialog connect to these signals instead of being called by hand.
+it. The Up Next controller (``queue_changed``) and MPRIS (``now_playing_changed``) connect to these
+signals instead of being called by hand; ``library_changed`` and ``model_changed`` have no listener in
+the app yet (the library jobs report their own results).
 """
 
 from __future__ import annotations
