@@ -14,6 +14,7 @@ import pytest
 from player_plugin.library.scanner import Scanner
 from player_plugin.models import EventKind
 from player_plugin.store import Database, EventRepository, TrackRepository
+from tests.child_memory import PEAK_CLI, peak_kib
 from tests.conftest import make_track
 
 T0 = 1_609_459_200  # 2021-01-01 00:00 UTC
@@ -26,6 +27,7 @@ RSS_GROWTH_LIMIT_KB = 25 * 1024
 # for its whole write phase (seconds for this file, minutes for a real 1.4 M-listen export).
 FEEDBACK_WAIT_LIMIT_S = 1.5
 ROOT = Path(__file__).resolve().parents[1]
+IMPORT_TIMEOUT_S = 120
 
 _FEEDBACK = """
 import json, sys, time
@@ -71,18 +73,19 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
 
 
-def _import(db_path: Path, export: Path, env: dict[str, str]) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "player_plugin.cli", "--db", str(db_path), "import-history", "--json", str(export)]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+def _import(db_path: Path, export: Path, env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+    peak = export.with_suffix(".peak")
+    args = ["--db", str(db_path), "import-history", "--json", str(export)]
+    cmd = [sys.executable, "-c", PEAK_CLI, str(peak), "0", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env), peak
 
 
-def _finish(proc: subprocess.Popen) -> tuple[dict, int]:
+def _finish(started: tuple[subprocess.Popen, Path]) -> tuple[dict, int]:
     """(the import's JSON report, its peak RSS in KiB) once it exits."""
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out, err = proc.stdout.read(), proc.stderr.read()
+    proc, peak = started
+    out, err = proc.communicate(timeout=IMPORT_TIMEOUT_S)
     assert proc.returncode == 0, err
-    return json.loads(out), usage.ru_maxrss
+    return json.loads(out), peak_kib(peak)
 
 
 def test_feedback_during_a_big_import_is_never_lost_and_memory_stays_flat(tmp_path, library_db):

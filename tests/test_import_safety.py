@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -19,12 +17,12 @@ from player_plugin.importers.json_stream import MAX_JSON_DEPTH, MAX_JSON_VALUE_C
 from player_plugin.importers.source import MAX_ZIP_MEMBERS, MAX_ZIP_RATIO
 from player_plugin.library.scanner import Scanner
 from player_plugin.store import Database, EventRepository
+from tests.child_memory import PEAK_CLI, peak_kib
 from tests.conftest import make_track
 
 T0 = 1_609_459_200
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT_S = 20  # a FIFO used to hang the import for ever
-CHILD_POLL_S = 0.05
 CHILD_ADDRESS_SPACE = 3 * 1024**3  # the old import read /dev/zero until memory ran out
 BOMB_MEMBER_MIB = 300
 BOMB_RSS_LIMIT_KB = 200 * 1024  # the old import needed 1.1 GB for this zip
@@ -65,28 +63,18 @@ def _events(db_path: Path) -> int:
     return EventRepository(Database(db_path)).count()
 
 
-def _child(db_path: Path, export: str, tmp_path: Path) -> tuple[int, str, int]:
-    """(exit status, stderr, peak RSS KiB) of a real import-history process."""
-
-    def limits() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (CHILD_ADDRESS_SPACE, CHILD_ADDRESS_SPACE))
-
-    cmd = [sys.executable, "-m", "player_plugin.cli", "--db", str(db_path), "import-history", export]
+def _child(db_path: Path, export: str, tmp_path: Path) -> tuple[int, str, int | None]:
+    """(exit status, stderr, peak RSS KiB or None) of a real import-history process."""
+    peak = tmp_path / "child.peak"
+    peak.unlink(missing_ok=True)
+    args = ["--db", str(db_path), "import-history", export]
+    cmd = [sys.executable, "-c", PEAK_CLI, str(peak), str(CHILD_ADDRESS_SPACE), *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
-    err_path = tmp_path / "child.err"
-    with err_path.open("wb") as err:
-        proc = subprocess.Popen(cmd, stderr=err, stdout=subprocess.DEVNULL, env=env, preexec_fn=limits)
-    deadline = time.monotonic() + CHILD_TIMEOUT_S
-    while True:  # os.wait4: this child's own peak RSS (RUSAGE_CHILDREN would be the largest child so far)
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, err_path.read_text(encoding="utf-8", errors="replace"), usage.ru_maxrss
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"import-history {export} still running after {CHILD_TIMEOUT_S} s")
-        time.sleep(CHILD_POLL_S)
+    try:
+        proc = subprocess.run(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, timeout=CHILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"import-history {export} still running after {CHILD_TIMEOUT_S} s")
+    return proc.returncode, proc.stderr.decode("utf-8", "replace"), peak_kib(peak) if peak.exists() else None
 
 
 # -- nesting and numbers --------------------------------------------------------------------------
@@ -164,7 +152,7 @@ def test_a_zip_bomb_is_refused_in_bounded_memory(tmp_path, db_path):
     code, err, rss = _child(db_path, str(bomb), tmp_path)
     assert code == 1
     assert "zip bomb" in _one_error_line(err) and f"over {MAX_ZIP_RATIO}x" in err
-    assert rss < BOMB_RSS_LIMIT_KB, f"peak RSS {rss} KiB"
+    assert rss is not None and rss < BOMB_RSS_LIMIT_KB, f"peak RSS {rss} KiB"
     assert _events(db_path) == 0
 
 
