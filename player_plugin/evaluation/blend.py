@@ -30,15 +30,15 @@ from player_plugin.evaluation.baselines import CooccurrenceRecommender
 from player_plugin.evaluation.dataset import tracks_in
 from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind
-from player_plugin.recommend.artists import ArtistIndex, artist_bias
+from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count
+from player_plugin.recommend.score import Scores, Term, score
 from player_plugin.recommend.seq2seq_rec import (
     BLEND_WEIGHT,
     EXPLORE_BLEND_WEIGHT,
-    in_taste_units,
     mapped_library,
     seq2seq_scores,
 )
@@ -85,22 +85,29 @@ class UpNextRecommender:
         )
 
     def taste(self, context: np.ndarray) -> np.ndarray:
-        base, units = self.taste_parts(context)
-        return base if units is None else base + self.seq2seq_weight * units
+        """The main ranking's taste side: w_u · w_m + artist affinity + the generator (no b)."""
+        taste, parts = self.score_inputs(context)
+        return score(taste, **parts).taste
 
-    def taste_parts(self, context: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(w_u · w_m + artist affinity, the generator's scores in taste-spread units or None: no generator,
-        or a flat opinion)."""
+    def score_inputs(self, context: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """(w_u · w_m, the keyword arguments of :func:`~player_plugin.recommend.score.score` but ``bias``):
+        the user model of the context as a session of completed plays, its artist affinity, the generator."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * PLAY_GAP_S) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * PLAY_GAP_S)
         taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
+        artist = None
         if self.artists is not None:
-            affinity = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
-            taste = taste + artist_bias(taste, affinity, self.cfg.bias_artist)
-        if self.generator is None or not (self.seq2seq_weight or self.explore_seq2seq_weight):
-            return taste, None
-        s2s = seq2seq_scores(self.generator, self.vectors, context, mapped=self.mapped_library())
-        return taste, in_taste_units(taste, s2s)
+            artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
+        generator = None
+        if self.generator is not None and (self.seq2seq_weight or self.explore_seq2seq_weight):
+            generator = seq2seq_scores(self.generator, self.vectors, context, mapped=self.mapped_library())
+        return taste, {
+            "artist": artist,
+            "artist_weight": self.cfg.bias_artist,
+            "generator": generator,
+            "generator_weight": self.seq2seq_weight,
+            "explore_generator_weight": self.explore_seq2seq_weight,
+        }
 
     def mapped_library(self) -> np.ndarray:
         """The library in the generator's track space, mapped once per recommender."""
@@ -121,30 +128,30 @@ class UpNextRecommender:
                 out[rows] += (self.neighbour_weight / top_n) * values
         return out
 
-    def bias(self, context: np.ndarray, taste: np.ndarray) -> np.ndarray:
+    def bias(self, context: np.ndarray) -> list[Term]:
         """b: the train split's evidence in units of the taste scores' spread, so cosines and counts
         mix fairly, trusted in proportion to how much of the session the train split has seen
         (warm share ** warm_power)."""
-        evidence = self.train_evidence(context)
-        if not np.any(evidence):
-            return np.zeros_like(taste)
+        if not self.cooc_weight:
+            return []
         weight = self.cooc_weight * self.warm_share(context) ** self.warm_power
-        return (weight * float(np.std(taste))) * evidence
+        return [Term(self.train_evidence(context), weight)]
+
+    def score(self, context: np.ndarray) -> Scores:
+        """The product's score (:func:`player_plugin.recommend.score.score`) for this context."""
+        taste, parts = self.score_inputs(context)
+        return score(taste, self.bias(context), **parts)
 
     def scores(self, context: np.ndarray) -> np.ndarray:
-        taste = self.taste(context)
-        return taste + self.bias(context, taste) if self.cooc_weight else taste
+        return self.score(context).main
 
     def rank(self, context: np.ndarray, k: int, exclude: np.ndarray) -> np.ndarray:
-        base, units = self.taste_parts(context)
-        taste = base if units is None else base + self.seq2seq_weight * units
-        explore_taste = base if units is None else base + self.explore_seq2seq_weight * units
-        scores = taste + self.bias(context, taste) if self.cooc_weight else taste
-        mask = np.zeros(len(taste), dtype=bool)
+        s = self.score(context)
+        mask = np.zeros(len(s.main), dtype=bool)
         mask[exclude] = True
         assert self.never_played is not None, "fit() first"
         cfg = self.cfg.replace(explore_slots=explore_count(self.cfg, self.warm_share(context)))
-        return rank_for_evaluation(scores, explore_taste, self.never_played, k, cfg, mask)
+        return rank_for_evaluation(s.main, s.explore, self.never_played, k, cfg, mask)
 
     def warm_share(self, context: np.ndarray) -> float:
         """Share of the session's tracks that the train split has seen (the "familiar" part)."""

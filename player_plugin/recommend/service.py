@@ -18,7 +18,7 @@ import numpy as np
 
 from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
-from player_plugin.recommend.artists import ArtistIndex, artist_bias
+from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.profile import (
     HistoryEvent,
@@ -31,10 +31,8 @@ from player_plugin.recommend.profile import (
 )
 from player_plugin.recommend.prompt_words import PromptWords, index_labels, prompt_matches
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
+from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seq2seq_rec import (
-    BLEND_WEIGHT,
-    EXPLORE_BLEND_WEIGHT,
-    in_taste_units,
     load_generator_or_none,
     mapped_library,
     seq2seq_scores,
@@ -321,44 +319,40 @@ class RecommendService:
         if generator is not None:
             self.mapped_library(generator, catalog)  # cached; paid once per catalog, on its first fill
         self.artist_index(catalog)  # likewise
+        s2s = None
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s = self.generator_scores(generator, catalog, rows, outcomes)
-            units = in_taste_units(taste, s2s)
-            if units is not None:
-                taste, explore_taste = taste + BLEND_WEIGHT * units, taste + EXPLORE_BLEND_WEIGHT * units
-            else:
-                explore_taste = taste
-        else:
-            explore_taste = taste
-        # scores = taste + b, with b computed only where it is not 0 (see track_bias)
-        scores = taste.copy()
-        touched = state.touched
-        # The bias_* weights are cosine units at a taste spread of bias_reference_spread; scaled to
-        # this fill's spread, so b keeps its meaning when a prompt (narrow query cosines) leads.
-        unit = float(np.std(taste)) / cfg.bias_reference_spread
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
         # step back by the prompt's share of the mix; exclusions (-inf) stay.
         follow = 1.0 - model.prompt_share(cfg)
-        b = bias_at(stats, touched, cfg, now)
-        scores[touched] += np.where(np.isneginf(b), b, unit * follow * b)  # -inf stays -inf even if follow is 0
+        artist = None
+        if cfg.bias_artist and model.session_rows:
+            artist = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
+        # b, only where it is not 0: the rows the history touched, your "this after that" habit after the
+        # current track, your past sessions like this one, and the genres and artists the prompt names (or
+        # rules out: the plainest wishes, which a small encoder reads least well, recommend/prompt_words.py).
+        touched = state.touched
+        terms = [Term(bias_at(stats, touched, cfg, now), follow, touched)]
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
-        scores[habit_rows] += unit * follow * cfg.bias_transition * habit
+        terms.append(Term(habit, follow * cfg.bias_transition, habit_rows))
         neighbour_rows, neighbour = state.neighbours_sparse(model.session_rows, now)
         if cfg.bias_neighbours and len(neighbour_rows):
-            scores[neighbour_rows] += unit * follow * cfg.bias_neighbours * neighbour
-        if cfg.bias_artist and model.session_rows:
-            affinity = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
-            scores += artist_bias(taste, affinity, follow * cfg.bias_artist)
-        # Genres and artists the prompt names (or rules out): the plainest wishes, which a small
-        # encoder reads least well (recommend/prompt_words.py).
+            terms.append(Term(neighbour, follow * cfg.bias_neighbours, neighbour_rows))
         word_rows, word_match = self.prompt_word_matches(catalog)
         if cfg.bias_prompt_words and len(word_rows):
-            bonus = unit * cfg.bias_prompt_words * word_match
-            scores[word_rows] += bonus
-            explore_taste = explore_taste.copy()
-            explore_taste[word_rows] += bonus
+            terms.append(Term(word_match, cfg.bias_prompt_words, word_rows, explore=True))
+        # The bias_* weights are cosine units at a taste spread of bias_reference_spread; scaled to this
+        # fill's spread, so b keeps its meaning when a prompt (narrow query cosines) leads.
+        scored = score(
+            taste,
+            terms,
+            artist=artist,
+            artist_weight=follow * cfg.bias_artist,
+            generator=s2s,
+            reference_spread=cfg.bias_reference_spread,
+        )
         queued_rows = [
             catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
         ]
@@ -366,8 +360,8 @@ class RecommendService:
         never_played[touched] = ~(stats.played_at(touched) | stats.excluded[touched])
         picks = pick(
             catalog,
-            scores,
-            explore_taste,  # the explore slots' ranking: the generator leads there
+            scored.main,
+            scored.explore,  # the explore slots' ranking: the generator leads there
             never_played,
             n,
             cfg.replace(explore_slots=explore_count(cfg, _familiar_share(stats, model.session_rows))),
