@@ -396,3 +396,49 @@ def test_cli_up_next_and_feedback_round_trip(db_path, capsys):
     code, out, err = run(capsys, "up-next", "--prompt", "rain", "--model", MODEL, *db)
     assert code == 0, err
     assert out.startswith("prompt: rain") and "Matches “rain”" in out
+
+
+def test_invalidate_during_a_fill_is_safe_and_the_next_fill_sees_the_new_library(engine):
+    """One thread fills Up Next over and over while another changes the library and invalidates (as the
+    engine does after a scan): no fill fails, and the first fill after the change reads the new library."""
+    import threading
+
+    svc = engine.recommender
+    engine.record(track_id(engine, "Lantern Blues"), EventKind.COMPLETE)
+    assert len(svc.recommend(10, [], None)) == 10
+    gone = [t.id for t in engine.tracks.iter_all()][:8]
+    errors: list[BaseException] = []
+    filling = threading.Event()
+
+    def fill() -> None:
+        try:
+            for i in range(40):
+                svc.recommend(10, [], None)
+                if i == 2:
+                    filling.set()
+        except BaseException as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+        finally:
+            filling.set()
+
+    def change() -> None:
+        try:
+            filling.wait(30)
+            for _ in range(200):
+                svc.invalidate()
+            engine.tracks.delete(gone)
+            for _ in range(200):
+                svc.invalidate()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fill), threading.Thread(target=change)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, errors
+    after = svc.recommend(10, [], None)
+    assert len(after) == 10 and not set(ids(after)) & set(gone)
+    assert svc.catalog().n == 32 - len(gone) and not set(gone) & set(svc.catalog().ids.tolist())

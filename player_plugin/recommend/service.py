@@ -1,15 +1,23 @@
 """Up Next for a real library: the store, the encoder and the recommender wired together.
 
 Hosts reach this through :class:`player_plugin.engine.Engine`. The catalog (track vectors and the
-metadata the rules need) is loaded once and kept in memory as one float32 matrix; it is rebuilt
+metadata the rules need) is loaded once and kept in memory as one float32 matrix, with everything
+derived from it (:class:`~player_plugin.recommend.catalog_index.CatalogIndex`); both are rebuilt
 after a scan or an embedding run changed the library (``invalidate``). A fill is then one matrix
 product, one ``argpartition`` and a walk over a few hundred candidates.
+
+Threads: one :class:`RecommendService` is shared by the engine's callers — the UI thread (a mix, the
+prompt) and worker threads (fills and refills; ``invalidate`` after a scan or an embedding run). A
+fill, and every cache it reads or writes, runs under the service's one lock, so two fills never
+interleave. ``invalidate`` takes no lock and never waits: it moves the service to a new generation;
+a fill in flight finishes on the catalog it started with, and the next fill builds a new index.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +26,7 @@ import numpy as np
 
 from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
-from player_plugin.recommend.artists import ArtistIndex
+from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.profile import (
     HistoryEvent,
@@ -29,12 +37,11 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
-from player_plugin.recommend.prompt_words import PromptWords, index_labels, prompt_matches
+from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
 from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seq2seq_rec import (
     load_generator_or_none,
-    mapped_library,
     seq2seq_scores,
     session_outcomes,
 )
@@ -72,30 +79,39 @@ class RecommendService:
         self.events = EventRepository(db)
         self.queue_repo = QueueRepository(db)
         self.vectors = VectorRepository(db)
-        self._catalog: tuple[str, Catalog] | None = None
-        # (catalog, config, id and ts of the newest event read, state)
-        self._state: tuple[Catalog, RecommendConfig, int, float | None, HistoryState] | None = None
+        self._index: CatalogIndex | None = None
+        self._generation = 0  # moved on by invalidate(); an index built before is stale
+        self._lock = threading.RLock()  # held by a fill and by the index build (see the module doc)
         self._prompt_vec: tuple[str, str, np.ndarray] | None = None  # (model, text, vector)
         self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
-        self._artists: tuple[Catalog, ArtistIndex] | None = None
         self._generator = False  # not loaded yet
-        self._sample: tuple[Catalog, np.ndarray] | None = None
-        self._words: tuple[Catalog, str, np.ndarray, np.ndarray] | None = None  # prompt word matches
-        self._genre_index: tuple[Catalog, dict[str, np.ndarray]] | None = None
-        self._s2s: tuple[Catalog, object, tuple, np.ndarray] | None = None  # (catalog, generator, input, scores)
-        self._mapped: tuple[Catalog, object, np.ndarray] | None = None  # (catalog, generator, mapped library)
 
     # -- state -------------------------------------------------------------------------------------
 
     def invalidate(self) -> None:
-        self._catalog = None
-        self._state = None
+        """The library changed: the next fill reads the catalog again and rebuilds its index. Never waits
+        for a fill in flight (it finishes on the catalog it started with)."""
+        self._generation += 1
+        self._index = None
+
+    def index(self) -> CatalogIndex:
+        """The current catalog and everything derived from it, built on first use after an invalidate."""
+        with self._lock:
+            model_id = self._model_id()
+            index = self._index
+            if index is not None and index.model_id == model_id and index.generation == self._generation:
+                return index
+            generation = self._generation
+            index = CatalogIndex.build(self._read_catalog(model_id), model_id, generation)
+            if generation == self._generation:  # not invalidated while it was read: keep it
+                self._index = index
+            return index
 
     def catalog(self) -> Catalog:
-        model_id = self._model_id()
-        if self._catalog is not None and self._catalog[0] == model_id:
-            return self._catalog[1]
+        return self.index().catalog
+
+    def _read_catalog(self, model_id: str) -> Catalog:
         ids, matrix = self.vectors.matrix(model_id)
         meta = {}
         for row in self.db.conn.execute("SELECT id, title, artists, genres, path, duration_s FROM tracks"):
@@ -108,9 +124,7 @@ class RecommendService:
             )
         keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
         ids, matrix = ids[keep], matrix[keep]
-        catalog = Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
-        self._catalog = (model_id, catalog)
-        return catalog
+        return Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
 
     def generator(self):
         """The Seq2Seq next-track generator, loaded once; None (said once in the log) when its model
@@ -119,49 +133,30 @@ class RecommendService:
             self._generator = load_generator_or_none()
         return self._generator
 
-    def generator_scores(self, generator, catalog: Catalog, rows: list[int], outcomes: np.ndarray) -> np.ndarray:
+    def generator_scores(self, generator, index: CatalogIndex, rows: list[int], outcomes: np.ndarray) -> np.ndarray:
         """The generator's scores for this session, kept until the session, its outcomes, the prompt or the
         catalog change: a refill with nothing new (a queue edit, the UI topping up) skips the generation."""
         key = (tuple(rows), tuple(outcomes.tolist()), self.prompt, self._model_id())
-        cached = self._s2s
-        if cached is None or cached[0] is not catalog or cached[1] is not generator or cached[2] != key:
-            mapped = self.mapped_library(generator, catalog)
+        scores = index.cached_generator_scores(generator, key)
+        if scores is None:
+            mapped = index.mapped_library(generator)
+            catalog = index.catalog
             scores = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector(), mapped=mapped)
-            self._s2s = cached = (catalog, generator, key, scores)
-        return cached[3]
+            index.keep_generator_scores(generator, key, scores)
+        return scores
 
-    def mapped_library(self, generator, catalog: Catalog) -> np.ndarray:
-        """The catalog in the generator's track space, mapped once per catalog."""
-        if self._mapped is None or self._mapped[0] is not catalog or self._mapped[1] is not generator:
-            self._mapped = (catalog, generator, mapped_library(generator, catalog.matrix))
-        return self._mapped[2]
-
-    def prompt_word_matches(self, catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
+    def prompt_word_matches(self, index: CatalogIndex) -> tuple[np.ndarray, np.ndarray]:
         """(rows, +1 / -1) of the tracks whose genre or artist the prompt names (wanted / ruled out),
         kept until the prompt or the catalog changes. Ruled out wins over wanted."""
         text = self.prompt
         if not text:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        cached = self._words
-        if cached is None or cached[0] is not catalog or cached[1] != text:
-            if self._genre_index is None or self._genre_index[0] is not catalog:
-                self._genre_index = (catalog, index_labels(catalog.genres))
-            sources = [(self._genre_index[1], True), (self.artist_index(catalog).rows, False)]
-            rows, values = prompt_matches(PromptWords.parse(text), sources, catalog.n)
-            self._words = cached = (catalog, text, rows, values)
-        return cached[2], cached[3]
-
-    def spread_sample(self, catalog: Catalog) -> np.ndarray:
-        """A fixed sample of up to 512 library vectors for measuring score spreads (UserModel.vector)."""
-        if self._sample is None or self._sample[0] is not catalog:
-            rows = np.random.default_rng(0).permutation(catalog.n)[:512]
-            self._sample = (catalog, catalog.matrix[np.sort(rows)])
-        return self._sample[1]
-
-    def artist_index(self, catalog: Catalog) -> ArtistIndex:
-        if self._artists is None or self._artists[0] is not catalog:
-            self._artists = (catalog, ArtistIndex(catalog.artist_sets))
-        return self._artists[1]
+        hit = index.cached_words(text)
+        if hit is None:
+            sources = [(index.genres, True), (index.artists.rows, False)]
+            hit = prompt_matches(PromptWords.parse(text), sources, index.catalog.n)
+            index.keep_words(text, *hit)
+        return hit
 
     def config(self) -> RecommendConfig:
         overrides = self.settings.get("recommend", {}) or {}
@@ -208,38 +203,33 @@ class RecommendService:
             out.append((vec, ts))
         return out
 
-    def history(self, catalog: Catalog) -> list[HistoryEvent]:
-        out = []
-        for track_id, kind, position, ts, duration in self.events.history():
-            out.append(HistoryEvent(catalog.row_of.get(track_id, -1), EventKind(kind), ts, position, duration or 0.0))
-        return out
-
-    def history_state(self, catalog: Catalog, cfg: RecommendConfig) -> HistoryState:
+    def history_state(self, index: CatalogIndex, cfg: RecommendConfig) -> HistoryState:
         """The history folded into a :class:`HistoryState`, read from the store only as far as it changed.
 
-        Kept between fills; new events (ids above the last one read, not older than the last one)
-        are added in O(1) each. Anything else — forgotten or re-attached events, an import of
-        older history, a new catalog or new settings — rebuilds it from the whole history.
+        Kept with the catalog's index between fills; new events (ids above the last one read, not older
+        than the last one) are added in O(1) each. Anything else — forgotten or re-attached events, an
+        import of older history, a new catalog or new settings — rebuilds it from the whole history.
         """
-        cached = self._state
-        if cached is not None and cached[0] is catalog and cached[1] == cfg:
-            _, _, last_id, last_ts, state = cached
-            count, max_id, ts_now = self.events.history_signature(last_id)
-            if ts_now == last_ts:  # the last event read is still there: nothing was forgotten
-                if count == len(state.events) and max_id == last_id:
+        catalog = index.catalog
+        cached = index.history
+        if cached is not None and cached.cfg == cfg:
+            state = cached.state
+            count, max_id, ts_now = self.events.history_signature(cached.last_id)
+            if ts_now == cached.last_ts:  # the last event read is still there: nothing was forgotten
+                if count == len(state.events) and max_id == cached.last_id:
                     return state
-                rows = self.events.history_since_id(last_id) if max_id > last_id else []
+                rows = self.events.history_since_id(cached.last_id) if max_id > cached.last_id else []
                 appended = rows and count == len(state.events) + len(rows)
                 if appended and state.extend(self._history_events(catalog, rows)):
                     newest = max(rows, key=lambda r: r[0])
-                    self._state = (catalog, cfg, newest[0], newest[4], state)
+                    index.history = HistoryCache(cfg, newest[0], newest[4], state)
                     return state
         rows = self.events.history_since_id(0)
         state = HistoryState(catalog.matrix, cfg)
         if not state.extend(self._history_events(catalog, rows)):  # cannot happen: rows come in time order
             raise AssertionError("history rows out of order")
         newest = max(rows, key=lambda r: r[0], default=(0, None, None, None, None, None))
-        self._state = (catalog, cfg, newest[0], newest[4], state)
+        index.history = HistoryCache(cfg, newest[0], newest[4], state)
         return state
 
     @staticmethod
@@ -301,35 +291,37 @@ class RecommendService:
         """``n`` new entries to append after ``queued_ids`` (``current_id`` is playing now)."""
         if n <= 0:
             return []
-        catalog = self.catalog()
+        with self._lock:
+            return self._recommend(n, queued_ids, current_id)
+
+    def _recommend(self, n: int, queued_ids: list[int], current_id: int | None) -> list[QueueEntry]:
+        index = self.index()
+        catalog = index.catalog
         if catalog.n == 0:
             raise NoVectorsError("no track has a vector yet: run `player-plugin embed` first")
         cfg = self.config()
         now = self.clock()
-        state = self.history_state(catalog, cfg)
+        state = self.history_state(index, cfg)
         stats = state.stats
         model = self.user_model(catalog, state.events, cfg, now, state)
-        w = model.vector(cfg, catalog.matrix.shape[1], self.spread_sample(catalog))
+        w = model.vector(cfg, catalog.matrix.shape[1], index.spread_sample(cfg.spread_sample, cfg.spread_seed))
         if not np.any(w):
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
         taste = catalog.matrix @ w
         generator = self.generator()
-        if generator is not None:
-            self.mapped_library(generator, catalog)  # cached; paid once per catalog, on its first fill
-        self.artist_index(catalog)  # likewise
         s2s = None
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
-            s2s = self.generator_scores(generator, catalog, rows, outcomes)
+            s2s = self.generator_scores(generator, index, rows, outcomes)
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
         # step back by the prompt's share of the mix; exclusions (-inf) stay.
         follow = 1.0 - model.prompt_share(cfg)
         artist = None
         if cfg.bias_artist and model.session_rows:
-            artist = self.artist_index(catalog).affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
+            artist = index.artists.affinity(model.session_rows, cfg.session_decay, cfg.session_tracks)
         # b, only where it is not 0: the rows the history touched, your "this after that" habit after the
         # current track, your past sessions like this one, and the genres and artists the prompt names (or
         # rules out: the plainest wishes, which a small encoder reads least well, recommend/prompt_words.py).
@@ -340,7 +332,7 @@ class RecommendService:
         neighbour_rows, neighbour = state.neighbours_sparse(model.session_rows, now)
         if cfg.bias_neighbours and len(neighbour_rows):
             terms.append(Term(neighbour, follow * cfg.bias_neighbours, neighbour_rows))
-        word_rows, word_match = self.prompt_word_matches(catalog)
+        word_rows, word_match = self.prompt_word_matches(index)
         if cfg.bias_prompt_words and len(word_rows):
             terms.append(Term(word_match, cfg.bias_prompt_words, word_rows, explore=True))
         # The bias_* weights are cosine units at a taste spread of bias_reference_spread; scaled to this

@@ -1,0 +1,80 @@
+"""Everything the service derives from one catalog, in one object that is replaced whole.
+
+A fill needs more than the catalog's vectors: the artist and genre indexes, a fixed sample of the
+library for the prompt's spread, the library mapped into the generator's track space, and the
+history folded over this catalog's rows. All of it is only valid for one catalog, so it lives here,
+next to the catalog it was built from: when the library changes the service drops the whole
+:class:`CatalogIndex` (``RecommendService.invalidate``) and the next fill builds a new one. Nothing
+in it can go stale on its own, and no cache needs an ``is catalog`` check.
+
+The parts that depend on something besides the catalog (the prompt, the generator's input, the
+settings, new events) are kept with the key they were computed for and recomputed when it changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from player_plugin.recommend.artists import ArtistIndex
+from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.profile import HistoryState
+from player_plugin.recommend.prompt_words import index_labels
+from player_plugin.recommend.queue import Catalog
+from player_plugin.recommend.seq2seq_rec import mapped_library
+
+
+@dataclass
+class HistoryCache:
+    """The history folded over this catalog with ``cfg``, read up to the event ``last_id`` (ts ``last_ts``)."""
+
+    cfg: RecommendConfig
+    last_id: int
+    last_ts: float | None
+    state: HistoryState
+
+
+@dataclass
+class CatalogIndex:
+    catalog: Catalog
+    model_id: str
+    generation: int  # RecommendService's generation when the read began: a later invalidate() makes it stale
+    artists: ArtistIndex
+    genres: dict[str, np.ndarray]
+    history: HistoryCache | None = None
+    _sample: tuple[tuple[int, int], np.ndarray] | None = None  # ((size, seed), rows' vectors)
+    _mapped: tuple[Any, np.ndarray] | None = None  # (generator, the library in its track space)
+    _words: tuple[str, np.ndarray, np.ndarray] | None = None  # (prompt, rows, +1 / -1)
+    _s2s: tuple[Any, tuple, np.ndarray] | None = None  # (generator, its input, its scores)
+
+    @classmethod
+    def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
+        return cls(catalog, model_id, generation, ArtistIndex(catalog.artist_sets), index_labels(catalog.genres))
+
+    def spread_sample(self, size: int, seed: int) -> np.ndarray:
+        """A fixed sample of up to ``size`` library vectors for measuring score spreads (UserModel.vector)."""
+        if self._sample is None or self._sample[0] != (size, seed):
+            rows = np.random.default_rng(seed).permutation(self.catalog.n)[:size]
+            self._sample = ((size, seed), self.catalog.matrix[np.sort(rows)])
+        return self._sample[1]
+
+    def mapped_library(self, generator: Any) -> np.ndarray:
+        """The catalog in the generator's track space, mapped once (the first fill with a generator pays it)."""
+        if self._mapped is None or self._mapped[0] is not generator:
+            self._mapped = (generator, mapped_library(generator, self.catalog.matrix))
+        return self._mapped[1]
+
+    def cached_words(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+        return self._words[1:] if self._words is not None and self._words[0] == text else None
+
+    def keep_words(self, text: str, rows: np.ndarray, values: np.ndarray) -> None:
+        self._words = (text, rows, values)
+
+    def cached_generator_scores(self, generator: Any, key: tuple) -> np.ndarray | None:
+        hit = self._s2s
+        return hit[2] if hit is not None and hit[0] is generator and hit[1] == key else None
+
+    def keep_generator_scores(self, generator: Any, key: tuple, scores: np.ndarray) -> None:
+        self._s2s = (generator, key, scores)
