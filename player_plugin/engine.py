@@ -306,7 +306,7 @@ class Engine(QueueOps, HostSettings):
             "recommend_settings": self.settings.recommend_settings(),
             "folders": self.roots(),
         }
-        text = json.dumps(data, ensure_ascii=False, indent=1)
-        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        from player_plugin.private_files import write_private
+
+        # 0600 even when it replaces an existing file (O_CREAT's mode applies only to a new one)
+        write_private(Path(os.fspath(path)), json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))

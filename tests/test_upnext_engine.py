@@ -265,7 +265,9 @@ def test_forget_history_and_export(engine, tmp_path):
     engine.queue_add(track_id(engine, "Lantern Blues"))
 
     out = tmp_path / "me.json"
-    engine.export_data(out)
+    out.write_text("an older export, world-readable")
+    out.chmod(0o644)
+    engine.export_data(out)  # replaces it: private all the same
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     data = json.loads(out.read_text(encoding="utf-8"))
     assert [(e["track_id"], e["kind"]) for e in data["events"]] == [
