@@ -22,6 +22,7 @@ the main ranking, ``EXPLORE_BLEND_WEIGHT`` in the explore slots.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,26 @@ from player_plugin.recommend.seq2seq_rec import (
     seq2seq_scores,
 )
 
-PLAY_GAP_S = 180.0
-# Session neighbours next to co-occurrence, in units of its largest score: validation NDCG@10 on yes
-# 0.1261 -> 0.1316, netease-dev 0.1483 -> 0.1481 (docs/evaluation.md).
-NEIGHBOUR_WEIGHT = 0.5
+
+@dataclass(frozen=True)
+class BlendConfig:
+    """The harness's side of ``upnext``: how a context becomes a session, and ``b`` from the train split.
+    Tuned on the validation splits of netease-dev and yes (docs/evaluation.md, "What the tuning showed")."""
+
+    play_gap_s: float = 180.0  # the context's plays three minutes apart: one session of completed plays
+    # The train split's evidence (best track = 1) in taste spreads: 32 lets what the train split is sure of
+    # lead while taste orders the rest (co-occurrence in taste-spread units: 0.1079-0.1137 -> 0.1497 with
+    # the explore rules and the warm power below, netease-dev validation).
+    cooc_weight: float = 32.0
+    # ... trusted by (share of the session the train split has seen) ** 4: a session half new to it gets
+    # 1/16 of the evidence (power 2: 0.1427, power 4 with weight 32: 0.1497, netease-dev validation).
+    warm_power: float = 4.0
+    # Session neighbours next to co-occurrence, in units of its largest score: validation NDCG@10 on yes
+    # 0.1261 -> 0.1316, netease-dev 0.1483 -> 0.1481.
+    neighbour_weight: float = 0.5
+
+
+BLEND = BlendConfig()
 
 
 class UpNextRecommender:
@@ -54,13 +71,14 @@ class UpNextRecommender:
         self,
         vectors: np.ndarray,
         cfg: RecommendConfig | None = None,
-        cooc_weight: float = 32.0,
-        warm_power: float = 4.0,
+        cooc_weight: float = BLEND.cooc_weight,
+        warm_power: float = BLEND.warm_power,
         cooccurrence: CooccurrenceRecommender | None = None,
         generator: Any = None,
         seq2seq_weight: float = BLEND_WEIGHT,
         explore_seq2seq_weight: float = EXPLORE_BLEND_WEIGHT,
-        neighbour_weight: float = NEIGHBOUR_WEIGHT,
+        neighbour_weight: float = BLEND.neighbour_weight,
+        play_gap_s: float = BLEND.play_gap_s,
     ) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.cfg = cfg or RecommendConfig()
@@ -70,6 +88,7 @@ class UpNextRecommender:
         self.seq2seq_weight = seq2seq_weight
         self.explore_seq2seq_weight = explore_seq2seq_weight
         self.neighbour_weight = neighbour_weight
+        self.play_gap_s = play_gap_s
         self.neighbours: SessionNeighbours | None = None
         self.cooc = cooccurrence or CooccurrenceRecommender()
         self.never_played: np.ndarray | None = None
@@ -92,8 +111,8 @@ class UpNextRecommender:
     def score_inputs(self, context: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         """(w_u · w_m, the keyword arguments of :func:`~player_plugin.recommend.score.score` but ``bias``):
         the user model of the context as a session of completed plays, its artist affinity, the generator."""
-        events = [HistoryEvent(int(r), EventKind.COMPLETE, i * PLAY_GAP_S) for i, r in enumerate(context)]
-        model = build_user_model(events, self.vectors, self.cfg, now=len(events) * PLAY_GAP_S)
+        events = [HistoryEvent(int(r), EventKind.COMPLETE, i * self.play_gap_s) for i, r in enumerate(context)]
+        model = build_user_model(events, self.vectors, self.cfg, now=len(events) * self.play_gap_s)
         taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
         artist = None
         if self.artists is not None:

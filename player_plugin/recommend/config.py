@@ -65,7 +65,8 @@ class RecommendConfig:
     no_repeat_last: int = 30  # a track played in the last N plays stays out
     artist_spacing: int = 2  # the same artist not within this many entries
     max_track_s: float | None = None  # longer tracks stay out (None: no limit)
-    explore_slots: int = 3  # of every 10 entries, slots for tracks never played (tuned, docs/evaluation.md)
+    explore_slots: int = 3  # of every explore_block entries, slots for tracks never played (tuned, docs/evaluation.md)
+    explore_block: int = 10  # the explore slots are the last of every block this long: one screenful of Up Next
     explore_min_z: float = 2.0  # ... filled only by a never-played track this many std above mean taste
     candidates: int = 600  # the top of the ranking the rules walk through
 
@@ -78,3 +79,22 @@ class RecommendConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReasonConfig:
+    """How a pick's reason is chosen (recommend/reasons.py): every candidate reason gets a strength and
+    the strongest is said. Evidence from a similar track is strong by its cosine (e5 track-to-track
+    ≈ 0.7–0.95); the fixed strengths below are placed on that scale."""
+
+    named_by_prompt: float = 1.5  # above any cosine: a genre or artist the prompt names is the surest match
+    prompt_lift: float = 0.05  # query cosines run below track-to-track ones: a close prompt match still leads
+    seed: float = 1.0  # a mix the user just started from a track or artist beats any similar-track reason
+    often_back: float = 0.95  # "you often come back to this" ...
+    often_back_completes: int = 3  # ... after this many finished plays: one or two is not yet a habit
+    alike_sessions: float = 0.93  # "often in your sessions like this one" ...
+    alike_sessions_min: float = 0.5  # ... when past sessions like this one hold it at least half as much as the best
+    liked: float = 0.9  # "you liked this": below a close similar-track reason, which says more about now
+    session_tail: int = 5  # "goes with X" looks at the session's last five tracks: the ones still in mind
+    prompt_chars: int = 32  # a quoted prompt is cut to this many characters (one line in the Up Next panel)
+    title_chars: int = 40  # a quoted title likewise

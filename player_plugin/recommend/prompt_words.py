@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from player_plugin.text_norm import normalise
+
 NEGATORS = frozenset({"no", "not", "without", "non", "never", "nothing", "except", "minus", "none", "less"})
 CJK_NEGATORS = ("不要", "不想听", "不想", "没有", "不听", "别", "不", "无", "没")
 # Words that say nothing about which genre or artist: never matched on their own.
@@ -39,10 +41,6 @@ FILLER = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CLAUSE = re.compile(r"[,;.!?/|，；。！？、]+|\bbut\b")
-
-
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _is_spaced(label: str) -> bool:
@@ -59,7 +57,7 @@ class PromptWords:
 
     @classmethod
     def parse(cls, prompt: str) -> PromptWords:
-        text = _norm(prompt)
+        text = normalise(prompt)
         wanted: set[str] = set()
         unwanted: set[str] = set()
         content: set[str] = set()

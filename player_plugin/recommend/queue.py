@@ -7,21 +7,21 @@ Rules, applied while walking the ranking from the top:
 * one version of a song: live/remaster/edit/… variants collapse to one key (artist + base title);
 * the same artist not twice within ``artist_spacing`` entries (the current track counts);
 * blocklists: artists, genres and folders from the settings; tracks longer than ``max_track_s``;
-* ``explore_slots`` of every 10 entries go to tracks never played, ranked by taste alone (their
-  ``b`` is 0 by construction and habit scores would bury them): the music a user has just added
-  gets heard.
+* ``explore_slots`` of every ``explore_block`` (10) entries go to tracks never played, ranked by
+  taste alone (their ``b`` is 0 by construction and habit scores would bury them): the music a user
+  has just added gets heard.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.text_norm import normalise
 
 # Whole words only ("Deliverance" is not "live", "Credits" not "edit"): a Latin letter or digit may
 # not touch either end. Chinese words need no boundary ("现场版").
@@ -32,10 +32,6 @@ _VERSION_WORDS = (
 )
 _BRACKETED = re.compile(r"\s*[\(\[（【][^\)\]）】]*(?:" + _VERSION_WORDS + r")[^\)\]）】]*[\)\]）】]", re.I)
 _DASHED = re.compile(r"\s+[-–—]\s+.*(?:" + _VERSION_WORDS + r").*$", re.I)
-
-
-def normalise(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def version_key(artist: str, title: str) -> str:
@@ -154,7 +150,7 @@ def pick(
 
     ``queued_rows`` are already in the queue (in order, the current track first); ``recent_rows``
     the last plays, newest last. ``start_position`` is the queue position of the first pick, so the
-    explore slots stay at the same places in every block of 10 however the queue was filled.
+    explore slots stay at the same places in every block of ``explore_block`` however the queue was filled.
     """
     recent = list(recent_rows)[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
     blocked_keys = {catalog.version_keys[r] for r in list(queued_rows) + recent}
@@ -166,7 +162,8 @@ def pick(
     explore = _Candidates(
         top_rows(explore_scores(taste, never_played & np.isfinite(scores), cfg), cfg.candidates).tolist()
     )
-    explore_positions = set(range(10 - min(cfg.explore_slots, 10), 10)) if cfg.explore_slots > 0 else set()
+    block = max(cfg.explore_block, 1)
+    explore_positions = set(range(block - min(cfg.explore_slots, block), block)) if cfg.explore_slots > 0 else set()
 
     def usable(row: int) -> bool:
         return row not in taken and catalog.version_keys[row] not in blocked_keys and _allowed(row, catalog, rules, cfg)
@@ -177,7 +174,7 @@ def pick(
     picks: list[Pick] = []
     while len(picks) < n:
         position = start_position + len(picks)
-        is_explore = (position % 10) in explore_positions
+        is_explore = (position % block) in explore_positions
         row = explore.take(usable, spaced) if is_explore else None
         if row is None:
             row, is_explore = main.take(usable, spaced), False

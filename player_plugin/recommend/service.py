@@ -38,7 +38,8 @@ from player_plugin.recommend.profile import (
     current_session,
 )
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
-from player_plugin.recommend.queue import Catalog, Pick, QueueRules, explore_count, normalise, pick
+from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
+from player_plugin.recommend.reasons import reason
 from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seq2seq_rec import (
     load_generator_or_none,
@@ -46,6 +47,7 @@ from player_plugin.recommend.seq2seq_rec import (
     session_outcomes,
 )
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
+from player_plugin.text_norm import normalise
 
 log = logging.getLogger(__name__)
 
@@ -363,63 +365,18 @@ class RecommendService:
             start_position=len(queued_ids),
         )
         prompt = self.prompt
+        seed_label = self.seed.label if self.seed is not None else None
         alike = dict(zip(neighbour_rows.tolist(), neighbour.tolist(), strict=True)) if cfg.bias_neighbours else {}
         named = set(word_rows[word_match > 0].tolist()) if cfg.bias_prompt_words else set()
         return [
             QueueEntry(
-                int(catalog.ids[p.row]), self.reason(p, catalog, model, stats, prompt, alike, named), False, p.score
+                int(catalog.ids[p.row]),
+                reason(p, catalog, model, stats, prompt=prompt, seed_label=seed_label, alike=alike, named=named),
+                False,
+                p.score,
             )
             for p in picks
         ]
-
-    def reason(
-        self,
-        p: Pick,
-        catalog: Catalog,
-        model: UserModel,
-        stats: TrackStats,
-        prompt: str | None = None,
-        alike: dict[int, float] | None = None,
-        named: set[int] | None = None,
-    ) -> str:
-        """A short, true sentence about the strongest evidence behind a pick (``prompt``: the text of
-        ``model.prompt``, read from the settings when not given; ``alike``: row → how strongly your
-        past sessions like this one hold it, in [0, 1]; ``named``: rows whose genre or artist the
-        prompt names)."""
-        v = catalog.matrix[p.row]
-        options: list[tuple[float, str]] = []
-        if model.prompt is not None:
-            text = prompt if prompt is not None else self.prompt
-            # A genre or artist the prompt names is the surest match there is. When the prompt names
-            # some and not this track's, the encoder's closeness is all there is: "near", not "matches".
-            quoted = f"“{_short(text or '', 32)}”"
-            if named and p.row in named:
-                options.append((1.5, f"matches {quoted}"))
-            else:
-                options.append((float(v @ model.prompt) + 0.05, f"{'near' if named else 'matches'} {quoted}"))
-        if self.seed is not None:
-            options.append((1.0, f"in your mix from {_short(self.seed.label, 40)}"))
-        for rows, template in (
-            (model.liked_rows, "like {} you liked"),
-            (model.completed_rows, "like {} you finished"),
-            (model.session_rows[-5:], "goes with {}"),
-        ):
-            others = [r for r in rows if r != p.row]
-            if others:
-                sims = catalog.matrix[others] @ v
-                best = int(np.argmax(sims))
-                options.append((float(sims[best]), template.format(_short(catalog.titles[others[best]], 40))))
-        if alike and alike.get(p.row, 0.0) >= 0.5:
-            options.append((0.93, "often in your sessions like this one"))
-        if stats.completes[p.row] >= 3:
-            options.append((0.95, "you often come back to this"))
-        elif stats.likes[p.row] > 0:
-            options.append((0.9, "you liked this"))
-        fallback = "a start — like, skip or type a mood to steer" if model.empty else "close to your taste"
-        best_reason = max(options, default=(0.0, fallback))[1]
-        if p.explore:
-            return "new to you — " + best_reason
-        return best_reason[0].upper() + best_reason[1:] if best_reason else best_reason
 
 
 def _familiar_share(stats: TrackStats, session_rows: list[int]) -> float:
@@ -430,7 +387,3 @@ def _familiar_share(stats: TrackStats, session_rows: list[int]) -> float:
     rows = np.asarray(session_rows, dtype=np.int64)
     heard = np.maximum(stats.plays[rows], stats.completes[rows])
     return float(np.mean(heard > 1))
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
