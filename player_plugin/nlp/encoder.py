@@ -17,8 +17,8 @@ from typing import Literal
 import numpy as np
 
 from player_plugin import paths
-from player_plugin.nlp.file_cache import cached_sha256
 from player_plugin.nlp.manifest import REBUILD_HINT, Manifest, ModelError, load_manifest
+from player_plugin.nlp.model_files import verified_file
 from player_plugin.nlp.query_tokenizer import QueryTokenizer
 from player_plugin.nlp.runtime import CUDA, choose_provider, create_session
 
@@ -35,26 +35,8 @@ QUERY_TOKENIZER_MAX_CALLS = 16
 
 
 def _verified(manifest: Manifest, name: str, required: bool) -> Path | None:
-    """Path of ``name`` if its sha256 matches the manifest; raises (required) or returns None."""
-    expected = manifest.files.get(name) or manifest.data.get("optional_files", {}).get(name)
-    path = manifest.folder / name
     hint = REBUILD_HINT.format(model_id=manifest.model_id)
-    if expected is None:
-        raise ModelError(f"{manifest.folder / 'manifest.json'}: names {name} without a checksum")
-    if not path.is_file():
-        if required:
-            raise ModelError(f"{path}: model file missing; rebuild with: {hint}")
-        return None
-    actual = cached_sha256(path)
-    if actual != expected:
-        if required:
-            raise ModelError(
-                f"{path}: checksum mismatch (sha256 {actual[:12]}…, manifest says {expected[:12]}…): "
-                f"the file is corrupt or from another export; rebuild with: {hint}"
-            )
-        log.warning("%s: checksum mismatch, ignoring this optional file", path)
-        return None
-    return path
+    return verified_file(manifest, name, rebuild=hint, required=required)
 
 
 def _load_tokenizer(path: Path, truncation: int):

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from player_plugin import paths
-from player_plugin.nlp.manifest import Manifest, ModelError, is_seq2seq, load_manifest, sha256_file
+from player_plugin.nlp.manifest import Manifest, ModelError, is_seq2seq, load_manifest
+from player_plugin.nlp.model_files import verified_file
 from player_plugin.nlp.runtime import create_session
 
 log = logging.getLogger(__name__)
@@ -37,18 +38,10 @@ COMPLETED, SKIPPED, LIKED = 0, 1, 2
 
 
 def _verified(manifest: Manifest, name: str) -> Path:
-    expected = manifest.files.get(name)
-    path = manifest.folder / name
-    if expected is None:
+    if name not in manifest.files:
         raise ModelError(f"{manifest.folder / 'manifest.json'}: does not list {name} with a sha256")
-    if not path.is_file():
-        raise ModelError(f"{path}: Seq2Seq model file missing; rebuild with: {REBUILD}")
-    actual = sha256_file(path)
-    if actual != expected:
-        raise ModelError(
-            f"{path}: checksum mismatch (sha256 {actual[:12]}…, manifest says {expected[:12]}…): "
-            f"the file is corrupt or from another export; rebuild with: {REBUILD}"
-        )
+    path = verified_file(manifest, name, rebuild=REBUILD)
+    assert path is not None  # required files raise instead
     return path
 
 
