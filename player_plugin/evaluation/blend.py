@@ -43,6 +43,7 @@ from player_plugin.recommend.seq2seq_rec import (
     mapped_library,
     seq2seq_scores,
 )
+from player_plugin.text_norm import normalise
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,8 @@ class UpNextRecommender:
         self.cooc.fit(train_playlists, dataset)
         self.neighbours = SessionNeighbours.from_sessions(train_playlists) if self.neighbour_weight else None
         self.never_played = ~tracks_in(train_playlists, len(self.vectors))
-        self.artists = ArtistIndex(
-            [frozenset(a.strip().casefold() for a in artists.split(",") if a.strip()) for artists in dataset.artists]
-        )
+        # The artists as the app's catalog keeps them: each one normalised as in every rule of the app
+        self.artists = ArtistIndex([frozenset(filter(None, map(normalise, a.split(",")))) for a in dataset.artists])
 
     def taste(self, context: np.ndarray) -> np.ndarray:
         """The main ranking's taste side: w_u · w_m + artist affinity + the generator (no b)."""
