@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _WARM = """
 import sys
 from player_plugin import paths
-from player_plugin.ui.app import make_engine
+from player_plugin.shared_encoder import make_engine
 engine = make_engine(sys.argv[1], model_id=sys.argv[2] or None)
 engine.scan([paths.demo_library_dir()])
 report = engine.embed()

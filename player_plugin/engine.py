@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -64,6 +64,8 @@ class Engine(QueueOps, HostSettings):
         self.events = EventRepository(db)
         self.queue_repo = QueueRepository(db)
         self._recommender: RecommendService | None = None
+        # set by a host that shares one encoder between threads (shared_encoder.make_engine)
+        self.shared_encoders: Any = None
         self.clock = clock
         self.listening = Listening(listening or ListeningConfig())
         self._listeners = Listeners()

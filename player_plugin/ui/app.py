@@ -1,9 +1,8 @@
 """Entry point of the desktop app: ``run_app(db_path)``.
 
-Also builds the engine the way the app needs it: the text encoder is shared by the embed worker
-and the recommendation worker, and an ``Encoder`` is not safe to call from two threads at once, so
-the app's encoder factory wraps it in a lock (held per call, so a long embedding run and a quick
-prompt query interleave instead of one waiting for the other to finish).
+The engine comes from ``player_plugin.shared_encoder.make_engine`` (one encoder shared by the embed
+and recommendation workers under a lock); this module adds what only a Qt host needs: the platform
+preflight, quiet FFmpeg logging, Ctrl-C, and the event loop.
 """
 
 from __future__ import annotations
@@ -14,14 +13,12 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from player_plugin.cli_errors import EXIT_INTERRUPTED
-from player_plugin.engine import Engine
-from player_plugin.store import Database
+from player_plugin.shared_encoder import make_engine
 from player_plugin.ui import preflight
 
 log = logging.getLogger(__name__)
@@ -29,69 +26,7 @@ log = logging.getLogger(__name__)
 # Qt's FFmpeg backend dumps every file's metadata and streams (~15 lines) to stderr per track played.
 QUIET_LOGGING_RULES = "qt.multimedia.ffmpeg*=false"
 
-_LOCKED_METHODS = frozenset({"embed", "embed_ids", "embed_query", "token_ids"})
 SIGINT_POLL_MS = 200  # how often the event loop lets Python look for a Ctrl-C
-
-
-class LockedEncoder:
-    """Forwards to an ``Encoder``; its compute methods run under one lock."""
-
-    def __init__(self, encoder: Any, lock: threading.RLock) -> None:
-        self._encoder = encoder
-        self._lock = lock
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._encoder, name)
-        if name in _LOCKED_METHODS and callable(attr):
-
-            def locked(*args: Any, **kwargs: Any) -> Any:
-                with self._lock:
-                    return attr(*args, **kwargs)
-
-            return locked
-        return attr
-
-
-class EncoderFactory:
-    """``Engine(encoder_factory=...)``: loads each model once, remembers what was loaded or why not."""
-
-    def __init__(self, loader: Any = None) -> None:
-        if loader is None:
-            from player_plugin.nlp.encoder import Encoder
-
-            loader = Encoder.load
-        self._loader = loader
-        self._lock = threading.RLock()
-        self._call_lock = threading.RLock()
-        self._loaded: dict[str, LockedEncoder] = {}
-        self.errors: dict[str, str] = {}
-        self.load_seconds: dict[str, float] = {}
-
-    def __call__(self, model_id: str) -> LockedEncoder:
-        with self._lock:
-            enc = self._loaded.get(model_id)
-            if enc is None:
-                started = time.perf_counter()
-                try:
-                    enc = LockedEncoder(self._loader(model_id), self._call_lock)
-                except Exception as exc:
-                    self.errors[model_id] = str(exc)
-                    raise
-                self.errors.pop(model_id, None)
-                self.load_seconds[model_id] = time.perf_counter() - started
-                self._loaded[model_id] = enc
-            return enc
-
-    def loaded(self, model_id: str) -> LockedEncoder | None:
-        return self._loaded.get(model_id)
-
-
-def make_engine(db_path: str | os.PathLike[str], model_id: str | None = None, loader: Any = None) -> Engine:
-    """An engine for the app (thread-safe encoder sharing); tests pass a small ``model_id``."""
-    factory = EncoderFactory(loader)
-    engine = Engine(Database(db_path), encoder_factory=factory, model_id=model_id)
-    engine.ui_encoder_factory = factory  # type: ignore[attr-defined]
-    return engine
 
 
 def quiet_qt_logging(env: dict[str, str] | os._Environ[str] | None = None) -> None:

@@ -141,7 +141,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout(w)
         model_id = self.engine.model_id
         form.addRow("Model:", QLabel(model_id))
-        factory = getattr(self.engine, "ui_encoder_factory", None)
+        factory = self.engine.shared_encoders
         loaded = factory.loaded(model_id) if factory is not None else None
         on_gpu = False
         if loaded is not None:

@@ -44,7 +44,7 @@ def big_music(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def prepared_db(tmp_path_factory, demo_music) -> Path:
     """A database with the demo copy scanned and embedded once; tests get copies of it."""
-    from player_plugin.ui.app import make_engine
+    from player_plugin.shared_encoder import make_engine
 
     db_path = tmp_path_factory.mktemp("prepared") / "library.db"
     engine = make_engine(db_path, model_id=TEST_MODEL)
@@ -58,7 +58,7 @@ def prepared_db(tmp_path_factory, demo_music) -> Path:
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     """``make_window(db=None, model_id=TEST_MODEL, **kw)`` → a shown, not yet started MainWindow."""
-    from player_plugin.ui.app import make_engine
+    from player_plugin.shared_encoder import make_engine
     from player_plugin.ui.main_window import MainWindow
 
     made = []
