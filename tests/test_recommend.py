@@ -12,9 +12,9 @@ from player_plugin.evaluation.folds import listened_rows, listening_sessions, tr
 from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind as K
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
     HistoryEvent,
-    HistoryState,
     build_user_model,
     current_session,
     event_weight,

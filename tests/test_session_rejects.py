@@ -6,7 +6,8 @@ import numpy as np
 
 from player_plugin.models import EventKind as K
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.profile import HistoryEvent, HistoryState, build_user_model
+from player_plugin.recommend.history_state import HistoryState
+from player_plugin.recommend.profile import HistoryEvent, build_user_model
 
 NOW = 1_700_000_000.0
 CFG = RecommendConfig()

@@ -1,6 +1,6 @@
 """The history folded in one pass: the reference the app's incremental :class:`HistoryState` is checked
 against (tests), and what a replay of a whole history needs. The app itself never folds a history in
-batch: it keeps :class:`~player_plugin.recommend.profile.HistoryState` up to date one event at a time.
+batch: it keeps :class:`~player_plugin.recommend.history_state.HistoryState` up to date one event at a time.
 """
 
 from __future__ import annotations

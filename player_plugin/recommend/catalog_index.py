@@ -20,7 +20,7 @@ import numpy as np
 
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.profile import HistoryState
+from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.prompt_words import index_labels
 from player_plugin.recommend.queue import Catalog
 from player_plugin.recommend.seq2seq_rec import mapped_library

@@ -28,9 +28,9 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
     HistoryEvent,
-    HistoryState,
     TrackStats,
     UserModel,
     bias_at,
