@@ -40,10 +40,11 @@ from pathlib import Path
 
 from player_plugin.importers import LASTFM, LISTENBRAINZ, HistoryImportError, Listen, ParseStats, parse_history
 from player_plugin.models import Track
-from player_plugin.recommend.queue import normalise, version_key
+from player_plugin.recommend.queue import version_key
 from player_plugin.store.db import Database
 from player_plugin.store.imported import ImportedListens, ImportRow
 from player_plugin.store.tracks import TrackRepository
+from player_plugin.text_norm import normalise
 
 __all__ = [
     "LASTFM",

@@ -6,12 +6,12 @@ import json
 import os
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from player_plugin.models import Track, TrackId, TrackTags
 from player_plugin.store.db import Database
+from player_plugin.text_norm import normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +47,7 @@ class LibraryCounts:
     total_duration_s: float
 
 
-def _norm(text: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+_norm = normalise  # fingerprints compare text as everything else does (player_plugin/text_norm.py)
 
 
 def fingerprint(tags: TrackTags) -> str:
