@@ -250,3 +250,15 @@ def test_unexpected_errors_are_one_line_with_a_hint():
 def test_evaluate_with_a_missing_dataset_is_one_line(tmp_path, capsys):
     code, _, err = run(capsys, ["evaluate", "--dataset", str(tmp_path / "nope")])
     assert_one_line_error(code, err, str(tmp_path / "nope"))
+
+
+def test_the_app_without_qt_is_one_line_pointing_at_the_commands(tmp_path, monkeypatch, capsys):
+    """A broken or missing PySide6: one line and the commands, not a traceback (nor a fake app)."""
+    import sys
+
+    from player_plugin import cli
+
+    monkeypatch.setitem(sys.modules, "player_plugin.ui.app", None)  # importing it raises ImportError
+    code = cli.main(["--db", str(tmp_path / "l.db")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "cannot load Qt" in err[0] and "--help" in err[0]
