@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 TrackId = int
+
+
+class Outcome(IntEnum):
+    """How a session's track ended, as the Seq2Seq generator reads it (its ``outcomes`` input and
+    the manifest's ``outcomes`` map: the trained graph's embedding rows, so the numbers are fixed)."""
+
+    COMPLETED = 0
+    SKIPPED = 1
+    LIKED = 2
 
 
 class EventKind(StrEnum):

@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "seq2seq-v1"
 REBUILD = "python export/train_seq2seq.py (see docs/seq2seq.md)"
-COMPLETED, SKIPPED, LIKED = 0, 1, 2
 
 
 def _verified(manifest: Manifest, name: str) -> Path:

@@ -141,7 +141,7 @@ def load_generator_or_none(model_id: str | None = None, models_root: Any = None)
 def session_outcomes(events: Sequence[Any], rows: Sequence[int]) -> np.ndarray:
     """One outcome per session row (0 completed, 1 skipped, 2 liked) from the session's ``HistoryEvent`` list:
     liked if the session has a LIKE for it, else skipped if its latest play ended in a SKIP, else completed."""
-    from player_plugin.models import EventKind
+    from player_plugin.models import EventKind, Outcome
 
     last: dict[int, Any] = {}
     liked: set[int] = set()
@@ -150,4 +150,10 @@ def session_outcomes(events: Sequence[Any], rows: Sequence[int]) -> np.ndarray:
             liked.add(e.row)
         elif e.kind in (EventKind.COMPLETE, EventKind.SKIP):
             last[e.row] = e.kind
-    return np.array([2 if r in liked else 1 if last.get(r) == EventKind.SKIP else 0 for r in rows], dtype=np.int64)
+
+    def one(r: int) -> Outcome:
+        if r in liked:
+            return Outcome.LIKED
+        return Outcome.SKIPPED if last.get(r) == EventKind.SKIP else Outcome.COMPLETED
+
+    return np.array([one(r) for r in rows], dtype=np.int64)
