@@ -30,6 +30,7 @@ from player_plugin.cli_errors import (
     describe,
     print_error,
 )
+from player_plugin.listening import ListeningConfig
 
 
 def _add_db(parser: argparse.ArgumentParser, default: object = None) -> None:
@@ -101,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p, argparse.SUPPRESS)
 
     p = sub.add_parser("up-next", help="show Up Next, filled with recommendations and their reasons")
-    p.add_argument("--count", "-n", type=_positive, default=10, metavar="N", help="queue length to fill (default 10)")
+    target = ListeningConfig().queue_target
+    p.add_argument(
+        "--count", "-n", type=_positive, default=target, metavar="N", help=f"queue length to fill (default {target})"
+    )
     p.add_argument("--prompt", metavar="TEXT", help='steer with free text ("rainy night, no vocals"); "" clears it')
     p.add_argument("--seed", metavar="TRACK_OR_ARTIST", help="start a fresh mix from a track (id or title) or artist")
     p.add_argument("--refill", action="store_true", help="drop the recommended entries and fill again")
