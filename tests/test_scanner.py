@@ -5,7 +5,7 @@ import threading
 import mutagen
 import pytest
 
-from player_plugin.library import scanner as scanner_mod
+from player_plugin.library import read_phase
 from player_plugin.library.scanner import Scanner
 from player_plugin.models import Event, EventKind
 from player_plugin.store import Database, EventRepository, TrackRepository
@@ -33,13 +33,13 @@ def library(tmp_path):
 
 def _count_reads(monkeypatch):
     calls = []
-    real = scanner_mod.read_tags
+    real = read_phase.read_tags
 
     def counting(path):
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(scanner_mod, "read_tags", counting)
+    monkeypatch.setattr(read_phase, "read_tags", counting)
     return calls
 
 
@@ -178,7 +178,7 @@ def test_unreadable_permissions_for_real(db, library):
 
 
 def test_file_vanishing_during_scan(db, library, monkeypatch):
-    real = scanner_mod.read_tags
+    real = read_phase.read_tags
     victim = library / "Bo" / "Night.ogg"
 
     def vanish_then_read(path):
@@ -186,7 +186,7 @@ def test_file_vanishing_during_scan(db, library, monkeypatch):
             victim.unlink()
         return real(path)
 
-    monkeypatch.setattr(scanner_mod, "read_tags", vanish_then_read)
+    monkeypatch.setattr(read_phase, "read_tags", vanish_then_read)
     report = Scanner(db).scan([library])
     assert report.added == 4
     assert [os.path.basename(f.path) for f in report.failures] == ["Night.ogg"]

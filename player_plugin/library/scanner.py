@@ -28,14 +28,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from player_plugin.library.emptied import emptied_folders
 from player_plugin.library.errors import ScanFailure
-from player_plugin.library.lyrics import LyricsReadError, read_sidecar
+from player_plugin.library.read_phase import _ReadResult, read_file, read_files
 from player_plugin.library.scan_lock import SCAN_LOCK_WAIT_S, ScanAlreadyRunningError, scan_lock
-from player_plugin.library.tags import TagReadError, read_tags
-from player_plugin.library.walk import Found, display_path, os_reason, valid_name, walk
+from player_plugin.library.walk import Found, display_path, valid_name, walk
 from player_plugin.store.db import Database
 from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
 from player_plugin.store.unreadable import UnreadableRepository
@@ -382,38 +380,7 @@ def _row_reason(exc: BaseException) -> str:
     return f"cannot be stored: {type(exc).__name__}: {exc}"
 
 
-_ReadResult = tuple[ScannedFile | None, list[ScanFailure], list[ScanFailure]]
 _CHUNK = 64  # files per task sent to a worker process
-
-
-def read_file(item: Found) -> _ReadResult:
-    """Tags + lyrics of one file: (scanned or None, failures, warnings). Runs in workers too."""
-    shown = display_path(item.path)
-    if item.size == 0:
-        return None, [ScanFailure(shown, "empty file (0 bytes)")], []
-    try:
-        tags = read_tags(Path(item.path))
-    except TagReadError as exc:
-        return None, [ScanFailure(shown, str(exc))], []
-    except OSError as exc:  # read_tags maps these; stay safe regardless
-        return None, [ScanFailure(shown, os_reason(exc))], []
-    warnings: list[ScanFailure] = []
-    lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
-    if not lyrics:
-        for sidecar in item.sidecars:
-            try:
-                text = read_sidecar(Path(sidecar))
-            except LyricsReadError as exc:
-                warnings.append(ScanFailure(display_path(sidecar), f"lyrics not read: {exc}"))
-                continue
-            if text:
-                lyrics, source = text, os.path.basename(sidecar)
-                break
-    return ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source), [], warnings
-
-
-def read_files(items: list[Found]) -> list[_ReadResult]:
-    return [read_file(item) for item in items]
 
 
 def _pick_moved(scanned: ScannedFile, by_fingerprint: dict[str, list[str]]) -> str | None:
