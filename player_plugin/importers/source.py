@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from player_plugin.importers.model import HistoryImportError
+from player_plugin.library.lyrics import BOMS as _BOMS
 from player_plugin.library.lyrics import decode_text
 
 MIB = 1024 * 1024
@@ -40,13 +41,6 @@ _EOCD_MAX_COMMENT = 0xFFFF
 _ZIP_EXTRACT_ERRORS = (zlib.error, zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError)
 # Encodings a history may come in, tried against lyrics.decode_text's verdict on the head.
 _CANDIDATES = ("utf-8", "gb18030", "big5", "cp1252", "latin-1", "utf-16-le", "utf-16-be")
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
 # Bytes that are a character boundary in UTF-8, GB18030 and Big5 alike (none is a trail byte there).
 _SAFE_CUT = re.compile(rb'[\n\r",:{}\[\] ]')
 

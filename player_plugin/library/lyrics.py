@@ -48,7 +48,7 @@ class LyricsReadError(Exception):
 
 # --------------------------------------------------------------------------- decoding
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
+BOMS: tuple[tuple[bytes, str], ...] = (  # also read by importers/source.py
     # UTF-32 first: the UTF-32 LE BOM starts with the UTF-16 LE one.
     (b"\xff\xfe\x00\x00", "utf-32-le"),
     (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -149,7 +149,7 @@ def decode_text(data: bytes) -> str:
     """
     if not data:
         return ""
-    for bom, encoding in _BOMS:
+    for bom, encoding in BOMS:
         if data.startswith(bom):
             return _normalise_newlines(data[len(bom) :].decode(encoding, errors="replace"))
     if b"\x00" in data[:4096]:
