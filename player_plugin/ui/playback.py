@@ -32,6 +32,7 @@ class Playback(QObject):
         # Silent clock state.
         self._pos = 0
         self._dur = 0
+        self._pending_seek: int | None = None  # a seek asked for before the media could seek
         self._timer = QTimer(self)
         self._timer.setInterval(200)
         self._timer.timeout.connect(self._tick)
@@ -71,6 +72,7 @@ class Playback(QObject):
     def load(self, path: str, duration_s: float = 0.0) -> None:
         self._dur = int(duration_s * 1000)
         self._pos = 0
+        self._pending_seek = None
         if self._player is not None:
             if self.is_playing():
                 self._player.pause()  # switching sources mid-play is where the backend is touchiest
@@ -118,7 +120,13 @@ class Playback(QObject):
 
     def seek(self, ms: int) -> None:
         if self._player is not None:
-            self._player.setPosition(int(ms))
+            loading = (self._QMediaPlayer.MediaStatus.NoMedia, self._QMediaPlayer.MediaStatus.LoadingMedia)
+            if self._player.mediaStatus() not in loading:
+                self._player.setPosition(int(ms))
+            else:
+                # Just after load the FFmpeg backend drops positions set while it loads (the
+                # duration shown is the tags' meanwhile): keep it until the media is loaded.
+                self._pending_seek = int(ms)
         else:
             self._pos = max(0, min(int(ms), self._dur))
             self.position_changed.emit(self._pos)
@@ -157,6 +165,11 @@ class Playback(QObject):
         self._set_playing(state == self._QMediaPlayer.PlaybackState.PlayingState)
 
     def _on_status(self, status) -> None:
+        loaded = (self._QMediaPlayer.MediaStatus.LoadedMedia, self._QMediaPlayer.MediaStatus.BufferedMedia)
+        if status in loaded and self._pending_seek is not None:
+            # the FFmpeg backend says "seekable" while still loading and drops positions set then
+            self._player.setPosition(self._pending_seek)
+            self._pending_seek = None
         if status == self._QMediaPlayer.MediaStatus.EndOfMedia:
             self.ended.emit()
         elif status == self._QMediaPlayer.MediaStatus.InvalidMedia:

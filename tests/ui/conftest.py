@@ -22,6 +22,16 @@ def pytest_configure(config):
 TEST_MODEL = "all-minilm-l6-v2"  # small and fast; the app's default is multilingual-e5-small
 WAIT_MS = 60_000  # generous: the test machine may be a loaded 2-core box
 SEEK_BEFORE_END_MS = 2_500  # tests that play a demo track to its end (a minute) start this close to it
+SEEK_SLACK_MS = 1_000  # where a seek lands may differ from where it was asked (packet boundaries)
+
+
+def seek_near_end(qtbot, playback) -> None:
+    """Jump close to the end of the loaded track and wait until playback is really there (a demo track
+    lasts a minute: a seek that did not take would run it whole, past any sensible timeout)."""
+    qtbot.waitUntil(lambda: playback.duration_ms() > 0, timeout=WAIT_MS)
+    target = playback.duration_ms() - SEEK_BEFORE_END_MS
+    playback.seek(target)
+    qtbot.waitUntil(lambda: playback.position_ms() >= target - SEEK_SLACK_MS, timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="session")

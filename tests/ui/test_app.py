@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from player_plugin import paths
 from player_plugin.models import EventKind
 from player_plugin.store import EventRepository
-from tests.ui.conftest import SEEK_BEFORE_END_MS, WAIT_MS
+from tests.ui.conftest import WAIT_MS, seek_near_end
 
 
 def _events(window, kind: EventKind | None = None):
@@ -66,8 +66,7 @@ def test_double_click_plays_and_records_play_then_complete(ready_window, qtbot):
     # Let it play (from near the end: demo tracks last a minute): past 80 % counts as complete, and at
     # the end Up Next takes over.
     head = window.upnext.entries()[0].track_id
-    qtbot.waitUntil(lambda: window.playback.duration_ms() > 0, timeout=WAIT_MS)
-    window.playback.seek(window.playback.duration_ms() - SEEK_BEFORE_END_MS)
+    seek_near_end(qtbot, window.playback)
     qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id == head, timeout=WAIT_MS)
     completes = _events(window, EventKind.COMPLETE)
     assert [e.track_id for e in completes] == [track_id]

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel
 from player_plugin.models import EventKind
 from player_plugin.store import EventRepository
 from player_plugin.ui.playlist import playlist_path_for
-from tests.ui.conftest import SEEK_BEFORE_END_MS, WAIT_MS
+from tests.ui.conftest import WAIT_MS, seek_near_end
 
 
 def test_save_up_next_as_m3u8_with_relative_paths(ready_window, demo_music, tmp_path):
@@ -70,7 +70,7 @@ def test_silent_fallback_when_audio_is_unavailable(make_window, prepared_db, qtb
         window.start()
     first = window.library_panel.library_model.track_at(0).id
     window.player.play_track(first)
-    window.playback.seek(window.playback.duration_ms() - SEEK_BEFORE_END_MS)  # demo tracks last a minute
+    seek_near_end(qtbot, window.playback)  # demo tracks last a minute
     # The silent clock runs the track to its end; the session goes on.
     qtbot.waitUntil(lambda: window.player.current is not None and window.player.current.id != first, timeout=WAIT_MS)
     kinds = [e.kind for e in EventRepository(window.engine.db).for_track(first)]
