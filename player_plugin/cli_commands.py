@@ -199,7 +199,9 @@ def cmd_embed(args: argparse.Namespace) -> int:
             check_model(engine.model_id)  # the library's (or the default) model must be installed too
         _ = engine.encoder  # load (and verify) the model before making it the library's
         if args.model:
-            engine.settings.set("model_id", args.model)
+            from player_plugin.store.settings import MODEL_KEY
+
+            engine.settings.set(MODEL_KEY, args.model)
         report = engine.embed(progress=lambda p: line(_Phase("embed", p.done, p.total, p.current)))
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))

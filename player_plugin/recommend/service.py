@@ -161,7 +161,7 @@ class RecommendService:
         return hit
 
     def config(self) -> RecommendConfig:
-        overrides = self.settings.get("recommend", {}) or {}
+        overrides = self.settings.recommend_settings()
         if self._config is not None and self._config[0] == overrides:
             return self._config[1]
         try:
@@ -173,16 +173,16 @@ class RecommendService:
         return cfg
 
     def rules(self) -> QueueRules:
-        block = self.settings.get("blocklist", {}) or {}
+        block = self.settings.blocklist()
         return QueueRules.from_settings(block.get("artists", ()), block.get("genres", ()), block.get("folders", ()))
 
     @property
     def prompt(self) -> str | None:
-        return self.settings.get("prompt") or None
+        return self.settings.prompt()
 
     def set_prompt(self, text: str | None) -> None:
         text = (text or "").strip() or None
-        self.settings.set("prompt", text)
+        self.settings.set_prompt(text)
 
     def prompt_vector(self) -> np.ndarray | None:
         text = self.prompt

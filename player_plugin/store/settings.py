@@ -51,6 +51,9 @@ class SettingsRepository:
     def prompt(self) -> str | None:
         return self.get(PROMPT_KEY) or None
 
+    def set_prompt(self, text: str | None) -> None:
+        self.set(PROMPT_KEY, text)
+
     def autofill(self) -> bool:
         return bool(self.get(AUTOFILL_KEY, True))
 
