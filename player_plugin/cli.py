@@ -120,8 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--comment", metavar="TEXT", help="a note on the track; counts as taste evidence")
     _add_db(p, argparse.SUPPRESS)
 
-    p = sub.add_parser("import-history", help="warm the recommender with a Last.fm or ListenBrainz export")
-    p.add_argument("file", type=Path, metavar="FILE", help="ListenBrainz .json/.jsonl/.zip or Last.fm .csv/.json")
+    p = sub.add_parser("import-history", help="warm the recommender with a Last.fm, ListenBrainz or Spotify export")
+    p.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="ListenBrainz .json/.jsonl/.zip, Last.fm .csv/.json, or a Spotify export (its zip, folder or .json)",
+    )
     p.add_argument("--dry-run", action="store_true", help="match and report, store nothing")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_db(p, argparse.SUPPRESS)

@@ -143,9 +143,15 @@ def print_import(data: dict, library_tracks: int) -> None:
         f"  in your library: {data['matched']} ({stored}, {data['duplicates']} already there); "
         f"not in your library: {data['unmatched']}"
     )
-    skipped = data["skipped_malformed"] + data["skipped_now_playing"]
+    if data.get("skips"):
+        print(f"  of those in your library: {data['matched'] - data['skips']} played, {data['skips']} skipped")
+    skipped = data["skipped_malformed"] + data["skipped_now_playing"] + data.get("skipped_not_music", 0)
     if skipped:
-        print(f"  skipped: {data['skipped_malformed']} malformed, {data['skipped_now_playing']} 'now playing' entries")
+        not_music = f", {data['skipped_not_music']} podcast/audiobook" if data.get("skipped_not_music") else ""
+        print(
+            f"  skipped: {data['skipped_malformed']} malformed, {data['skipped_now_playing']} 'now playing'"
+            f"{not_music} entries"
+        )
         for example in data.get("malformed_examples", []):
             print(f"    {example}")
     unmatched = data.get("top_unmatched", [])[:UNMATCHED_SHOWN]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 LASTFM = "lastfm"
 LISTENBRAINZ = "listenbrainz"
+SPOTIFY = "spotify"  # the account export's StreamingHistory*.json
+SPOTIFY_EXTENDED = "spotify-extended"  # the extended streaming history's Streaming_History_Audio_*.json
 MAX_EXAMPLES = 5  # malformed-row messages kept in the report
 MAX_QUOTED_CHARS = 100  # how much of a bad value an error message quotes
 
@@ -21,7 +23,9 @@ class Listen:
     title: str
     album: str | None
     ts: float  # unix seconds, UTC
-    source: str = ""  # "lastfm" or "listenbrainz"
+    source: str = ""  # "lastfm", "listenbrainz", "spotify" or "spotify-extended"
+    skip: bool = False  # FORMAT.md's rule (``spotify.is_skip``); Last.fm and ListenBrainz say nothing: played
+    played_s: float | None = None  # how long it played, when the export says
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ParseStats:
 
     malformed: int = 0
     now_playing: int = 0
+    not_music: int = 0  # Spotify rows without a track name: podcast episodes, audiobooks
     examples: list[str] = field(default_factory=list)  # the first few malformed-row messages
 
     def bad(self, message: str) -> None:

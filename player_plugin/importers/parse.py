@@ -24,6 +24,7 @@ from player_plugin.importers.json_stream import (
 )
 from player_plugin.importers.model import HistoryImportError, Listen, ParseStats
 from player_plugin.importers.source import Part, file_parts
+from player_plugin.importers.spotify import account, extended, is_account, is_extended
 
 HEAD_CHARS = 64 * 1024  # the text a format is told from
 _JSON_START = re.compile(r'[\[{]\s*(?:["{\[\]}]|$)')
@@ -48,7 +49,7 @@ def parse_history(path: str | Path, stats: ParseStats | None = None) -> Iterator
     if stats.malformed > good:
         raise HistoryImportError(
             f"{path}: {stats.malformed} malformed entries and only {good} good ones — is this really a "
-            f"Last.fm or ListenBrainz export? First problem: {stats.examples[0]}"
+            f"Last.fm, ListenBrainz or Spotify export? First problem: {stats.examples[0]}"
         )
 
 
@@ -110,7 +111,10 @@ def _first_object(part: Part) -> tuple[str, Any, HistoryImportError | None]:
 
 
 def _expected(exc: HistoryImportError) -> HistoryImportError:
-    return HistoryImportError(f"{exc}; expected a ListenBrainz export (JSON array or JSON Lines) or Last.fm API pages")
+    return HistoryImportError(
+        f"{exc}; expected a ListenBrainz export (JSON array or JSON Lines), Last.fm API pages or a Spotify "
+        "streaming history (JSON array)"
+    )
 
 
 def _json_document(doc: Any, where: str, stats: ParseStats) -> Iterator[Listen]:
@@ -138,19 +142,27 @@ def _json_array(reader: JsonReader, where: str, stats: ParseStats) -> Iterator[L
 
 
 def _entries(items: Iterator[Any], where: str, stats: ParseStats) -> Iterator[Listen]:
-    """ListenBrainz listens or Last.fm pages, told apart by the first object."""
+    """ListenBrainz listens, Last.fm pages or Spotify rows, told apart by the first object."""
     pages: bool | None = None
+    spotify = None
     for i, item in enumerate(items, 1):
         if isinstance(item, TooDeepError):
             stats.bad(str(item))
             continue
         if pages is None and isinstance(item, dict):
             pages = is_lastfm_page(item)
-            if not pages and "track_metadata" not in item and "listened_at" not in item:
+            spotify = account if is_account(item) else extended if is_extended(item) else None
+            if not pages and spotify is None and "track_metadata" not in item and "listened_at" not in item:
                 raise HistoryImportError(
-                    f'{where}: entry {i}: expected a ListenBrainz listen with "listened_at" and "track_metadata" '
-                    f'or Last.fm "recenttracks" pages; got keys {", ".join(sorted(map(str, item))[:6]) or "none"}'
+                    f'{where}: entry {i}: expected a ListenBrainz listen with "listened_at" and "track_metadata", '
+                    'Last.fm "recenttracks" pages, or a Spotify listen ("endTime", "msPlayed" or "ts", '
+                    f'"ms_played"); got keys {", ".join(sorted(map(str, item))[:6]) or "none"}'
                 )
+        if spotify is not None:
+            listen = spotify(item, f"{where}: entry {i}", stats)
+            if listen is not None:
+                yield listen
+            continue
         if pages:
             if isinstance(item, dict):
                 yield from lastfm_page(item, where, f"page {i}", stats)

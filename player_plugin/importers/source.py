@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from player_plugin.importers.model import HistoryImportError
+from player_plugin.importers.spotify import SPOTIFY_FILE
 from player_plugin.library.lyrics import BOMS as _BOMS
 from player_plugin.library.lyrics import decode_text
 
@@ -147,7 +148,10 @@ def sniff_encoding(head: bytes, complete: bool) -> tuple[str, int]:
 
 
 def file_parts(path: Path) -> list[Part]:
-    """The parts to parse: the file itself, or the listens files of a zip (by natural name order)."""
+    """The parts to parse: the file itself, the listens files of a zip (by natural name order), or the
+    Spotify streaming history files of a folder (an unzipped Spotify export)."""
+    if path.is_dir():
+        return _folder_parts(path)
     with open_regular(path) as fh:
         magic = fh.read(4)
     if not (magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06")):
@@ -180,7 +184,8 @@ def _zip_parts(path: Path) -> list[Part]:
         and not i.filename.startswith("__MACOSX/")
     ]
     listens = [i for i in names if "listens" in i.filename.lower().split("/")[:-1]]
-    chosen = sorted(listens or names, key=lambda i: natural_key(i.filename))
+    spotify = [i for i in names if SPOTIFY_FILE.match(i.filename.rsplit("/", 1)[-1])]
+    chosen = sorted(spotify or listens or names, key=lambda i: natural_key(i.filename))
     if not chosen:
         raise HistoryImportError(f"{path}: the zip holds no .json, .jsonl or .csv file of listens")
     total = sum(i.file_size for i in chosen)
@@ -189,6 +194,36 @@ def _zip_parts(path: Path) -> list[Part]:
             f"{path}: its listens files unpack to {total // MIB} MiB, more than {MAX_UNCOMPRESSED_BYTES // MIB} MiB"
         )
     return [_member(path, info) for info in chosen]
+
+
+def _folder_parts(folder: Path) -> list[Part]:
+    """The Spotify history files in ``folder`` and below (symlinked folders not followed, at most
+    MAX_ZIP_MEMBERS entries looked at, MAX_UNCOMPRESSED_BYTES in all)."""
+    found: list[Path] = []
+    seen = 0
+    for root, dirs, files in os.walk(folder, onerror=None, followlinks=False):
+        seen += len(dirs) + len(files)
+        if seen > MAX_ZIP_MEMBERS:
+            raise HistoryImportError(f"{folder}: the folder holds more than {MAX_ZIP_MEMBERS} entries")
+        dirs[:] = [d for d in dirs if not d.startswith(("__MACOSX", "."))]
+        found.extend(Path(root) / f for f in files if SPOTIFY_FILE.match(f))
+    if not found:
+        raise HistoryImportError(
+            f"{folder}: is a folder without Spotify streaming history files (StreamingHistory*.json, "
+            "Streaming_History_Audio_*.json, endsong_*.json); name a history export file or zip"
+        )
+    found.sort(key=lambda p: natural_key(str(p.relative_to(folder))))
+    total = 0
+    for p in found:
+        try:
+            total += p.stat().st_size
+        except OSError as exc:
+            raise HistoryImportError(f"{p}: cannot read ({exc.strerror or exc})") from exc
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise HistoryImportError(
+            f"{folder}: its history files hold {total // MIB} MiB, more than {MAX_UNCOMPRESSED_BYTES // MIB} MiB"
+        )
+    return [part for p in found for part in file_parts(p)]
 
 
 def _member(path: Path, info: zipfile.ZipInfo) -> Part:

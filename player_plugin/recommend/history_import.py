@@ -38,8 +38,17 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from player_plugin.importers import LASTFM, LISTENBRAINZ, HistoryImportError, Listen, ParseStats, parse_history
-from player_plugin.models import Track
+from player_plugin.importers import (
+    LASTFM,
+    LISTENBRAINZ,
+    SPOTIFY,
+    SPOTIFY_EXTENDED,
+    HistoryImportError,
+    Listen,
+    ParseStats,
+    parse_history,
+)
+from player_plugin.models import EventKind, Track
 from player_plugin.recommend.queue import version_key
 from player_plugin.store.db import Database
 from player_plugin.store.imported import ImportedListens, ImportRow
@@ -49,6 +58,8 @@ from player_plugin.text_norm import normalise
 __all__ = [
     "LASTFM",
     "LISTENBRAINZ",
+    "SPOTIFY",
+    "SPOTIFY_EXTENDED",
     "HistoryImportError",
     "ImportReport",
     "LibraryIndex",
@@ -80,6 +91,8 @@ class ImportReport:
     imported: int = 0
     skipped_malformed: int = 0
     skipped_now_playing: int = 0
+    skipped_not_music: int = 0  # Spotify podcast episodes and audiobooks
+    skips: int = 0  # matched listens that are skips (FORMAT.md's rule); the others are completions
     dry_run: bool = False
     top_unmatched: list[tuple[str, str, int]] = field(default_factory=list)  # (artist, title, count)
     malformed_examples: list[str] = field(default_factory=list)
@@ -202,6 +215,7 @@ def _check(path: Path, report: ImportReport) -> ParseStats:
         report.last_ts = listen.ts if report.last_ts is None else max(report.last_ts, listen.ts)
     report.skipped_malformed = stats.malformed
     report.skipped_now_playing = stats.now_playing
+    report.skipped_not_music = stats.not_music
     report.malformed_examples = list(stats.examples)
     return stats
 
@@ -220,7 +234,9 @@ def import_history(path: str | Path, db: Database, *, dry_run: bool = False) -> 
     writer = ImportedListens(db)
     sources: Counter[str] = Counter()
     unmatched = _Unmatched()
-    contexts = {s: json.dumps({"source": s, "imported": True}) for s in (LASTFM, LISTENBRAINZ)}
+    contexts = {
+        s: json.dumps({"source": s, "imported": True}) for s in (LASTFM, LISTENBRAINZ, SPOTIFY, SPOTIFY_EXTENDED)
+    }
     batch: list[ImportRow] = []
 
     def flush() -> None:
@@ -239,9 +255,13 @@ def import_history(path: str | Path, db: Database, *, dry_run: bool = False) -> 
                 unmatched.add(listen)
                 continue
             report.matched += 1
+            report.skips += listen.skip
             duration = index.duration.get(track_id) or None
+            # A skip is where it stopped; a completion its track's length (or how long it played).
+            position = listen.played_s if listen.skip or not duration else duration
             context = contexts.get(listen.source) or json.dumps({"source": listen.source, "imported": True})
-            batch.append((track_id, round(duration, 3) if duration else None, listen.ts, context))
+            kind = EventKind.SKIP.value if listen.skip else EventKind.COMPLETE.value
+            batch.append((track_id, kind, None if position is None else round(position, 3), listen.ts, context))
             if len(batch) >= IMPORT_BATCH_SIZE:
                 flush()
         if batch:
