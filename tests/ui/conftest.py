@@ -104,4 +104,6 @@ def ready_window(make_window, prepared_db, qtbot, request):
     with qtbot.waitSignal(window.jobs.embed_finished, timeout=WAIT_MS):
         window.start()
     qtbot.waitUntil(lambda: len(window.upnext.entries()) >= 5, timeout=WAIT_MS)
+    # and no fill still running: its late result would answer the next test's waitSignal(queue_changed)
+    qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
     return window
