@@ -26,7 +26,7 @@ from player_plugin.private_files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: the longest piece in _meta
 SEPARATOR = "\n"  # between pieces in the cache; a vocabulary holding it gets no cache (full tokenizer)
 WORDPIECE_PREFIX_KEY = "continuing_subword_prefix"
 
@@ -46,6 +46,7 @@ class QueryTokenizer:
         self._always: dict[int, str] = {int(t["id"]): str(t["content"]) for t in skeleton.get("added_tokens", [])}
         self._always.update({int(i): str(p) for i, p in meta["always"]})
         self._added = [str(t["content"]) for t in skeleton.get("added_tokens", [])]
+        self._longest = int(meta["longest"])
         self._prefix = "" if self._kind == "Unigram" else str(model.get(WORDPIECE_PREFIX_KEY, "##"))
         self._front = _front_end(skeleton)
 
@@ -99,7 +100,9 @@ class QueryTokenizer:
         return [[keep[i] for i in e.ids] for e in tok.encode_batch(list(texts))]
 
     def _candidates(self, texts: Sequence[str]) -> set[str]:
-        """Every substring of every pre-tokenized word (and its WordPiece continuation form)."""
+        """Every substring of every pre-tokenized word (and its WordPiece continuation form), up to the
+        vocabulary's longest piece: a Chinese line is one "word" to the pre-tokenizer, and all its
+        substrings would be quadratic in its length."""
         normalizer, pre_tokenizer = self._front
         out: set[str] = set()
         for text in texts:
@@ -107,7 +110,7 @@ class QueryTokenizer:
             words = [w for w, _ in pre_tokenizer.pre_tokenize_str(normalized)] if pre_tokenizer else [normalized]
             for word in words:
                 for i in range(len(word)):
-                    for j in range(i + 1, len(word) + 1):
+                    for j in range(i + 1, min(len(word), i + self._longest) + 1):
                         sub = word[i:j]
                         out.add(sub)
                         if self._prefix:
@@ -236,7 +239,8 @@ def _build_cache(tokenizer_json: Path, folder: Path) -> None:
         write_private(folder / "sorted_ids.i32", array("i", order).tobytes())
         if scores:
             write_private(folder / "scores.f64", array("d", scores).tobytes())
-        skeleton["_meta"] = {"piece_count": len(pieces), "always": always}
+        longest = max((len(p.removeprefix(str(model.get(WORDPIECE_PREFIX_KEY, "")))) for p in pieces), default=0)
+        skeleton["_meta"] = {"piece_count": len(pieces), "always": always, "longest": longest}
     else:
         skeleton = {"unsupported": True}
     # written last: its presence means the cache is complete
