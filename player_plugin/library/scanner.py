@@ -35,7 +35,7 @@ from player_plugin.library.read_phase import _ReadResult, read_file, read_files
 from player_plugin.library.scan_lock import SCAN_LOCK_WAIT_S, ScanAlreadyRunningError, scan_lock
 from player_plugin.library.walk import Found, display_path, valid_name, walk
 from player_plugin.store.db import Database
-from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint
+from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint, is_under
 from player_plugin.store.unreadable import UnreadableRepository
 
 
@@ -266,8 +266,8 @@ class Scanner:
         (see ``library/emptied.py``): take them out of ``missing`` and warn."""
         moved_from.difference_update(missing)  # now: the paths a move claimed in this scan
         for folder, warning in emptied:
-            rows = [p for p in missing if _under(p, folder)]
-            if not rows or any(_under(p, folder) for p in moved_from):
+            rows = [p for p in missing if is_under(p, folder)]
+            if not rows or any(is_under(p, folder) for p in moved_from):
                 continue
             if any(self.tracks.has_other(missing[p].fingerprint, missing[p].id) for p in rows):
                 continue
@@ -399,17 +399,13 @@ def _unique_roots(roots: Iterable[str | os.PathLike[str]]) -> list[str]:
     paths = sorted({os.path.normpath(os.path.abspath(os.fspath(r))) for r in roots})
     out: list[str] = []
     for p in paths:
-        if not any(_under(p, q) for q in out):
+        if not any(is_under(p, q) for q in out):
             out.append(p)
     return out
 
 
-def _under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def _under_any(path: str, roots: list[str]) -> bool:
-    return any(_under(path, r) for r in roots)
+    return any(is_under(path, r) for r in roots)
 
 
 def _cancel_fn(cancel: CancelFn | threading.Event | None) -> CancelFn:

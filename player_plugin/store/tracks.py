@@ -89,6 +89,11 @@ def _row_values(f: ScannedFile) -> tuple:
     )  # fmt: skip
 
 
+def is_under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or inside it: ``under_clause`` for a path in hand (exact, case-sensitive)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def under_clause(column: str, folder: str) -> tuple[str, tuple[str, str, str]]:
     """SQL (and its parameters) selecting ``column`` equal to ``folder`` or inside it, by exact
     byte prefix: ``LIKE`` would ignore ASCII case (``music`` would select ``Music``'s rows).

@@ -6,14 +6,13 @@ the latest scan of each folder skipped; a cancelled scan leaves it as it was.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from player_plugin.store.db import Database
-from player_plugin.store.tracks import under_clause
+from player_plugin.store.tracks import is_under, under_clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +21,6 @@ class UnreadableFile:
     reason: str
     root: str  # the library folder whose scan reported it
     seen_at: float  # unix seconds of that scan
-
-
-def _under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def forget_under(conn: sqlite3.Connection, folder: str) -> None:
@@ -48,7 +43,7 @@ class UnreadableRepository:
                 forget_under(conn, root)
             rows = []
             for path, reason in failures:
-                root = next((r for r in roots if _under(path, r)), path)
+                root = next((r for r in roots if is_under(path, r)), path)
                 rows.append((path, root, reason, now))
             conn.executemany(
                 "INSERT INTO unreadable_files (path, root, reason, seen_at) VALUES (?, ?, ?, ?) "
