@@ -13,6 +13,7 @@ from typing import TextIO
 
 from player_plugin.importers.formats import timestamp
 from player_plugin.importers.model import LASTFM, HistoryImportError, Listen, ParseStats
+from player_plugin.importers.source import bounded_lines
 
 MAX_LINE_CHARS = 1024 * 1024
 MAX_QUOTED_ROW_CHARS = 100
@@ -59,13 +60,8 @@ def _header(row: list[str]) -> tuple[int, int | None, int, int] | None:
 
 
 def _lines(stream: TextIO, where: str) -> Iterator[str]:
-    lineno = 0
-    while True:
-        line = stream.readline(MAX_LINE_CHARS + 1)
-        if not line:
-            return
-        lineno += 1
-        if len(line) > MAX_LINE_CHARS:
+    for lineno, line in bounded_lines(stream, MAX_LINE_CHARS):
+        if line is None:  # a record cannot be skipped mid-way in CSV: refuse the file
             raise HistoryImportError(
                 f"{where}: line {lineno} is longer than {MAX_LINE_CHARS} characters; not a Last.fm CSV"
             )

@@ -23,7 +23,7 @@ from player_plugin.importers.json_stream import (
     parse_value,
 )
 from player_plugin.importers.model import HistoryImportError, Listen, ParseStats
-from player_plugin.importers.source import Part, file_parts
+from player_plugin.importers.source import Part, bounded_lines, file_parts
 from player_plugin.importers.spotify import account, extended, is_account, is_extended
 
 HEAD_CHARS = 64 * 1024  # the text a format is told from
@@ -176,15 +176,8 @@ def _entries(items: Iterator[Any], where: str, stats: ParseStats) -> Iterator[Li
 
 def _json_lines(text: TextIO, where: str, stats: ParseStats) -> Iterator[Listen]:
     """One listen per line; a bad line (invalid, too long, too deep) is skipped and counted."""
-    lineno = 0
-    while True:
-        line = text.readline(MAX_JSON_VALUE_CHARS + 1)
-        if not line:
-            return
-        lineno += 1
-        if len(line) > MAX_JSON_VALUE_CHARS and not line.endswith("\n"):
-            while line and not line.endswith("\n"):  # skip the rest of it, a window at a time
-                line = text.readline(MAX_JSON_VALUE_CHARS)
+    for lineno, line in bounded_lines(text, MAX_JSON_VALUE_CHARS):
+        if line is None:
             stats.bad(f"{where}: line {lineno}: longer than {MAX_JSON_VALUE_CHARS} characters")
             continue
         if not line.strip():

@@ -281,6 +281,20 @@ def _check_zip_end(fh: BinaryIO, path: Path) -> None:
         )
 
 
+def bounded_lines(stream: TextIO, limit: int) -> Iterator[tuple[int, str | None]]:
+    """(line number, line) for each line of ``stream``, never reading more than ``limit`` characters
+    at once; a longer line comes as ``None``, its rest read past a window at a time."""
+    lineno = 0
+    while line := stream.readline(limit + 1):
+        lineno += 1
+        if len(line) > limit and not line.endswith("\n"):
+            while line and not line.endswith("\n"):
+                line = stream.readline(limit)
+            yield lineno, None
+        else:
+            yield lineno, line
+
+
 def natural_key(name: str) -> list:
     """``listens/2023/10.jsonl`` after ``listens/2023/9.jsonl``."""
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
