@@ -7,7 +7,9 @@ Python. The test fails on:
 
 * any socket of a network family (``AF_INET``, ``AF_INET6``, ``AF_PACKET``), any ``connect``/``sendto``
   to an address that is not a UNIX socket, and any sign of a name lookup (reading
-  ``/etc/resolv.conf``, ``/etc/hosts`` or ``/etc/gai.conf``, or talking to ``nscd``);
+  ``/etc/resolv.conf``, ``/etc/hosts`` or ``/etc/gai.conf``, or asking ``nscd`` for a host or a
+  service). glibc also asks ``nscd`` for the user's own passwd/group entry (``getpwuid``); that is
+  not a lookup of anything on a network, so the request's type decides, not the socket's name;
 * any file or folder created, written, renamed, linked or removed outside the test's temporary
   folder (which holds HOME with the product's data and cache folders, ``XDG_RUNTIME_DIR`` and the
   database) — devices such as ``/dev/null`` and the GPU render nodes Qt probes are not files.
@@ -29,11 +31,14 @@ import pytest
 
 SYSCALLS = (
     "socket,connect,sendto,sendmsg,bind,open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,"
-    "link,linkat,symlink,symlinkat,truncate,unlink,unlinkat,rmdir"
+    "link,linkat,symlink,symlinkat,truncate,unlink,unlinkat,rmdir,execve"
 )
 NETWORK_FAMILIES = ("AF_INET", "AF_INET6", "AF_PACKET")
 LOOKUP_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/gai.conf")
 NSCD_SOCKETS = ("/var/run/nscd/socket", "/run/nscd/socket")
+# glibc's nscd request types (nscd/nscd-client.h) that name a host, an address or a service:
+# GETHOSTBYNAME(v6), GETHOSTBYADDR(v6), GETFDHST, GETAI, GETSERVBYNAME/PORT, GETFDSERV.
+NSCD_LOOKUP_TYPES = frozenset({4, 5, 6, 7, 13, 14, 16, 17, 18})
 DEVICE_PREFIXES = ("/dev/null", "/dev/tty", "/dev/dri/", "/dev/shm/", "/dev/pts/", "/dev/urandom")
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
 ALWAYS_WRITES = ("creat", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "link", "linkat")
@@ -42,6 +47,7 @@ APP_TIMEOUT_S = 120
 
 _CALL = re.compile(r"^\d+\s+(?P<name>\w+)\((?P<args>.*)$")
 _PATHS = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_FD = re.compile(r"^(?P<fd>\d+),")
 
 
 def _strace_works() -> str | None:
@@ -78,21 +84,32 @@ def _violations(trace: str, allowed_root: Path) -> tuple[list[str], list[str]]:
     root = str(allowed_root)
     bad: list[str] = []
     unix: list[str] = []
+    nscd: set[tuple[str, str]] = set()  # (pid, fd) connected to nscd
+    programs: dict[str, str] = {}  # pid -> the program it last exec'd, to say who did it
     for line in trace.splitlines():
         m = _CALL.match(line)
         if not m:
             continue
         name, args = m.group("name"), m.group("args")
+        pid = line.split(None, 1)[0]
         paths = [p.encode().decode("unicode_escape", errors="replace") for p in _PATHS.findall(args)]
-        if name == "socket" and any(f in args.split(",")[0] for f in NETWORK_FAMILIES):
+        fd = _FD.match(args)
+        if name == "execve":
+            programs[pid] = paths[0] if paths else "?"
+        elif name == "socket" and any(f in args.split(",")[0] for f in NETWORK_FAMILIES):
             bad.append(f"network socket: {line}")
         elif name in ("connect", "sendto", "sendmsg", "bind") and "sa_family=" in args:
             if "sa_family=AF_UNIX" not in args:
                 bad.append(f"network address: {line}")
             elif any(s in args for s in NSCD_SOCKETS):
-                bad.append(f"name lookup through nscd: {line}")
+                if fd and "= -1 E" not in line:
+                    nscd.add((pid, fd.group("fd")))
             elif name == "connect":
                 unix.extend(paths[:1])
+        elif name in ("sendto", "sendmsg") and fd and (pid, fd.group("fd")) in nscd:
+            kind = _nscd_request_type(paths[0] if paths else "")
+            if kind is None or kind in NSCD_LOOKUP_TYPES:
+                bad.append(f"name lookup through nscd (request {kind}) by {programs.get(pid, '?')}: {line}")
         elif name in ("open", "openat", "creat") or name in ALWAYS_WRITES:
             if any(p in LOOKUP_FILES for p in paths):
                 bad.append(f"name lookup: {line}")
@@ -105,6 +122,14 @@ def _violations(trace: str, allowed_root: Path) -> tuple[list[str], list[str]]:
                 if not os.path.isabs(p) or not (p == root or p.startswith(root + os.sep)):
                     bad.append(f"write outside the test's folder: {line}")
     return bad, sorted(set(unix))
+
+
+def _nscd_request_type(payload: str) -> int | None:
+    """The request type of an nscd request ``{int32 version; int32 type; int32 key_len}``, or None."""
+    raw = payload.encode("latin-1", errors="replace")
+    if len(raw) < 8:
+        return None
+    return int.from_bytes(raw[4:8], "little")
 
 
 def test_the_product_path_opens_no_network_socket_and_writes_only_its_own_files(tmp_path):
@@ -154,8 +179,16 @@ def test_the_checker_sees_what_it_must_refuse(tmp_path):
             '106 openat(AT_FDCWD, "/dev/null", O_WRONLY) = 3',
             '107 openat(AT_FDCWD, "/usr/lib/x.so", O_RDONLY|O_CLOEXEC) = 3',
             '108 connect(7, {sa_family=AF_UNIX, sun_path="/run/user/0/pulse/native"}, 110) = 0',
+            # glibc's getpwuid: nscd absent (harmless), then present and asked for the passwd map (harmless)
+            '109 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file)',
+            '109 connect(4, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = 0',
+            '109 sendto(4, "\\2\\0\\0\\0\\v\\0\\0\\0\\7\\0\\0\\0passwd\\0", 19, MSG_NOSIGNAL, NULL, 0) = 19',
+            # getaddrinfo through nscd: a host lookup (GETAI = 14)
+            '110 connect(5, {sa_family=AF_UNIX, sun_path="/run/nscd/socket"}, 110) = 0',
+            '110 sendto(5, "\\2\\0\\0\\0\\16\\0\\0\\0\\n\\0\\0\\0example.org\\0", 23, MSG_NOSIGNAL, NULL, 0) = 23',
         ]
     )
     bad, unix = _violations(trace, root)
-    assert len(bad) == 5, bad
+    assert len(bad) == 6, bad
+    assert "request 14" in bad[-1], bad
     assert unix == ["/run/user/0/pulse/native"]
