@@ -491,3 +491,24 @@ def test_rank_for_evaluation_layout():
     out = rank_for_evaluation(scores, taste, np.zeros(n, bool), 10, cfg, exclude)
     assert out.tolist() == list(range(1, 11))
     assert math.isclose(scores[1], ranked(n)[1])  # the caller's scores are not modified
+
+
+def test_one_session_rule_for_the_session_vector_neighbours_and_transitions():
+    """A like keeps an evening one session everywhere: the current session, the sessions of
+    "sessions like this one" and your own transitions split at the same place (recommend.sessions)."""
+    gap = CFG.session_gap_s
+    t0 = NOW - 3 * gap
+    events = [ev(0, K.PLAY, NOW - t0), ev(5, K.LIKE, NOW - t0 - 0.8 * gap), ev(1, K.PLAY, NOW - t0 - 1.6 * gap)]
+    events += [ev(2, K.PLAY, NOW - t0 - 2.7 * gap)]  # 1.1 gaps after the last event: a new session
+    events.sort(key=lambda e: e.ts)
+    now = events[-1].ts + 60
+    assert listening_sessions(events, CFG) == [[0, 1], [2]]
+    assert transitions_after(events, 0, 10, CFG)[1] == 1.0 and transitions_after(events, 1, 10, CFG)[2] == 0.0
+    assert [e.row for e in current_session(events, CFG, now)] == [2]
+    assert [e.row for e in current_session(events[:3], CFG, events[2].ts + 60)] == [0, 5, 1]
+    state = HistoryState(catalog(10).matrix, CFG)
+    assert state.extend(events)
+    assert state.transitions_after(0)[1] == 1.0 and state.transitions_after(1)[2] == 0.0
+    assert state.neighbours.n_sessions == 2
+    rows, _values = state.neighbours_sparse([2], now)  # the ongoing session [2] is not its own neighbour
+    assert 2 not in rows.tolist()

@@ -12,6 +12,7 @@ import numpy as np
 from player_plugin.models import EventKind
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.profile import LISTEN_KINDS, HistoryEvent, TrackStats, bias_at
+from player_plugin.recommend.sessions import SessionSplitter
 
 
 def track_stats(events: Sequence[HistoryEvent], n: int) -> TrackStats:
@@ -27,9 +28,11 @@ def transitions_after(events: Sequence[HistoryEvent], row: int, n: int, cfg: Rec
     out = np.zeros(n, np.float32)
     if row < 0:
         return out
-    starts = [e for e in events if e.kind == EventKind.PLAY and e.row >= 0]
-    for prev, nxt in zip(starts, starts[1:], strict=False):
-        if prev.row == row and nxt.row != row and nxt.ts - prev.ts <= cfg.session_gap_s:
+    splitter = SessionSplitter(cfg.session_gap_s)
+    starts = [(e, splitter.add(e.ts)) for e in events]
+    starts = [(e, s) for e, s in starts if e.kind == EventKind.PLAY and e.row >= 0]
+    for (prev, s_prev), (nxt, s_next) in zip(starts, starts[1:], strict=False):
+        if prev.row == row and nxt.row != row and s_prev == s_next:
             out[nxt.row] += 1
     m = float(out.max())
     return out / m if m > 0 else out
@@ -55,18 +58,20 @@ def listened_rows(events: Sequence[HistoryEvent]) -> list[int]:
 
 
 def listening_sessions(events: Sequence[HistoryEvent], cfg: RecommendConfig) -> list[list[int]]:
-    """The listens of :func:`listened_rows` in sessions: a new session starts when more than
-    ``session_gap_s`` passed since the last listening event (a play, completion or skip)."""
+    """The listens of :func:`listened_rows` in sessions (:mod:`player_plugin.recommend.sessions`);
+    a session without a listen (a like after a long silence, say) is not one."""
     sessions: list[list[int]] = []
-    last_ts: float | None = None
+    splitter = SessionSplitter(cfg.session_gap_s)
+    current = -1
     last_row: int | None = None
     for e in events:
+        index = splitter.add(e.ts)
         if e.row < 0 or e.kind not in LISTEN_KINDS:
             continue
         if not (e.kind != EventKind.PLAY and last_row == e.row):
-            if last_ts is None or e.ts - last_ts > cfg.session_gap_s:
+            if index != current:
                 sessions.append([])
+                current = index
             sessions[-1].append(e.row)
             last_row = e.row
-        last_ts = e.ts
     return sessions

@@ -22,6 +22,7 @@ from player_plugin.recommend.profile import (
     session_part,
     unit_vector,
 )
+from player_plugin.recommend.sessions import SessionSplitter
 
 
 class HistoryState:
@@ -54,8 +55,10 @@ class HistoryState:
         self._touched_rows: np.ndarray | None = None
         self._evidence: set[int] = set()
         self.neighbours = SessionNeighbours()  # your past sessions, for "sessions like this one"
-        self._session: int | None = None  # the neighbours' id of the latest session
-        self._last_listen_ts: float | None = None
+        self._splitter = SessionSplitter(cfg.session_gap_s)  # every event, the one session rule
+        self._session: int | None = None  # the neighbours' id of the latest session with a listen
+        self._session_index = -1  # the splitter's index of that session
+        self._last_start_session = -1  # the splitter's index of _last_start
 
     @property
     def touched(self) -> np.ndarray:
@@ -70,6 +73,7 @@ class HistoryState:
             if self.events and e.ts < self.events[-1].ts:
                 return False
             self.events.append(e)
+            session = self._splitter.add(e.ts)
             if e.row < 0:
                 continue
             self.stats.add(e)
@@ -79,20 +83,18 @@ class HistoryState:
                 self._long += w * self._factor(e.ts) * self.matrix[e.row]
                 self._evidence.add(e.row)
             note_favourite(self._liked, self._completed, e)
-            if e.kind in LISTEN_KINDS:
-                if not (e.kind != EventKind.PLAY and self.listens and self.listens[-1] == e.row):
-                    last = self._last_listen_ts
-                    if self._session is None or last is None or e.ts - last > self.cfg.session_gap_s:
-                        self._session = self.neighbours.new_session()
-                    self.listens.append(e.row)
-                    self.neighbours.add(self._session, e.row)
-                self._last_listen_ts = e.ts
+            same_listen = e.kind != EventKind.PLAY and self.listens and self.listens[-1] == e.row
+            if e.kind in LISTEN_KINDS and not same_listen:  # a completion or skip ends the play it follows
+                if self._session is None or session != self._session_index:
+                    self._session, self._session_index = self.neighbours.new_session(), session
+                self.listens.append(e.row)
+                self.neighbours.add(self._session, e.row)
             if e.kind == EventKind.PLAY:
                 prev = self._last_start
-                if prev is not None and prev.row != e.row and e.ts - prev.ts <= self.cfg.session_gap_s:
+                if prev is not None and prev.row != e.row and self._last_start_session == session:
                     after = self._follows.setdefault(prev.row, {})
                     after[e.row] = after.get(e.row, 0) + 1
-                self._last_start = e
+                self._last_start, self._last_start_session = e, session
         return True
 
     def _factor(self, ts: float) -> float:
@@ -127,8 +129,8 @@ class HistoryState:
     def neighbours_sparse(self, session_rows: Sequence[int], now: float) -> tuple[np.ndarray, np.ndarray]:
         """How strongly your past sessions that look like ``session_rows`` hold each track: (rows,
         values in (0, 1], the best 1). The session still going on at ``now`` is not a neighbour of itself."""
-        last = self._last_listen_ts
-        ongoing = self._session if last is not None and 0 <= now - last <= self.cfg.session_gap_s else None
+        going_on = self._splitter.ongoing(now) and self._session_index == self._splitter.index
+        ongoing = self._session if going_on else None
         rows, values = self.neighbours.scores_sparse(session_rows, exclude_session=ongoing)
         if not len(values):
             return rows, values.astype(np.float32)

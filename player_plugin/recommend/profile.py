@@ -27,6 +27,7 @@ import numpy as np
 
 from player_plugin.models import EventKind
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.sessions import current_session_start
 
 NEGATIVE_KINDS = {EventKind.DISLIKE, EventKind.BLOCK, EventKind.QUEUE_REMOVE}
 
@@ -131,12 +132,8 @@ class UserModel:
 
 
 def current_session(events: Sequence[HistoryEvent], cfg: RecommendConfig, now: float) -> list[HistoryEvent]:
-    """The events of the session still going on at ``now`` (chronological input)."""
-    if not events or now - events[-1].ts > cfg.session_gap_s:
-        return []
-    start = len(events) - 1
-    while start > 0 and events[start].ts - events[start - 1].ts <= cfg.session_gap_s:
-        start -= 1
+    """The events of the session still going on at ``now`` (chronological input; :mod:`.sessions`)."""
+    start = current_session_start(events, cfg.session_gap_s, now)
     return list(events[start:])
 
 
