@@ -15,7 +15,6 @@ from player_plugin.cli_commands import (
     _db_path,
     cmd_doctor,
     cmd_embed,
-    cmd_evaluate,
     cmd_feedback,
     cmd_import_history,
     cmd_library,
@@ -30,6 +29,7 @@ from player_plugin.cli_errors import (
     describe,
     print_error,
 )
+from player_plugin.cli_evaluate import cmd_evaluate
 from player_plugin.listening import ListeningConfig
 
 
@@ -131,15 +131,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_db(p, argparse.SUPPRESS)
 
-    p = sub.add_parser("evaluate", help="score recommenders on a playlist dataset (continuation task)")
-    p.add_argument("--dataset", required=True, type=Path, metavar="DIR", help="folder with tracks.tsv, playlists.jsonl")
+    p = sub.add_parser(
+        "evaluate", help="score recommenders: playlist continuation (--dataset) or listeners' own histories (--replay)"
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--dataset", type=Path, metavar="DIR", help="folder with tracks.tsv, playlists.jsonl")
+    which.add_argument(
+        "--replay", type=Path, metavar="DIR", help="folder with tracks.tsv, listens.jsonl: the replay task"
+    )
+    p.add_argument("--users", metavar="A,B", help="with --replay: only these listeners")
     p.add_argument("--split", default="test", choices=["validation", "test"])
     p.add_argument("--recommenders", metavar="LIST", help="comma-separated (default: all)")
     p.add_argument("--model", metavar="ID", help="encoder for the track vectors (default multilingual-e5-small)")
     p.add_argument(
         "--compare",
         metavar="A:B[,C:D]",
-        help="NDCG@10 difference A − B per view, with a 95%% interval from a bootstrap over playlists",
+        help="NDCG@10 difference A − B per view, with a 95%% interval (bootstrap over playlists, or over points "
+        "within listeners with --replay)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     _add_db(p, argparse.SUPPRESS)

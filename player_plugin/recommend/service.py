@@ -135,6 +135,10 @@ class RecommendService:
             self._generator = load_generator_or_none()
         return self._generator
 
+    def set_generator(self, generator) -> None:
+        """Use ``generator`` (None: Up Next runs on the user model alone) instead of loading the shipped one."""
+        self._generator = generator
+
     def generator_scores(self, generator, index: CatalogIndex, rows: list[int], outcomes: np.ndarray) -> np.ndarray:
         """The generator's scores for this session, kept until the session, its outcomes, the prompt or the
         catalog change: a refill with nothing new (a queue edit, the UI topping up) skips the generation."""
