@@ -512,3 +512,15 @@ def test_one_session_rule_for_the_session_vector_neighbours_and_transitions():
     assert state.neighbours.n_sessions == 2
     rows, _values = state.neighbours_sparse([2], now)  # the ongoing session [2] is not its own neighbour
     assert 2 not in rows.tolist()
+
+
+def test_a_long_imported_history_keeps_its_long_term_taste():
+    """Twelve years of daily plays (a Last.fm import): the decayed sum must not overflow to a zero taste."""
+    m = catalog(12).matrix
+    events = [HistoryEvent(i % 12, K.COMPLETE, NOW - (12 * 365 - i) * DAY, 200.0, 240.0) for i in range(12 * 365)]
+    state = HistoryState(m, CFG)
+    assert state.extend(events)
+    got = state.user_model(NOW).long
+    ref = build_user_model(events, m, CFG, NOW).long
+    assert got is not None and np.isfinite(got).all() and abs(float(np.linalg.norm(got)) - 1.0) < 1e-5
+    np.testing.assert_allclose(got, ref, atol=1e-5)

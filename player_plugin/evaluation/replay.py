@@ -25,9 +25,11 @@ BASELINES = ("random", "popularity", "recency", "transitions", "session-knn", "c
 REPLAY_RECOMMENDERS = (*BASELINES, "upnext", "upnext-noseq2seq")
 DEFAULT_REPLAY = ("random", "popularity", "recency", "transitions", "session-knn", "content", "upnext")
 BOOTSTRAP_DRAWS = 2000
+TUNE_SHARE = 0.8  # period "tune": each listener's first 80 % of points; "rest": the other 20 %
+PERIODS = ("all", "tune", "rest")
 
 
-def _ranker(name: str, history, rows, library, dataset, vectors, model_id, seed):
+def _ranker(name: str, history, rows, library, dataset, vectors, model_id, seed, engine_settings):
     n = len(library)
     if name == "random":
         return rb.RandomRanker(history, rows, n, seed)
@@ -63,9 +65,15 @@ def evaluate_replay(
     task: ReplayTaskConfig = TASK,
     compare: Sequence[tuple[str, str]] = (),
     progress: Callable[[str], None] | None = None,
+    period: str = "all",
+    engine_settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``{"dataset", "task": "replay", "model", "results": {rec: {view: metrics}}, "users": {user: {rec:
-    {view: metrics}}}}``; ``results`` are macro averages over the listeners with points in the view."""
+    """``period`` "tune" scores each listener's first 80 % of points only (tune there), "rest" the others.
+        ``engine_settings``: recommender settings stored in the upnext engine's library, as a user would.
+    ``{"dataset", "task": "replay", "model", "results": {rec: {view: metrics}}, "users": {user: {rec:
+        {view: metrics}}}}``; ``results`` are macro averages over the listeners with points in the view."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
     unknown = sorted({n for pair in compare for n in pair} - set(names))
     if unknown:
         raise ValueError(f"cannot compare recommenders that are not evaluated: {', '.join(unknown)}")
@@ -79,10 +87,12 @@ def evaluate_replay(
         history = dataset.histories[user]
         library, rows = library_of(history, seed)
         points = replay_points(history, rows, task)
+        cut = int(round(TUNE_SHARE * len(points)))
+        points = points[:cut] if period == "tune" else points[cut:] if period == "rest" else points
         per_user[user], per_point[user] = {}, {}
         for name in names:
             t0 = time.perf_counter()
-            ranker = _ranker(name, history, rows, library, dataset, vectors, model, seed)
+            ranker = _ranker(name, history, rows, library, dataset, vectors, model, seed, engine_settings)
             scored: dict[str, list[dict[str, float]]] = {v: [] for v in REPLAY_VIEWS}
             try:
                 for p in points:

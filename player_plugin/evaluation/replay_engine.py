@@ -13,8 +13,9 @@ habits, own transitions, sessions like this one, skips, the generator, explore s
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,7 @@ class EngineReplay(ReplayRanker):
         *,
         generator: bool = True,
         encoder_factory: Callable | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(history, listen_rows, len(library))
         self._tmp = tempfile.TemporaryDirectory(prefix="player-plugin-replay-")
@@ -77,6 +79,8 @@ class EngineReplay(ReplayRanker):
         self.engine = Engine(db, encoder_factory=encoder_factory, model_id=model_id, clock=lambda: self.now)
         if not generator:
             self.engine.recommender.set_generator(None)
+        if settings:
+            self.engine.settings.set_recommend_settings(dict(settings))
 
     def observe(self, j: int) -> None:
         h = self.history

@@ -25,6 +25,12 @@ from player_plugin.recommend.profile import (
 from player_plugin.recommend.sessions import SessionSplitter
 
 
+# exp(30) ≈ 1e13: a sum of 10^6 such terms squared stays far inside float64 (and its unit vector is exact).
+# Without a rebase, ten years of history (60-day half-life) grew the sum to ~e^44 per event, whose square
+# overflowed float32 and zeroed the long-term taste of a listener with a long imported history.
+REBASE_AT = 30.0
+
+
 class HistoryState:
     """Everything a fill needs from the whole history, kept up to date as events arrive.
 
@@ -101,7 +107,7 @@ class HistoryState:
         if self._t_ref is None:
             self._t_ref = ts
         x = self._decay * (ts - self._t_ref)
-        if x > 500.0:  # centuries of history: rebase before exp() overflows
+        if x > REBASE_AT:  # years of history: rebase before the sum's square overflows
             self._long *= math.exp(-x)
             self._t_ref, x = ts, 0.0
         return math.exp(x)
@@ -119,7 +125,7 @@ class HistoryState:
             for vec, ts in comments:
                 long += self.cfg.weight_comment * math.exp(self._decay * (ts - t_ref)) * vec
         model = UserModel(prompt=unit_vector(prompt))
-        model.long = unit_vector(long.astype(np.float32)) if self.dim else None
+        model.long = unit_vector(long) if self.dim else None  # made unit in float64: the sum can pass float32's range
         model.liked_rows = _last(self._liked, 50)
         model.completed_rows = _last(self._completed, 200)
         model.evidence = len(self._evidence) + len(comments)

@@ -213,7 +213,7 @@ def build_user_model(
     for vec, ts in comments:
         long += cfg.weight_comment * math.exp(-decay_per_s * max(0.0, now - ts)) * vec
     model.evidence = len(evidence) + len(comments)
-    model.long = unit_vector(long.astype(np.float32)) if dim else None
+    model.long = unit_vector(long) if dim else None
     model.liked_rows = list(liked)[-50:]
     model.completed_rows = list(completed)[-200:]
 
