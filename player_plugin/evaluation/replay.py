@@ -49,7 +49,10 @@ def _ranker(name: str, history, rows, library, dataset, vectors, model_id, seed,
     if name in ("upnext", "upnext-noseq2seq"):
         from player_plugin.evaluation.replay_engine import EngineReplay
 
-        return EngineReplay(history, rows, library, dataset, lib_vectors, model_id, generator=name == "upnext")
+        upnext = name == "upnext"
+        return EngineReplay(
+            history, rows, library, dataset, lib_vectors, model_id, generator=upnext, settings=engine_settings
+        )
     raise ValueError(f"unknown recommender {name!r}; known: {', '.join(REPLAY_RECOMMENDERS)}")
 
 
