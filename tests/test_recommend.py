@@ -199,7 +199,7 @@ def test_track_bias():
         + [ev(4, K.DISLIKE, DAY), ev(5, K.BLOCK, DAY), ev(6, K.QUEUE_REMOVE, DAY)]
     )
     stats = track_stats(sorted(events, key=lambda e: e.ts), n)
-    b = track_bias(stats, CFG, NOW)
+    b = track_bias(stats, CFG.replace(bias_rotation=0.0), NOW)  # the rotation term: tests/test_habits.py
     assert b.dtype == np.float32 and b.shape == (n,)
     assert b[0] > b[3] > 0  # favourites come back
     assert b[1] < 0  # skip rate pulls down
@@ -309,7 +309,7 @@ def test_history_state_equals_the_reference_fold(seed):
     np.testing.assert_allclose(got.vector(CFG, 16), ref.vector(CFG, 16), atol=1e-5)
 
     stats = track_stats(events, n)
-    for name in ("plays", "completes", "skips", "likes", "last_played", "excluded"):
+    for name in ("plays", "completes", "skips", "likes", "last_played", "excluded", "returns"):
         np.testing.assert_array_equal(getattr(state.stats, name), getattr(stats, name))
     for row in range(-1, n):
         np.testing.assert_allclose(state.transitions_after(row), transitions_after(events, row, n, CFG))

@@ -24,7 +24,6 @@ from player_plugin.recommend.profile import (
 )
 from player_plugin.recommend.sessions import SessionSplitter
 
-
 # exp(30) ≈ 1e13: a sum of 10^6 such terms squared stays far inside float64 (and its unit vector is exact).
 # Without a rebase, ten years of history (60-day half-life) grew the sum to ~e^44 per event, whose square
 # overflowed float32 and zeroed the long-term taste of a listener with a long imported history.
@@ -50,6 +49,8 @@ class HistoryState:
         self.events: list[HistoryEvent] = []
         self.stats = TrackStats.empty(n)
         self.listens: list[int] = []
+        self.repeats: list[bool] = []  # per listen: was its track heard before (recommend/habits.py)
+        self._heard: set[int] = set()
         self._decay = math.log(2) / (cfg.long_half_life_days * 86400.0)
         self._long = np.zeros(self.dim, np.float64)
         self._t_ref: float | None = None
@@ -94,6 +95,8 @@ class HistoryState:
                 if self._session is None or session != self._session_index:
                     self._session, self._session_index = self.neighbours.new_session(), session
                 self.listens.append(e.row)
+                self.repeats.append(e.row in self._heard)
+                self._heard.add(e.row)
                 self.neighbours.add(self._session, e.row)
             if e.kind == EventKind.PLAY:
                 prev = self._last_start

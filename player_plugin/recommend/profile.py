@@ -221,6 +221,12 @@ def build_user_model(
     return model
 
 
+# A finished play keeps a track "in rotation" with weight exp(-age / 14 days): the time constant with
+# which the replay task's recency baseline (FORMAT.md) ranks a listener's own plays best.
+RETURN_TIME_CONSTANT_S = 14 * 86400.0
+RETURN_REBASE_AT = 30.0  # exp(30) ≈ 1e13: the reference time moves on long before float64 could overflow
+
+
 @dataclass
 class TrackStats:
     """Per-track behaviour counters over the library rows (arrays of length n)."""
@@ -231,11 +237,29 @@ class TrackStats:
     likes: np.ndarray
     last_played: np.ndarray  # unix seconds, 0 = never
     excluded: np.ndarray  # bool: disliked, blocked or removed from the queue (and not liked since)
+    # Σ exp((ts - returns_ref) / RETURN_TIME_CONSTANT_S) over finished plays: how much a track is in your
+    # rotation now (a recent favourite high, one you wore out years ago low). Only ratios are used.
+    returns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    returns_ref: float | None = None
 
     @classmethod
     def empty(cls, n: int) -> TrackStats:
         z = np.zeros(n, np.float32)
-        return cls(z, z.copy(), z.copy(), z.copy(), np.zeros(n, np.float64), np.zeros(n, bool))
+        return cls(z, z.copy(), z.copy(), z.copy(), np.zeros(n, np.float64), np.zeros(n, bool), np.zeros(n))
+
+    def _add_return(self, row: int, ts: float) -> None:
+        if self.returns_ref is None:
+            self.returns_ref = ts
+        x = (ts - self.returns_ref) / RETURN_TIME_CONSTANT_S
+        if x > RETURN_REBASE_AT:
+            self.returns *= math.exp(-x)
+            self.returns_ref, x = ts, 0.0
+        self.returns[row] += math.exp(x)
+
+    def in_rotation(self, rows: np.ndarray | slice) -> np.ndarray:
+        """``returns`` of ``rows`` relative to the library's most returned-to track: [0, 1]."""
+        top = float(self.returns.max()) if len(self.returns) else 0.0
+        return self.returns[rows] / top if top > 0 else np.zeros_like(self.returns[rows])
 
     def add(self, e: HistoryEvent) -> None:
         """Count one more event (events in time order)."""
@@ -247,6 +271,7 @@ class TrackStats:
         elif e.kind == EventKind.COMPLETE:
             self.completes[e.row] += 1
             self.last_played[e.row] = max(self.last_played[e.row], e.ts)
+            self._add_return(e.row, e.ts)
         elif e.kind == EventKind.SKIP:
             self.skips[e.row] += 1
             self.last_played[e.row] = max(self.last_played[e.row], e.ts)  # heard a moment ago too
@@ -277,6 +302,8 @@ def bias_at(stats: TrackStats, rows: np.ndarray | slice, cfg: RecommendConfig, n
     hours = (now - last) / 3600.0
     recent = np.where(last > 0, np.exp(-np.maximum(hours, 0.0) / cfg.recent_hours), 0.0)
     b -= cfg.bias_recent * recent.astype(np.float32)
+    if cfg.bias_rotation:
+        b += cfg.bias_rotation * stats.in_rotation(rows)
     b = b.astype(np.float32)
     b[stats.excluded[rows]] = -np.inf
     return b

@@ -28,6 +28,7 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.habits import listening_habits
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
     HistoryEvent,
@@ -309,6 +310,11 @@ class RecommendService:
         now = self.clock()
         state = self.history_state(index, cfg)
         stats = state.stats
+        habits = listening_habits(state.listens, state.repeats, catalog.artist_sets)
+        cfg = cfg.replace(
+            bias_rotation=cfg.bias_rotation * habits.rotation_share(),
+            artist_spacing=0 if cfg.spacing_follows_habit and habits.plays_artist_runs() else cfg.artist_spacing,
+        )
         model = self.user_model(catalog, state.events, cfg, now, state)
         w = model.vector(cfg, catalog.matrix.shape[1], index.spread_sample(cfg.spread_sample, cfg.spread_seed))
         if not np.any(w):
