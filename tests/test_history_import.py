@@ -127,6 +127,21 @@ def test_listenbrainz_zip_export(tmp_path, db, library):
     assert (report.total, report.matched, report.unmatched, report.skipped_malformed) == (5, 4, 1, 0)
 
 
+def test_listenbrainz_export_unzipped_reads_its_listens_folder(tmp_path, db, library):
+    root = tmp_path / "listenbrainz_me"
+    (root / "listens" / "2021").mkdir(parents=True)
+    (root / "user.json").write_text(json.dumps({"user_id": 1, "username": "me"}), encoding="utf-8")
+    (root / "feedback.jsonl").write_text(json.dumps({"recording_mbid": "x", "score": 1}) + "\n", encoding="utf-8")
+    (root / "listens" / "2021" / "10.jsonl").write_text(json.dumps(_lb("Bo", "Night", T0 + 86400 * 300)) + "\n")
+    (root / "listens" / "2021" / "2.jsonl").write_text(
+        "\n".join(json.dumps(_lb("Anna", "Rain", T0 + 86400 * 40 + i)) for i in range(3))
+    )
+    listens = list(parse_history(root))
+    assert [x.ts for x in listens] == sorted(x.ts for x in listens)  # month 2 before month 10
+    report = import_history(root, db)
+    assert (report.total, report.matched, report.imported, report.skipped_malformed) == (4, 4, 4, 0)
+
+
 def test_lastfm_headerless_csv(tmp_path, db, library):
     f = tmp_path / "me.csv"
     rows = [

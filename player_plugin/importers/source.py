@@ -148,8 +148,8 @@ def sniff_encoding(head: bytes, complete: bool) -> tuple[str, int]:
 
 
 def file_parts(path: Path) -> list[Part]:
-    """The parts to parse: the file itself, the listens files of a zip (by natural name order), or the
-    Spotify streaming history files of a folder (an unzipped Spotify export)."""
+    """The parts to parse: the file itself, the listens files of a zip (by natural name order), or those
+    of a folder (an unzipped Spotify or ListenBrainz export)."""
     if path.is_dir():
         return _folder_parts(path)
     with open_regular(path) as fh:
@@ -197,20 +197,27 @@ def _zip_parts(path: Path) -> list[Part]:
 
 
 def _folder_parts(folder: Path) -> list[Part]:
-    """The Spotify history files in ``folder`` and below (symlinked folders not followed, at most
-    MAX_ZIP_MEMBERS entries looked at, MAX_UNCOMPRESSED_BYTES in all)."""
-    found: list[Path] = []
+    """An unzipped export, chosen as in a zip: the Spotify history files in ``folder`` and below, else
+    the ``.json``/``.jsonl`` files under a ``listens`` folder (a ListenBrainz export: one file a month).
+    Symlinked folders are not followed, at most MAX_ZIP_MEMBERS entries looked at, MAX_UNCOMPRESSED_BYTES
+    read in all."""
+    spotify: list[Path] = []
+    listens: list[Path] = []
     seen = 0
     for root, dirs, files in os.walk(folder, onerror=None, followlinks=False):
         seen += len(dirs) + len(files)
         if seen > MAX_ZIP_MEMBERS:
             raise HistoryImportError(f"{folder}: the folder holds more than {MAX_ZIP_MEMBERS} entries")
         dirs[:] = [d for d in dirs if not d.startswith(("__MACOSX", "."))]
-        found.extend(Path(root) / f for f in files if SPOTIFY_FILE.match(f))
+        spotify.extend(Path(root) / f for f in files if SPOTIFY_FILE.match(f))
+        if "listens" in (part.lower() for part in Path(root).relative_to(folder).parts):
+            listens.extend(Path(root) / f for f in files if f.lower().endswith((".json", ".jsonl")))
+    found = spotify or listens
     if not found:
         raise HistoryImportError(
             f"{folder}: is a folder without Spotify streaming history files (StreamingHistory*.json, "
-            "Streaming_History_Audio_*.json, endsong_*.json); name a history export file or zip"
+            "Streaming_History_Audio_*.json, endsong_*.json) or a ListenBrainz listens/ folder; "
+            "name a history export file or zip"
         )
     found.sort(key=lambda p: natural_key(str(p.relative_to(folder))))
     total = 0
