@@ -158,7 +158,8 @@ class Engine(QueueOps, HostSettings):
 
         report = Embedder(self.db, self.encoder).run(progress=progress, cancel=cancel)
         self.recommender.invalidate()
-        self._listeners.send("model_changed")
+        if report.embedded:  # vectors changed; an embed with nothing to do changes nothing
+            self._listeners.send("model_changed")
         return report
 
     def similar(self, text: str, count: int = 10) -> list[tuple[Track, float]]:

@@ -263,8 +263,13 @@ def test_listeners_hear_now_playing_library_and_model_changes(engine, tmp_path):
     engine.track_ended(a, 100.0, 100.0)
     engine.track_started(a)  # the same track again: no change to announce
     engine.scan()
-    engine.embed()
-    assert heard.names() == ["now_playing_changed", "library_changed", "model_changed"]
+    assert engine.embed().embedded == 0  # nothing new: the vectors did not change, nothing to announce
+    assert heard.names() == ["now_playing_changed", "library_changed"]
+    with engine.db.transaction() as conn:
+        conn.execute("DELETE FROM track_vectors WHERE track_id = ?", (a,))
+    assert engine.embed().embedded == 1
+    engine.set_queue_rules(no_repeat_last=5)  # the rules Up Next follows changed too
+    assert heard.names() == ["now_playing_changed", "library_changed", "model_changed", "model_changed"]
     assert heard.calls[0] == ("now_playing_changed", a)
     engine.forget_history()
     assert heard.calls[-2:] == [("now_playing_changed", None), ("queue_changed", [], False)]

@@ -2,9 +2,9 @@
 
 The engine calls its listeners on whatever thread made the change (the queue worker, mostly);
 ``EngineSignals`` lives on the UI thread, so each call is re-emitted as a signal that Qt queues to
-it. The Up Next controller (``queue_changed``) and MPRIS (``now_playing_changed``) connect to these
-signals instead of being called by hand; ``library_changed`` and ``model_changed`` have no listener in
-the app yet (the library jobs report their own results).
+it. The Up Next controller (``queue_changed``: show it, top up when due; ``model_changed``: pick the
+recommended entries again), the library panel (``library_changed``: reload) and MPRIS
+(``now_playing_changed``) connect to these signals instead of being called by hand.
 """
 
 from __future__ import annotations

@@ -84,7 +84,8 @@ class LibraryJobs(QObject):
             self._library.reload_throttled()
 
     def _on_scan_done(self, report: Any) -> None:
-        self._library.reload()
+        # the library panel has reloaded already: it listens to the engine's library_changed, which the
+        # scan announced (queued to this thread) before its result came back
         parts = [f"{report.added} new", f"{report.updated} updated"]
         if report.removed:
             parts.append(f"{report.removed} removed")

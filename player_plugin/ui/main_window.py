@@ -227,6 +227,8 @@ class MainWindow(QMainWindow):
         upnext.autofill_shown.connect(up.show_autofill)
         upnext.notice.connect(up.set_notice)
         self.engine_signals.queue_changed.connect(upnext.on_engine_queue)
+        self.engine_signals.library_changed.connect(self.library_panel.reload)
+        self.engine_signals.model_changed.connect(upnext.on_model_changed)
 
         jobs.work_shown.connect(self._show_work)
         jobs.work_hidden.connect(self._hide_work)

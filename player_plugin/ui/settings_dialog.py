@@ -34,7 +34,6 @@ class SettingsHost(Protocol):
     """What the dialog asks of the app around it (the main window provides it)."""
 
     def start_scan(self) -> object: ...
-    def refill(self, only_if_auto: bool = False) -> object: ...
     def history_forgotten(self, events: int) -> None: ...
     def status_message(self, text: str, sticky: bool = False) -> None: ...
 
@@ -244,7 +243,7 @@ class SettingsDialog(QDialog):
         self.accept()
         if folders_changed:
             self.host.start_scan()
-        self.host.refill(only_if_auto=True)
+        # no refill by hand: the new rules reach Up Next as the engine's model_changed
 
     def forget_history(self, confirm: bool = True) -> int | None:
         if confirm:

@@ -143,6 +143,13 @@ class UpNextController(QObject):
         if not cancelled and not self._queue and self.autofill:
             self.fill_queue()
 
+    def on_model_changed(self) -> None:
+        """Vectors, the model or the queue rules changed (the engine said so): the recommended entries
+        answered the old state, so they are picked again (when auto-fill is on). An empty queue waits for
+        ``model_ready``, which fills it once the first embedding is done."""
+        if self._queue and self.recommend_error is None and not self._closed:
+            self.refill(only_if_auto=True)
+
     def model_failed(self, error: str) -> None:
         self.recommend_error = f"the music model could not be loaded ({error})"
         self.notice.emit(

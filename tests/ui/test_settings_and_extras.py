@@ -44,10 +44,16 @@ def test_settings_store_blocklists_rules_and_show_the_provider(ready_window, qtb
     assert str(window.engine.db.path) in dialog.findChild(QLabel, "dataLocation").text()
     dialog.block_artists.setPlainText("Iron Sermon\n")
     dialog.artist_spacing.setValue(3)
-    dialog.save()
+    qtbot.waitUntil(lambda: bool(window.upnext.entries()) and not window.queue_runner.busy, timeout=WAIT_MS)
+    # the window is not called: it hears the engine's model_changed and picks Up Next again
+    with qtbot.waitSignal(window.upnext.queue_changed, timeout=WAIT_MS):
+        dialog.save()
     assert window.engine.settings.get(BLOCKLIST_KEY)["artists"] == ["Iron Sermon"]
     assert window.engine.settings.get(RECOMMEND_KEY)["artist_spacing"] == 3
     assert window.engine.queue_rules()["artist_spacing"] == 3
+    qtbot.waitUntil(lambda: not window.queue_runner.busy, timeout=WAIT_MS)
+    shown = {window.library_panel.track(e.track_id).tags.artist for e in window.upnext.entries()}
+    assert shown and "Iron Sermon" not in shown
     entries = window.engine.refill(10)
     artists = {window.library_panel.track(e.track_id).tags.artist for e in entries}
     assert "Iron Sermon" not in artists
