@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.queue import explore_scores, top_rows
+from player_plugin.recommend.queue import explore_positions, explore_scores, top_rows
 
 
 def rank_for_evaluation(
@@ -17,13 +17,14 @@ def rank_for_evaluation(
     scores[exclude] = -np.inf
     taste = np.where(np.isfinite(scores), taste, -np.inf)
     main = top_rows(scores, k)
-    n_explore = min(cfg.explore_slots, k)
+    block = max(cfg.explore_block, 1)
+    explore_at = explore_positions(cfg)
     explore = top_rows(explore_scores(taste, never_played, cfg), k)
     out: list[int] = []
     chosen: set[int] = set()
     mi = ei = 0
     for position in range(k):
-        want_explore = position >= k - n_explore
+        want_explore = (position % block) in explore_at  # the same places as pick()
         if want_explore:
             while ei < len(explore) and int(explore[ei]) in chosen:
                 ei += 1

@@ -163,7 +163,7 @@ def pick(
         top_rows(explore_scores(taste, never_played & np.isfinite(scores), cfg), cfg.candidates).tolist()
     )
     block = max(cfg.explore_block, 1)
-    explore_positions = set(range(block - min(cfg.explore_slots, block), block)) if cfg.explore_slots > 0 else set()
+    explore_at = explore_positions(cfg)
 
     def usable(row: int) -> bool:
         return row not in taken and catalog.version_keys[row] not in blocked_keys and _allowed(row, catalog, rules, cfg)
@@ -174,7 +174,7 @@ def pick(
     picks: list[Pick] = []
     while len(picks) < n:
         position = start_position + len(picks)
-        is_explore = (position % block) in explore_positions
+        is_explore = (position % block) in explore_at
         row = explore.take(usable, spaced) if is_explore else None
         if row is None:
             row, is_explore = main.take(usable, spaced), False
@@ -214,6 +214,12 @@ class _Candidates:
                 return row
             self.waiting.append(row)
         return None
+
+
+def explore_positions(cfg: RecommendConfig) -> set[int]:
+    """The places (modulo ``explore_block``) of the explore slots: the last ``explore_slots`` of each block."""
+    block = max(cfg.explore_block, 1)
+    return set(range(block - min(cfg.explore_slots, block), block)) if cfg.explore_slots > 0 else set()
 
 
 def explore_count(cfg: RecommendConfig, warm_share: float) -> int:
