@@ -140,7 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", type=Path, metavar="DIR", help="folder with tracks.tsv, listens.jsonl: the replay task"
     )
     p.add_argument("--users", metavar="A,B", help="with --replay: only these listeners")
-    p.add_argument("--split", default="test", choices=["validation", "test"])
+    p.add_argument(
+        "--task",
+        default="continuation",
+        choices=["continuation", "prompt"],
+        help="with --dataset: continue playlists (default), or type each playlist's name as a prompt",
+    )
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["validation", "test", "train+validation"],
+        help="train+validation: only with --task prompt (its tuning set)",
+    )
     p.add_argument("--recommenders", metavar="LIST", help="comma-separated (default: all)")
     p.add_argument("--model", metavar="ID", help="encoder for the track vectors (default multilingual-e5-small)")
     p.add_argument(

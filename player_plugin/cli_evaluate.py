@@ -56,6 +56,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.users:
         raise UserError("--users is for --replay (a playlist dataset has no listeners)", EXIT_USAGE)
+    if args.task == "prompt":
+        return _prompt(args)
+    if args.split not in ("validation", "test"):
+        raise UserError(
+            f"--split {args.split} is for --task prompt; the continuation task scores validation or test", EXIT_USAGE
+        )
     names = _names(args, RECOMMENDERS)
     compare = _compare(args, names)
     try:
@@ -78,12 +84,41 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prompt(args: argparse.Namespace) -> int:
+    from player_plugin.evaluation.dataset import DatasetError, load_dataset
+    from player_plugin.evaluation.prompt_task import PROMPT_RECOMMENDERS, evaluate_prompts, format_prompt_table
+    from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
+
+    names = _names(args, PROMPT_RECOMMENDERS)
+    unknown = [n for n in names if n not in PROMPT_RECOMMENDERS]
+    if unknown:
+        raise UserError(
+            f"unknown prompt-task recommender {', '.join(unknown)}; known: {', '.join(PROMPT_RECOMMENDERS)}", EXIT_USAGE
+        )
+    if args.compare:
+        raise UserError("--compare is for the continuation and replay tasks", EXIT_USAGE)
+    try:
+        dataset = load_dataset(args.dataset)
+    except (DatasetError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    model_id = args.model or DEFAULT_MODEL_ID
+    vectors = _vectors(dataset, model_id)
+    encoder = Encoder.load(model_id)
+    result = evaluate_prompts(dataset, names, vectors, encoder, model_id, args.split)
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_prompt_table(result))
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     from player_plugin.evaluation.dataset import DatasetError
     from player_plugin.evaluation.histories import load_histories
     from player_plugin.evaluation.replay import DEFAULT_REPLAY, REPLAY_RECOMMENDERS, evaluate_replay, format_replay
     from player_plugin.nlp.encoder import DEFAULT_MODEL_ID
 
+    if args.task != "continuation" or args.split != "test":
+        raise UserError(
+            "--task and --split are for --dataset; the replay task scores every listener's history", EXIT_USAGE
+        )
     names = _names(args, DEFAULT_REPLAY)
     unknown = [n for n in names if n not in REPLAY_RECOMMENDERS]
     if unknown:

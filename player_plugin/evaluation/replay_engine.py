@@ -45,6 +45,23 @@ def _tags(dataset: Dataset, i: int) -> TrackTags:
     )
 
 
+def store_library(
+    path: Path, dataset: Dataset, library: np.ndarray, vectors: np.ndarray, model_id: str, owner: str
+) -> tuple[Database, np.ndarray]:
+    """A library database at ``path``: dataset tracks ``library`` as rows with synthetic paths, each with
+    its vector (``vectors``, library order) and the text hash the embedder would store. Returns the
+    database and the track id of each library row."""
+    db = Database(path)
+    tracks, store = TrackRepository(db), VectorRepository(db)
+    ids = np.empty(len(library), np.int64)
+    with db.transaction():
+        for row, i in enumerate(library.tolist()):
+            scanned = ScannedFile(f"/{owner}/{dataset.track_ids[i]}", 0, 0, "", _tags(dataset, i), None, None)
+            ids[row] = tracks.insert(scanned, now=0.0, reattach=False)
+            store.put(int(ids[row]), model_id, vectors[row], TrackText(dataset.track_text(i), ()).hash)
+    return db, ids
+
+
 class EngineReplay(ReplayRanker):
     """The product's Engine, fed one listener's history. ``generator=False`` runs Up Next without the
     Seq2Seq generator (to report its share)."""
@@ -64,15 +81,7 @@ class EngineReplay(ReplayRanker):
     ) -> None:
         super().__init__(history, listen_rows, len(library))
         self._tmp = tempfile.TemporaryDirectory(prefix="player-plugin-replay-")
-        db = Database(Path(self._tmp.name) / "library.db")
-        tracks, store = TrackRepository(db), VectorRepository(db)
-        ids = np.empty(len(library), np.int64)
-        with db.transaction():
-            for row, i in enumerate(library.tolist()):
-                tags = _tags(dataset, i)
-                path = f"/replay/{history.user}/{dataset.track_ids[i]}"
-                ids[row] = tracks.insert(ScannedFile(path, 0, 0, "", tags, None, None), now=0.0, reattach=False)
-                store.put(int(ids[row]), model_id, vectors[row], TrackText(dataset.track_text(i), ()).hash)
+        db, ids = store_library(Path(self._tmp.name) / "library.db", dataset, library, vectors, model_id, history.user)
         self.track_ids = ids
         self.row_of = {int(t): r for r, t in enumerate(ids.tolist())}
         self.now = 0.0
