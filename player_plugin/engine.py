@@ -163,12 +163,17 @@ class Engine(QueueOps, HostSettings):
         return report
 
     def similar(self, text: str, count: int = 10) -> list[tuple[Track, float]]:
-        """Library tracks ranked by cosine to a free-text query (embedded with the query prefix)."""
-        ids, matrix = self.vectors.matrix(self.model_id)
+        """Library tracks ranked by how well they fit a free-text query: the prompt's own ranking, the same
+        one Up Next follows while a prompt is set (recommend/prompt_space.py)."""
+        from player_plugin.recommend.prompt_space import centred_query
+
+        recommender = self.recommender
+        index = recommender.index()
+        ids = index.catalog.ids
         if len(ids) == 0:
             return []
-        query = self.encoder.embed_query(text)
-        scores = matrix @ query
+        query = centred_query(text, self.encoder.embed_query(text), recommender.query_centre(), len(ids))
+        scores = index.prompt_fit(query)
         k = min(count, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -13,7 +13,6 @@ the share of CJK-titled tracks in the top 10 and among the targets.
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -25,17 +24,14 @@ import numpy as np
 from player_plugin.evaluation.dataset import Dataset, Split
 from player_plugin.evaluation.evaluate import top_k
 from player_plugin.evaluation.metrics import K, all_metrics
+from player_plugin.text_norm import has_cjk
 
 HISTORY_LENGTHS = (0, 20, 200)
 PLAY_SPACING_S = 240.0  # one history play every four minutes ...
 LAST_PLAY_AGO_S = 60.0  # ... the last ended a minute before the prompt: the listener is mid-session
 NOW = 1_700_000_000.0  # the fixed "now" of every point (a replayable clock)
 PROMPT_RECOMMENDERS = ("content", "upnext")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-
-
-def is_cjk(title: str) -> bool:
-    return bool(_CJK.search(title or ""))
+is_cjk = has_cjk  # the product's script test (text_norm.has_cjk)
 
 
 def history_rows(dataset: Dataset, playlist_id: str, length: int) -> list[int]:

@@ -21,6 +21,7 @@ import numpy as np
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.history_state import HistoryState
+from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
 from player_plugin.recommend.queue import Catalog
 from player_plugin.recommend.seq2seq_rec import mapped_library
@@ -48,10 +49,21 @@ class CatalogIndex:
     _mapped: tuple[Any, np.ndarray] | None = None  # (generator, the library in its track space)
     _words: tuple[str, np.ndarray, np.ndarray] | None = None  # (prompt, rows, +1 / -1)
     _s2s: tuple[Any, tuple, np.ndarray] | None = None  # (generator, its input, its scores)
+    _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
+    _fit: tuple[bytes, np.ndarray] | None = None  # (the centred prompt's bytes, its fit over the library)
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
         return cls(catalog, model_id, generation, ArtistIndex(catalog.artist_sets), index_labels(catalog.genres))
+
+    def prompt_fit(self, query: np.ndarray) -> np.ndarray:
+        """How well each track fits a centred prompt (recommend/prompt_space.py), kept until it changes."""
+        key = query.tobytes()
+        if self._fit is None or self._fit[0] != key:
+            if self._centre is None:
+                self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
+            self._fit = (key, self._centre.fit(self.catalog.matrix, query))
+        return self._fit[1]
 
     def spread_sample(self, size: int, seed: int) -> np.ndarray:
         """A fixed sample of up to ``size`` library vectors for measuring score spreads (UserModel.vector)."""

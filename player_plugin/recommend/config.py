@@ -65,6 +65,13 @@ class RecommendConfig:
     # × +1 / −1 for a track whose genre or artist the prompt names / rules out ("jazz", "no metal";
     # recommend/prompt_words.py): 3 taste spreads, enough to lead, while the encoder orders within
     bias_prompt_words: float = 0.12
+    # While a prompt is set, picks come only from the best this many tracks of the prompt's own ranking
+    # (recommend/prompt_space.py); the history orders among them. 0: no such gate.
+    # (tuned on netease-dev's named train + validation playlists: 12–30 within noise, 100 loses a little,
+    # 300 more; docs/evaluation.md "The prompt task") ... and at most this share of a small library, so a
+    # prompt still decides there (never fewer than the picks asked for)
+    prompt_fit: int = 30
+    prompt_fit_share: float = 0.1
 
     # -- queue rules ------------------------------------------------------------------------------
     # a track played in the last N plays stays out: 10 (was 30) since real listeners come back sooner

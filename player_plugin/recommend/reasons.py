@@ -7,6 +7,8 @@ the strongest is said. An explore pick says "new to you — " first.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from player_plugin.recommend.config import ReasonConfig
@@ -26,13 +28,27 @@ def reason(
     seed_label: str | None = None,
     alike: dict[int, float] | None = None,
     named: set[int] | None = None,
+    fits: set[int] | None = None,
     cfg: ReasonConfig = REASONS,
 ) -> str:
     """``prompt``: the text of ``model.prompt``; ``seed_label``: what a mix was started from (None: no
     mix); ``alike``: row → how strongly your past sessions like this one hold it, in [0, 1];
-    ``named``: rows whose genre or artist the prompt names."""
+    ``named``: rows whose genre or artist the prompt names; ``fits``: the rows the prompt's own ranking
+    let through (recommend/prompt_space.py) — for those the prompt is the reason, and what the
+    history says about the pick follows it."""
     v = catalog.matrix[p.row]
     options: list[tuple[float, str]] = []
+    if model.prompt is not None and fits is not None and p.row in fits:
+        quoted = f"“{_short(prompt or '', cfg.prompt_chars)}”"
+        lead = f"{'matches' if named and p.row in named else 'fits'} {quoted}"
+        history = replace(model, prompt=None)
+        told = lead
+        if not history.empty:
+            plain = replace(p, explore=False)
+            rest = reason(plain, catalog, history, stats, seed_label=seed_label, alike=alike, cfg=cfg)
+            if rest != "Close to your taste":
+                told = f"{lead}; {rest[0].lower()}{rest[1:]}"
+        return ("new to you — " + told) if p.explore else told[0].upper() + told[1:]
     if model.prompt is not None:
         # A genre or artist the prompt names is the surest match there is. When the prompt names
         # some and not this track's, the encoder's closeness is all there is: "near", not "matches".

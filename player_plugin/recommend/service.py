@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +39,9 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
+from player_plugin.recommend.prompt_space import centred_query, query_centre
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
-from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
+from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick, top_rows
 from player_plugin.recommend.reasons import reason
 from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seq2seq_rec import (
@@ -55,6 +57,11 @@ log = logging.getLogger(__name__)
 
 class NoVectorsError(RuntimeError):
     """The library has no track vectors for the model yet (run the embedding first)."""
+
+
+# Added to the prompt's fit (a cosine, at most 1) of a track whose genre or artist the prompt names:
+# such a track is inside the prompt's gate before any the encoder merely finds close.
+PROMPT_NAMED_FIT = 2.0
 
 
 @dataclass
@@ -85,7 +92,8 @@ class RecommendService:
         self._index: CatalogIndex | None = None
         self._generation = 0  # moved on by invalidate(); an index built before is stale
         self._lock = threading.RLock()  # held by a fill and by the index build (see the module doc)
-        self._prompt_vec: tuple[str, str, np.ndarray] | None = None  # (model, text, vector)
+        self._prompt_vec: tuple[str, str, int, np.ndarray] | None = None  # (model, text, library size, vector)
+        self._query_centre: tuple[str, dict[bool, np.ndarray]] | None = None  # (model, mean request per script)
         self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
         self._generator = False  # not loaded yet
@@ -190,13 +198,24 @@ class RecommendService:
         self.settings.set_prompt(text)
 
     def prompt_vector(self) -> np.ndarray | None:
+        """The prompt embedded as a query, the requests' common offset taken out (recommend/prompt_space.py)."""
         text = self.prompt
         if not text:
             return None
         model_id = self._model_id()
-        if self._prompt_vec is None or self._prompt_vec[:2] != (model_id, text):
-            self._prompt_vec = (model_id, text, self._encoder().embed_query(text))
-        return self._prompt_vec[2]
+        n = self.index().catalog.n  # how much of the offset goes depends on the library's size
+        if self._prompt_vec is None or self._prompt_vec[:3] != (model_id, text, n):
+            query = self._encoder().embed_query(text)
+            self._prompt_vec = (model_id, text, n, centred_query(text, query, self.query_centre(), n))
+        return self._prompt_vec[3]
+
+    def query_centre(self) -> dict[bool, np.ndarray]:
+        """The request corpus' mean query vector per script for the current model (embedded once per model)."""
+        model_id = self._model_id()
+        if self._query_centre is None or self._query_centre[0] != model_id:
+            encoder = self._encoder()
+            self._query_centre = (model_id, query_centre(lambda texts: encoder.embed(list(texts), kind="query")))
+        return self._query_centre[1]
 
     def comment_vectors(self) -> list[tuple[np.ndarray, float]]:
         model_id = self._model_id()
@@ -360,6 +379,24 @@ class RecommendService:
         queued_rows = [
             catalog.row_of[t] for t in ([current_id] if current_id else []) + queued_ids if t in catalog.row_of
         ]
+        recent_rows = state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
+        fits: set[int] | None = None
+        if model.prompt is not None and cfg.prompt_fit > 0:
+            # A prompt leads: what fits it is decided by its own ranking, the rest of the score only orders
+            # among its best tracks that can be picked now (a long history must not drown a typed wish).
+            fit = index.prompt_fit(model.prompt).copy()
+            if len(word_rows):  # a genre or artist the prompt names fits it surely; one it rules out never
+                fit[word_rows[word_match > 0]] += PROMPT_NAMED_FIT
+                fit[word_rows[word_match < 0]] = -np.inf
+            fit[~np.isfinite(scored.main)] = -np.inf
+            fit[queued_rows + list(recent_rows)] = -np.inf
+            gate = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
+            inside = top_rows(fit, gate)
+            outside = np.ones(catalog.n, bool)
+            outside[inside] = False
+            scored.main[outside] = -np.inf
+            scored.explore[outside] = -np.inf
+            fits = set(inside.tolist())
         never_played = np.ones(catalog.n, dtype=bool)
         never_played[touched] = ~(stats.played_at(touched) | stats.excluded[touched])
         picks = pick(
@@ -371,7 +408,7 @@ class RecommendService:
             cfg.replace(explore_slots=explore_count(cfg, _familiar_share(stats, model.session_rows))),
             self.rules(),
             queued_rows=queued_rows,
-            recent_rows=state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else [],
+            recent_rows=recent_rows,
             start_position=len(queued_ids),
         )
         prompt = self.prompt
@@ -381,7 +418,9 @@ class RecommendService:
         return [
             QueueEntry(
                 int(catalog.ids[p.row]),
-                reason(p, catalog, model, stats, prompt=prompt, seed_label=seed_label, alike=alike, named=named),
+                reason(
+                    p, catalog, model, stats, prompt=prompt, seed_label=seed_label, alike=alike, named=named, fits=fits
+                ),
                 False,
                 p.score,
             )

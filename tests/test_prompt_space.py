@@ -1,0 +1,111 @@
+"""A typed prompt leads at any history length, in any language (recommend/prompt_space.py, issue 14)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from player_plugin.engine import Engine
+from player_plugin.nlp.encoder import Encoder
+from player_plugin.paths import demo_library_dir
+from player_plugin.recommend.prompt_space import FULL_CENTRE_AT, LibraryCentre, centre_weight, centred_query, corpus
+from player_plugin.store import Database
+from player_plugin.text_norm import has_cjk
+
+E5 = "multilingual-e5-small"
+PROMPT = "rainy night, mellow"
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return Encoder.load(E5, prefer_gpu=False)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, e5):
+    root = tmp_path_factory.mktemp("demo")
+    shutil.copytree(demo_library_dir(), root / "lib")
+    engine = Engine(Database(root / "template.db"), encoder_factory=lambda mid: e5, model_id=E5)
+    engine.scan([root / "lib"])
+    assert engine.embed().embedded == 32
+    engine.close()
+    return root / "template.db"
+
+
+@pytest.fixture
+def engine(template, tmp_path, e5):
+    shutil.copyfile(template, tmp_path / "library.db")
+    e = Engine(Database(tmp_path / "library.db"), encoder_factory=lambda mid: e5, model_id=E5)
+    yield e
+    e.close()
+
+
+def _id(engine: Engine, title: str) -> int:
+    return next(t.id for t in engine.tracks.find(title, limit=5) if t.tags.title == title)
+
+
+def test_the_corpus_speaks_our_listeners_languages_and_the_offset_grows_with_the_library():
+    texts = corpus()
+    assert len(texts) >= 40 and sum(map(has_cjk, texts)) >= 15 and sum(not has_cjk(t) for t in texts) >= 15
+    assert centre_weight(0) == 0.0 and centre_weight(FULL_CENTRE_AT // 2) == 0.5 and centre_weight(10**6) == 1.0
+    rng = np.random.default_rng(0)
+    centres = {True: rng.normal(size=8).astype(np.float32), False: rng.normal(size=8).astype(np.float32)}
+    q = rng.normal(size=8).astype(np.float32)
+    small, large = centred_query("rain", q, centres, 32), centred_query("rain", q, centres, 10**5)
+    full = (q - centres[False]) / np.linalg.norm(q - centres[False])
+    np.testing.assert_allclose(large, full, atol=1e-6)
+    assert not np.allclose(small, large) and abs(np.linalg.norm(small) - 1) < 1e-6
+    assert not np.allclose(centred_query("雨夜", q, centres, 10**5), large)  # each script has its own offset
+
+
+def test_library_fit_is_the_cosine_to_each_tracks_script_mean_removed():
+    rng = np.random.default_rng(1)
+    m = rng.normal(size=(3000, 16)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    titles = ["雨" if i % 3 == 0 else "Rain" for i in range(3000)]
+    q = rng.normal(size=16).astype(np.float32)
+    q /= np.linalg.norm(q)
+    got = LibraryCentre(m, titles).fit(m, q)
+    cjk = np.array([t == "雨" for t in titles])
+    c = m.copy()
+    for g in (True, False):
+        c[cjk == g] -= m[cjk == g].mean(axis=0)  # 3000 tracks: the whole offset goes
+    expected = (c / np.linalg.norm(c, axis=1, keepdims=True)) @ q
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_a_newcomers_prompt_leads_after_a_handful_of_plays(engine):
+    """The scenario of issue 14: one play and like, five completions, one more like, then a prompt."""
+    now = 1_700_000_000.0
+    engine.clock = lambda: now
+    midnight = _id(engine, "Midnight Transit")
+    engine.record(midnight, "play", at=now - 3000)
+    engine.record(midnight, "like", at=now - 2990)
+    for i, title in enumerate(["Rain on Glass", "火车慢", "旧街灯", "雨夜的信", "南方以南"]):
+        engine.record(_id(engine, title), "complete", at=now - 2400 + 300 * i)
+    engine.record(_id(engine, "城市在下沉"), "like", at=now - 300)
+    plain = [e.track_id for e in engine.refill(10)]
+    engine.set_prompt(PROMPT)
+    steered = engine.refill(10)
+    cites = sum(PROMPT in e.reason for e in steered)
+    assert cites >= 7, [e.reason for e in steered]
+    assert [e.track_id for e in steered] != plain
+    engine.set_prompt(None)  # clearing the prompt returns to the history at once
+    assert [e.track_id for e in engine.refill(10)] == plain
+
+
+def test_a_long_unrelated_history_does_not_drown_the_prompt(engine):
+    now = 1_700_000_000.0
+    engine.clock = lambda: now
+    engine.set_prompt(PROMPT)
+    fresh = {e.track_id for e in engine.refill(10)}
+    metal = [_id(engine, "Ninefold Iron"), _id(engine, "Cathedral of Ash")]
+    for i in range(200):  # a week of heavy metal, the last a minute ago
+        track = metal[i % 2]
+        engine.track_started(track, at=now - 60 - 240 * (200 - i))
+        engine.track_ended(track, 230.0, 230.0, at=now - 60 - 240 * (200 - i) + 230)
+    after = engine.refill(10)
+    assert len(fresh & {e.track_id for e in after}) >= 7  # the prompt decides what fits; history only orders
+    assert all(PROMPT in e.reason for e in after)
