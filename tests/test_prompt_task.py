@@ -52,17 +52,8 @@ def test_cjk_titles_and_histories_from_other_playlists(tmp_path):
 
 def test_cli_prompt_task_scores_the_engine_and_the_language_gap(tmp_path):
     folder = write_dataset(tmp_path / "d")
-    cmd = [
-        sys.executable,
-        "-m",
-        "player_plugin.cli",
-        "evaluate",
-        "--dataset",
-        str(folder),
-        "--task",
-        "prompt",
-        "--json",
-    ]
+    base = [sys.executable, "-m", "player_plugin.cli", "evaluate", "--dataset", str(folder)]
+    cmd = [*base, "--task", "prompt", "--json"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
@@ -75,19 +66,5 @@ def test_cli_prompt_task_scores_the_engine_and_the_language_gap(tmp_path):
             assert 0.0 <= r["language_gap"] <= 1.0 and 0.0 <= r["ndcg@10"] <= 1.0
     bad = subprocess.run([*cmd[:-1], "--compare", "a:b"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    wrong = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "player_plugin.cli",
-            "evaluate",
-            "--dataset",
-            str(folder),
-            "--split",
-            "train+validation",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    wrong = subprocess.run([*base, "--split", "train+validation"], capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 2 and "is for --task prompt" in wrong.stderr

@@ -129,10 +129,14 @@ class Dataset:
             raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
         return [p for p in self.playlists if p.split == split]
 
+    def source_files(self) -> tuple[str, ...]:
+        """The files of the folder the dataset was read from."""
+        return (TRACKS_FILE, PLAYLISTS_FILE)
+
     def fingerprint(self) -> str:
-        """A short content hash of both files (for caches keyed by dataset)."""
+        """A short content hash of its files (for caches keyed by dataset)."""
         h = hashlib.sha1()
-        for fname in (TRACKS_FILE, PLAYLISTS_FILE):
+        for fname in self.source_files():
             with open(self.path / fname, "rb") as f:
                 for chunk in iter(lambda f=f: f.read(1 << 20), b""):
                     h.update(chunk)

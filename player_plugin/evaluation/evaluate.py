@@ -234,18 +234,25 @@ def evaluate(
             "all": [p.playlist_id for p in points],
             "cold": [p.playlist_id for p in points if len(p.cold_targets)],
         }
-        out["comparisons"] = [
-            {
-                "a": a,
-                "b": b,
-                "view": view,
-                "metric": f"ndcg@{k}",
-                **paired_difference(np.asarray(per_point[a][view]), np.asarray(per_point[b][view]), groups[view]),
-            }
-            for a, b in compare
-            for view in VIEWS
-        ]
+        out["comparisons"] = comparisons(
+            compare,
+            VIEWS,
+            k,
+            lambda a, b, view: paired_difference(
+                np.asarray(per_point[a][view]), np.asarray(per_point[b][view]), groups[view]
+            ),
+        )
     return out
+
+
+def comparisons(
+    pairs: Sequence[tuple[str, str]],
+    views: Sequence[str],
+    k: int,
+    difference: Callable[[str, str, str], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """One entry per pair and view: ``{"a", "b", "view", "metric", **difference(a, b, view)}`` (NDCG@k)."""
+    return [{"a": a, "b": b, "view": v, "metric": f"ndcg@{k}", **difference(a, b, v)} for a, b in pairs for v in views]
 
 
 def format_comparisons(result: Mapping[str, Any]) -> str:

@@ -11,7 +11,6 @@ the one FORMAT.md states, so an imported history and a replayed one are the same
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,13 +41,8 @@ class History:
 class HistoryDataset(Dataset):
     histories: dict[str, History] = field(default_factory=dict)
 
-    def fingerprint(self) -> str:
-        h = hashlib.sha1()
-        for fname in (TRACKS_FILE, LISTENS_FILE):
-            with open(self.path / fname, "rb") as f:
-                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
-                    h.update(chunk)
-        return h.hexdigest()[:16]
+    def source_files(self) -> tuple[str, ...]:
+        return (TRACKS_FILE, LISTENS_FILE)
 
 
 def is_history_folder(folder: str | Path) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from player_plugin.evaluation import replay_baselines as rb
-from player_plugin.evaluation.evaluate import _mean
+from player_plugin.evaluation.evaluate import _mean, comparisons
 from player_plugin.evaluation.histories import HistoryDataset
 from player_plugin.evaluation.metrics import METRIC_NAMES, K, all_metrics
 from player_plugin.evaluation.replay_task import TASK, ReplayTaskConfig, library_of, replay_points
@@ -125,17 +125,14 @@ def evaluate_replay(
         "users": per_user,
     }
     if compare:
-        out["comparisons"] = [
-            {
-                "a": a,
-                "b": b,
-                "view": view,
-                "metric": f"ndcg@{k}",
-                **macro_difference({u: (per_point[u][a][view], per_point[u][b][view]) for u in chosen}, seed=seed),
-            }
-            for a, b in compare
-            for view in REPLAY_VIEWS
-        ]
+        out["comparisons"] = comparisons(
+            compare,
+            REPLAY_VIEWS,
+            k,
+            lambda a, b, view: macro_difference(
+                {u: (per_point[u][a][view], per_point[u][b][view]) for u in chosen}, seed=seed
+            ),
+        )
     return out
 
 
