@@ -30,6 +30,8 @@ from player_plugin.cli_errors import (
     print_error,
 )
 from player_plugin.cli_evaluate import cmd_evaluate
+from player_plugin.cli_hosts import add_parser as add_mpd_parser
+from player_plugin.cli_hosts import cmd_mpd
 from player_plugin.listening import ListeningConfig
 
 
@@ -163,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     _add_db(p, argparse.SUPPRESS)
 
+    add_mpd_parser(sub, _add_db)
+
     p = sub.add_parser("app", help="start the desktop app (the default)")
     _add_db(p, argparse.SUPPRESS)
     return parser
@@ -206,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "feedback": cmd_feedback,
         "import-history": cmd_import_history,
         "evaluate": cmd_evaluate,
+        "mpd": cmd_mpd,
         "app": cmd_app,
         None: cmd_app,
     }

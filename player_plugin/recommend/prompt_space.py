@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from player_plugin import paths
+from player_plugin.recommend.queue import top_rows
 from player_plugin.text_norm import has_cjk
 
 CORPUS_FILE = "prompt_centre.txt"
@@ -84,3 +85,28 @@ class LibraryCentre:
         """How well each track fits ``query`` (a centred query): cosine of ``v - its group's mean`` and it."""
         offsets = (self.means @ query)[self.group.astype(np.int64)]
         return (matrix @ query - offsets) / self.norms
+
+
+# Added to the prompt's fit (a cosine, at most 1) of a track whose genre or artist the prompt names:
+# such a track is inside the prompt's gate before any the encoder merely finds close.
+PROMPT_NAMED_FIT = 2.0
+
+
+def prompt_gate(
+    fit: np.ndarray,
+    scores: np.ndarray,
+    word_rows: np.ndarray,
+    word_match: np.ndarray,
+    held: Sequence[int],
+    size: int,
+) -> np.ndarray:
+    """The rows Up Next may pick while a prompt leads: the best ``size`` of the prompt's ``fit`` among
+    those that can be picked now (a finite score, not ``held`` — queued or just played); a track whose
+    genre or artist the prompt names (``word_match`` +1) comes first, one it rules out (-1) never."""
+    fit = fit.copy()
+    if len(word_rows):
+        fit[word_rows[word_match > 0]] += PROMPT_NAMED_FIT
+        fit[word_rows[word_match < 0]] = -np.inf
+    fit[~np.isfinite(scores)] = -np.inf
+    fit[list(held)] = -np.inf
+    return top_rows(fit, size)

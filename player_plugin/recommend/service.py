@@ -21,7 +21,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,38 +38,24 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
-from player_plugin.recommend.prompt_space import centred_query, query_centre
+from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
-from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick, top_rows
+from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
 from player_plugin.recommend.reasons import reason
 from player_plugin.recommend.score import Term, score
+from player_plugin.recommend.seeds import Seed, resolve_seed
 from player_plugin.recommend.seq2seq_rec import (
     load_generator_or_none,
     seq2seq_scores,
     session_outcomes,
 )
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
-from player_plugin.text_norm import normalise
 
 log = logging.getLogger(__name__)
 
 
 class NoVectorsError(RuntimeError):
     """The library has no track vectors for the model yet (run the embedding first)."""
-
-
-# Added to the prompt's fit (a cosine, at most 1) of a track whose genre or artist the prompt names:
-# such a track is inside the prompt's gate before any the encoder merely finds close.
-PROMPT_NAMED_FIT = 2.0
-
-
-@dataclass
-class Seed:
-    """A mix started from a track or an artist: it stands in for the session until the next play."""
-
-    rows: list[int]
-    label: str
-    ts: float
 
 
 class RecommendService:
@@ -270,22 +255,7 @@ class RecommendService:
 
     def resolve_seed(self, text: str) -> Seed:
         """A track (id, or title/"artist - title") or an artist name → the rows to seed a mix with."""
-        catalog = self.catalog()
-        key = normalise(text)
-        if key.isdigit() and int(key) in catalog.row_of:
-            row = catalog.row_of[int(key)]
-            return Seed([row], catalog.titles[row], self.clock())
-        by_artist = [r for r in range(catalog.n) if key in catalog.artist_sets[r]]
-        if by_artist:
-            return Seed(by_artist, text, self.clock())
-        for r in range(catalog.n):
-            title = normalise(catalog.titles[r])
-            if key in (title, normalise(f"{catalog.artists[r]} - {catalog.titles[r]}")):
-                return Seed([r], catalog.titles[r], self.clock())
-        partial = [r for r in range(catalog.n) if key and key in normalise(catalog.titles[r])]
-        if partial:
-            return Seed(partial[:1], catalog.titles[partial[0]], self.clock())
-        raise LookupError(f"no track or artist in the library matches {text!r}")
+        return resolve_seed(self.catalog(), text, self.clock())
 
     # -- the fill --------------------------------------------------------------------------------
 
@@ -384,14 +354,9 @@ class RecommendService:
         if model.prompt is not None and cfg.prompt_fit > 0:
             # A prompt leads: what fits it is decided by its own ranking, the rest of the score only orders
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
-            fit = index.prompt_fit(model.prompt).copy()
-            if len(word_rows):  # a genre or artist the prompt names fits it surely; one it rules out never
-                fit[word_rows[word_match > 0]] += PROMPT_NAMED_FIT
-                fit[word_rows[word_match < 0]] = -np.inf
-            fit[~np.isfinite(scored.main)] = -np.inf
-            fit[queued_rows + list(recent_rows)] = -np.inf
-            gate = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
-            inside = top_rows(fit, gate)
+            size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
+            held = queued_rows + list(recent_rows)
+            inside = prompt_gate(index.prompt_fit(model.prompt), scored.main, word_rows, word_match, held, size)
             outside = np.ones(catalog.n, bool)
             outside[inside] = False
             scored.main[outside] = -np.inf

@@ -1,0 +1,254 @@
+"""``player-plugin mpd``: keep a running MPD's queue filled, learning from what it plays and skips.
+
+The host only reports and displays (the engine decides, docs/architecture.md): it waits on MPD's
+``idle`` (player, playlist, options, message), and on each change reads ``status``:
+
+* **what played** — when the current song changes or playback stops, the song that was current ends
+  at its position (the last ``elapsed`` read, plus the wall time since when it was playing), reported
+  with ``Engine.track_ended``: ``"ended"`` when it got within :data:`END_SLACK_S` of its end (MPD moved
+  on by itself), ``"next"`` otherwise — the engine's one rule says complete or skip. The new song is
+  reported with ``track_started``;
+* **the queue** — ``keep`` songs after the current one: when fewer are left, Up Next's picks are
+  appended by URI (never removing or moving what the user queued), and if playback had run dry while
+  playing it starts again (ashuffle's rule). In ``random`` mode the host only observes (the order of
+  the queue is not the play order there).
+
+A prompt comes with ``--prompt`` or live, as a client-to-client message on the channel
+:data:`CHANNEL` (``mpc sendmessage player-plugin "rainy night"``; an empty message clears it). The
+host reconnects with back-off when MPD goes away and stops cleanly on ``stop()`` (SIGINT/SIGTERM in
+the CLI), which wakes its ``idle`` with a message on the same channel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from player_plugin.engine import Engine
+from player_plugin.listening import ENDED
+
+log = logging.getLogger(__name__)
+logging.getLogger("mpd").setLevel(logging.WARNING)  # python-mpd2 logs every connect at INFO
+
+CHANNEL = "player-plugin"  # the client-to-client channel for prompts (and the host's own wake-up)
+WAKE = "<player-plugin:stop>"  # what stop() sends on CHANNEL to wake its own idle: no prompt anyone types
+END_SLACK_S = 2.0  # this close to the end, a song MPD moved on from played out
+SKIP_REASON = "next"
+IDLE_EVENTS = ("player", "playlist", "options", "message")
+
+
+@dataclass(frozen=True)
+class MpdTarget:
+    """Where MPD is: a UNIX socket path, or host and port (MPD_HOST / MPD_PORT, like mpc)."""
+
+    host: str
+    port: int = 6600
+
+    @classmethod
+    def from_env(cls, socket: str | None = None, host: str | None = None, port: int | None = None) -> MpdTarget:
+        if socket:
+            return cls(socket)
+        host = host or os.environ.get("MPD_HOST") or "localhost"
+        if "@" in host and not host.startswith("@"):
+            host = host.split("@", 1)[1]  # password@host: a password is not supported (said in the README)
+        return cls(host, int(port or os.environ.get("MPD_PORT") or 6600))
+
+    @property
+    def is_socket(self) -> bool:
+        return self.host.startswith(("/", "@"))
+
+
+@dataclass
+class _Playing:
+    song_id: str
+    track_id: int | None
+    duration: float
+    elapsed: float
+    playing: bool
+    at: float  # monotonic time of the reading
+
+    def position(self, now: float) -> float:
+        return self.elapsed + (now - self.at if self.playing else 0.0)
+
+
+def _connect(target: MpdTarget) -> Any:
+    import mpd
+
+    client = mpd.MPDClient()
+    client.timeout = 10
+    if target.is_socket:
+        client.connect(target.host)
+    else:
+        client.connect(target.host, target.port)
+    return client
+
+
+class MpdHost:
+    """Runs until :meth:`stop`: observes MPD, reports to the engine, keeps ``keep`` songs queued."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        target: MpdTarget,
+        music_dir: str | os.PathLike[str] | None = None,
+        keep: int = 5,
+        connect: Callable[[MpdTarget], Any] = _connect,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: tuple[float, float] = (0.5, 30.0),
+    ) -> None:
+        self.engine = engine
+        self.target = target
+        self.music_dir = Path(music_dir).expanduser().resolve() if music_dir else None
+        self.keep = keep
+        self._connect = connect
+        self._clock = clock
+        self._backoff = backoff
+        self._stop = threading.Event()
+        self._current: _Playing | None = None
+        self._ids: dict[str, int] = {}  # MPD URI -> track id
+        self.connected = threading.Event()
+        self.reconnects = 0
+
+    # -- the library ------------------------------------------------------------------------------
+
+    def sync_library(self, client: Any) -> None:
+        """Scan MPD's music folder into the library (and embed what is new); map URIs to track ids."""
+        if self.music_dir is None:
+            if not self.target.is_socket:
+                raise ValueError("MPD tells its music folder only over a local socket: pass --music-dir")
+            self.music_dir = Path(client.config()).resolve()
+        self.engine.scan([self.music_dir])
+        self.engine.embed()
+        root = str(self.music_dir)
+        self._ids = {
+            os.path.relpath(t.path, root): t.id
+            for t in self.engine.tracks.iter_all()
+            if t.path.startswith(root + os.sep)
+        }
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:  # wake the idle: a message on our channel, from a connection of its own
+            client = self._connect(self.target)
+            try:
+                client.sendmessage(CHANNEL, WAKE)
+            finally:
+                client.disconnect()
+        except Exception:  # noqa: BLE001 - MPD is gone: the loop is in its back-off sleep and sees the flag
+            pass
+
+    def run(self) -> None:
+        delay = self._backoff[0]
+        first = True
+        while not self._stop.is_set():
+            try:
+                client = self._connect(self.target)
+            except OSError as exc:
+                log.info("MPD at %s not reachable (%s); trying again in %.1f s", self.target.host, exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._backoff[1])
+                continue
+            delay = self._backoff[0]
+            if not first:
+                self.reconnects += 1
+            first = False
+            try:
+                self._session(client)
+            except (OSError, ConnectionError) as exc:
+                log.info("lost MPD (%s); reconnecting", exc)
+            except Exception as exc:  # noqa: BLE001 - python-mpd2's errors: report, reconnect
+                if type(exc).__module__.startswith("mpd"):
+                    log.warning("MPD: %s; reconnecting", exc)
+                else:
+                    raise
+            finally:
+                self.connected.clear()
+                self._current = None  # what happened while we were away is not known
+                with contextlib.suppress(Exception):
+                    client.disconnect()
+
+    def _session(self, client: Any) -> None:
+        client.subscribe(CHANNEL)
+        if not self._ids:
+            self.sync_library(client)
+        self.connected.set()
+        self._observe(client)  # the state as we find it (the first idle would only say what changes)
+        self._top_up(client, was_playing=False)
+        while not self._stop.is_set():
+            changed = client.idle(*IDLE_EVENTS)
+            if "message" in changed:
+                for m in client.readmessages():
+                    if m.get("channel") == CHANNEL and m.get("message") != WAKE:
+                        self._set_prompt(m.get("message", ""))
+            if self._stop.is_set():
+                break
+            was_playing = self._current is not None and self._current.playing
+            self._observe(client)
+            self._top_up(client, was_playing=was_playing)
+
+    # -- observing -------------------------------------------------------------------------------
+
+    def _observe(self, client: Any) -> None:
+        status = client.status()
+        now = self._clock()
+        song_id = status.get("songid") if status.get("state") in ("play", "pause") else None
+        cur = self._current
+        if cur is not None and cur.song_id != song_id:
+            position = min(cur.position(now), cur.duration) if cur.duration else cur.position(now)
+            if cur.track_id is not None:
+                ended = cur.duration > 0 and position >= cur.duration - END_SLACK_S
+                self.engine.track_ended(
+                    cur.track_id, position, cur.duration or None, reason=ENDED if ended else SKIP_REASON
+                )
+            cur = None
+        if song_id is None:
+            self._current = None
+            return
+        elapsed = float(status.get("elapsed") or 0.0)
+        duration = float(status.get("duration") or 0.0)
+        if cur is None:
+            song = client.currentsong()
+            track_id = self._ids.get(song.get("file", ""))
+            if track_id is not None:
+                self.engine.track_started(track_id, via="mpd")
+            cur = _Playing(song_id, track_id, duration, elapsed, status["state"] == "play", now)
+        else:
+            cur.elapsed, cur.playing, cur.at = elapsed, status["state"] == "play", now
+        self._current = cur
+
+    # -- the queue ------------------------------------------------------------------------------------
+
+    def _top_up(self, client: Any, was_playing: bool) -> None:
+        status = client.status()
+        if status.get("random") == "1":
+            return  # the queue's order is not the play order: observe only
+        length = int(status.get("playlistlength", 0))
+        position = int(status["song"]) if "song" in status else (length - 1 if was_playing else -1)
+        missing = self.keep - (length - position - 1)
+        if missing <= 0:
+            return
+        queued = {s.get("file") for s in client.playlistinfo()}
+        uri_of = {tid: uri for uri, tid in self._ids.items()}
+        added = []
+        for entry in self.engine.refill(self.keep + missing):
+            uri = uri_of.get(entry.track_id)
+            if uri and uri not in queued:
+                added.append(client.addid(uri))
+                queued.add(uri)
+                if len(added) == missing:
+                    break
+        if added and was_playing and status.get("state") == "stop":
+            client.playid(added[0])  # the queue ran dry while playing: go on (ashuffle's rule)
+
+    def _set_prompt(self, text: str) -> None:
+        self.engine.set_prompt(text.strip() or None)
+        log.info("prompt: %s", text.strip() or "(cleared)")

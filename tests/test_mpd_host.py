@@ -1,0 +1,159 @@
+"""The MPD host against a real MPD (null audio output, a UNIX socket, the demo library as its music)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from player_plugin.engine import Engine
+from player_plugin.paths import demo_library_dir
+from player_plugin.store import Database
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("mpd") is None or shutil.which("mpc") is None,
+    reason="MPD is not installed (apt-get install mpd mpc; .ci/run installs them)",
+)
+WAIT_S = 30.0
+
+
+class Mpd:
+    """A real MPD in a temp dir, startable and stoppable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.music = root / "music"
+        shutil.copytree(demo_library_dir(), self.music)
+        (root / "playlists").mkdir()
+        self.socket = str(root / "socket")
+        self.conf = root / "mpd.conf"
+        self.conf.write_text(
+            f'music_directory "{self.music}"\nplaylist_directory "{root / "playlists"}"\n'
+            f'db_file "{root / "db"}"\nstate_file "{root / "state"}"\npid_file "{root / "pid"}"\n'
+            f'bind_to_address "{self.socket}"\naudio_output {{\n  type "null"\n  name "null"\n}}\n',
+            encoding="utf-8",
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.root / "mpd.log", "ab")  # noqa: SIM115 - the server's whole life
+        self.proc = subprocess.Popen(["mpd", "--no-daemon", str(self.conf)], stdout=log, stderr=log)
+        wait_for(lambda: os.path.exists(self.socket) and self.mpc("status").returncode == 0, "MPD to start")
+        self.mpc("update", "--wait")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def mpc(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["mpc", "--host", self.socket, *args], capture_output=True, text=True, timeout=20)
+
+    def playlist(self) -> list[str]:
+        return [x for x in self.mpc("playlist", "-f", "%file%").stdout.splitlines() if x]
+
+    def status(self) -> dict[str, str]:
+        import mpd
+
+        c = mpd.MPDClient()
+        c.connect(self.socket)
+        try:
+            return c.status()
+        finally:
+            c.disconnect()
+
+
+def wait_for(check, what: str, timeout: float = WAIT_S) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Mpd(tmp_path / "mpd")
+    s.start()
+    yield s
+    s.stop()
+
+
+def _listening_tcp_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if os.path.exists(table):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                if parts[3] == "0A":  # LISTEN
+                    inodes.add(parts[9])
+    return inodes
+
+
+def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_path):
+    from player_plugin.hosts.mpd import CHANNEL, MpdHost, MpdTarget
+
+    engine = Engine(Database(tmp_path / "library.db"))
+    host = MpdHost(engine, MpdTarget(server.socket), keep=3, backoff=(0.2, 1.0))
+    thread = threading.Thread(target=host.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(host.connected.is_set, "the host to connect, scan and embed", timeout=180)
+        wait_for(lambda: len(server.playlist()) >= 3, "the queue to be filled")  # an empty queue: 3 picks
+        mine = "Elena Voss/Nocturnes for Empty Rooms/04 Étude for the Last Train.ogg"
+        assert mine not in server.playlist()
+        server.mpc("add", mine)  # the user's own song, at the end
+        server.mpc("play", "1")
+        first = server.playlist()[0]
+        wait_for(lambda: server.status().get("state") == "play", "playback")
+        wait_for(lambda: len(server.playlist()) - int(server.status()["song"]) - 1 >= 3, "a top-up after the current")
+        assert server.playlist().index(mine) == 3 and server.playlist()[0] == first  # nothing moved
+
+        db = Database(tmp_path / "library.db")
+
+        def rows() -> list[tuple[str, float | None]]:
+            return [(r[0], r[1]) for r in db.conn.execute("SELECT kind, position_s FROM events ORDER BY id")]
+
+        time.sleep(1.0)
+        server.mpc("next")  # before the end: a skip
+        wait_for(lambda: any(k == "skip" for k, _ in rows()), "the skip to be stored")
+        skip_pos = next(p for k, p in rows() if k == "skip")
+        assert skip_pos is not None and skip_pos < 10
+        wait_for(
+            lambda: server.status().get("state") == "play" and float(server.status().get("elapsed", 0)) > 0.2,
+            "the next song",
+        )
+        duration = float(server.status()["duration"])
+        server.mpc("seek", str(int(duration) - 2))  # let it play out
+        wait_for(lambda: any(k == "complete" for k, _ in rows()), "the played-out song stored as complete", timeout=20)
+        wait_for(lambda: len(server.playlist()) - int(server.status()["song"]) - 1 >= 3, "the queue topped up again")
+        assert server.playlist().index(mine) == 3
+
+        server.mpc("sendmessage", CHANNEL, "rainy night")  # a prompt, live
+        wait_for(lambda: engine.prompt == "rainy night", "the prompt to reach the engine")
+
+        fds = {
+            os.readlink(f"/proc/self/fd/{fd}")
+            for fd in os.listdir("/proc/self/fd")
+            if os.path.exists(f"/proc/self/fd/{fd}")
+        }
+        ours = {x[len("socket:[") : -1] for x in fds if x.startswith("socket:[")}
+        assert not ours & _listening_tcp_inodes()  # nothing of ours listens on TCP
+
+        server.stop()  # MPD goes away and comes back: the host reconnects
+        wait_for(lambda: not host.connected.is_set(), "the host to notice")
+        server.start()
+        wait_for(lambda: host.reconnects >= 1 and host.connected.is_set(), "the host to reconnect")
+    finally:
+        host.stop()
+        thread.join(10)
+        engine.close()
+    assert not thread.is_alive()
