@@ -31,7 +31,7 @@ from player_plugin.cli_errors import (
 )
 from player_plugin.cli_evaluate import cmd_evaluate
 from player_plugin.cli_hosts import add_parser as add_mpd_parser
-from player_plugin.cli_hosts import cmd_mpd
+from player_plugin.cli_hosts import cmd_mpd, cmd_prompt
 from player_plugin.listening import ListeningConfig
 
 
@@ -211,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import-history": cmd_import_history,
         "evaluate": cmd_evaluate,
         "mpd": cmd_mpd,
+        "prompt": cmd_prompt,
         "app": cmd_app,
         None: cmd_app,
     }

@@ -48,13 +48,32 @@ def cmd_mpd(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction, add_db) -> None:
-    p = sub.add_parser("mpd", help="keep a running MPD's queue filled, learning from its plays and skips")
+def cmd_prompt(args: argparse.Namespace) -> int:
+    from player_plugin.hosts.mpd import MpdTarget, send_prompt
+
+    target = MpdTarget.from_env(args.socket, args.host, args.port)
+    try:
+        send_prompt(target, args.text)
+    except OSError as exc:
+        raise UserError(f"cannot reach MPD at {target.host} ({exc.strerror or exc})") from None
+    print(f"prompt sent: {args.text}" if args.text.strip() else "prompt cleared")
+    return 0
+
+
+def _where(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--socket", metavar="PATH", help="MPD's UNIX socket (default: MPD_HOST if it is a path)")
     where.add_argument("--host", help="MPD's host (default: MPD_HOST, else localhost)")
     p.add_argument("--port", type=int, help="MPD's port (default: MPD_PORT, else 6600)")
+
+
+def add_parser(sub: argparse._SubParsersAction, add_db) -> None:
+    p = sub.add_parser("mpd", help="keep a running MPD's queue filled, learning from its plays and skips")
+    _where(p)
     p.add_argument("--music-dir", metavar="DIR", help="MPD's music folder (default: asked of MPD over its socket)")
     p.add_argument("--keep", type=int, default=5, metavar="N", help="songs to keep queued after the current one")
     p.add_argument("--prompt", metavar="TEXT", help="steer Up Next from the start (change it live: mpc sendmessage)")
     add_db(p, argparse.SUPPRESS)
+    p = sub.add_parser("prompt", help='steer a running `player-plugin mpd` (through MPD); "" clears it')
+    p.add_argument("text", metavar="TEXT")
+    _where(p)

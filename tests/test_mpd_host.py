@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -137,8 +138,21 @@ def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_pa
         wait_for(lambda: len(server.playlist()) - int(server.status()["song"]) - 1 >= 3, "the queue topped up again")
         assert server.playlist().index(mine) == 3
 
-        server.mpc("sendmessage", CHANNEL, "rainy night")  # a prompt, live
+        before = server.playlist()
+        song = int(server.status()["song"])
+        prompt = subprocess.run(  # a prompt, live, through MPD
+            [sys.executable, "-m", "player_plugin.cli", "prompt", "rainy night", "--socket", server.socket],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert prompt.returncode == 0, prompt.stderr
         wait_for(lambda: engine.prompt == "rainy night", "the prompt to reach the engine")
+        wait_for(lambda: server.playlist()[song + 1 :] != before[song + 1 :], "our songs replaced for the new wish")
+        wait_for(lambda: len(server.playlist()) - int(server.status()["song"]) - 1 >= 3, "the queue refilled")
+        assert server.playlist()[: song + 1] == before[: song + 1] and mine in server.playlist()  # the user's stay
+        server.mpc("sendmessage", CHANNEL, "")  # an empty message clears it
+        wait_for(lambda: engine.prompt is None, "the prompt to clear")
 
         fds = {
             os.readlink(f"/proc/self/fd/{fd}")

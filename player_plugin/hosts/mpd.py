@@ -113,6 +113,7 @@ class MpdHost:
         self._stop = threading.Event()
         self._current: _Playing | None = None
         self._ids: dict[str, int] = {}  # MPD URI -> track id
+        self._ours: set[str] = set()  # MPD song ids this host added (a new prompt may replace those not yet played)
         self.connected = threading.Event()
         self.reconnects = 0
 
@@ -137,14 +138,10 @@ class MpdHost:
 
     def stop(self) -> None:
         self._stop.set()
-        try:  # wake the idle: a message on our channel, from a connection of its own
-            client = self._connect(self.target)
-            try:
-                client.sendmessage(CHANNEL, WAKE)
-            finally:
-                client.disconnect()
-        except Exception:  # noqa: BLE001 - MPD is gone: the loop is in its back-off sleep and sees the flag
-            pass
+        # wake the idle with a message on our channel, from a connection of its own; if MPD is gone, the
+        # loop is in its back-off sleep and sees the flag
+        with contextlib.suppress(Exception):
+            send_prompt(self.target, WAKE, self._connect)
 
     def run(self) -> None:
         delay = self._backoff[0]
@@ -188,7 +185,7 @@ class MpdHost:
             if "message" in changed:
                 for m in client.readmessages():
                     if m.get("channel") == CHANNEL and m.get("message") != WAKE:
-                        self._set_prompt(m.get("message", ""))
+                        self._set_prompt(client, m.get("message", ""))
             if self._stop.is_set():
                 break
             was_playing = self._current is not None and self._current.playing
@@ -243,12 +240,29 @@ class MpdHost:
             uri = uri_of.get(entry.track_id)
             if uri and uri not in queued:
                 added.append(client.addid(uri))
+                self._ours.add(str(added[-1]))
                 queued.add(uri)
                 if len(added) == missing:
                     break
         if added and was_playing and status.get("state") == "stop":
             client.playid(added[0])  # the queue ran dry while playing: go on (ashuffle's rule)
 
-    def _set_prompt(self, text: str) -> None:
+    def _set_prompt(self, client: Any, text: str) -> None:
+        """A new wish: the songs this host queued and that have not played yet answered the old one, so
+        they go (the user's own songs stay where they are); the next top-up follows the new prompt."""
         self.engine.set_prompt(text.strip() or None)
         log.info("prompt: %s", text.strip() or "(cleared)")
+        current = client.status().get("song")
+        for song in client.playlistinfo():
+            if song.get("id") in self._ours and (current is None or int(song["pos"]) > int(current)):
+                client.deleteid(song["id"])
+                self._ours.discard(song["id"])
+
+
+def send_prompt(target: MpdTarget, text: str, connect: Callable[[MpdTarget], Any] = _connect) -> None:
+    """Reach a running ``player-plugin mpd`` through MPD (a message on :data:`CHANNEL`)."""
+    client = connect(target)
+    try:
+        client.sendmessage(CHANNEL, text)
+    finally:
+        client.disconnect()
