@@ -264,9 +264,12 @@ def format_comparisons(result: Mapping[str, Any]) -> str:
             lines.append(f"{c['a']} − {c['b']}, {metric} {c['view']}: no points")
             continue
         lo, hi = c["ci95"]
+        over = (
+            f"points within {c['listeners']} listeners" if "listeners" in c else f"{c['playlists']} playlists"
+        )  # the replay task resamples points within listeners; the playlist task whole playlists
         lines.append(
             f"{c['a']} − {c['b']}, {metric} {c['view']}: {c['difference']:+.4f} "
-            f"(95% CI {lo:+.4f} … {hi:+.4f}, bootstrap over {c['playlists']} playlists)"
+            f"(95% CI {lo:+.4f} … {hi:+.4f}, bootstrap over {over})"
         )
     return "\n".join(lines)
 

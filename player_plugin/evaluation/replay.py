@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from player_plugin.evaluation import replay_baselines as rb
-from player_plugin.evaluation.evaluate import _mean, comparisons
+from player_plugin.evaluation.evaluate import _mean, comparisons, format_comparisons
 from player_plugin.evaluation.histories import HistoryDataset
 from player_plugin.evaluation.metrics import METRIC_NAMES, K, all_metrics
 from player_plugin.evaluation.replay_task import TASK, ReplayTaskConfig, library_of, replay_points
@@ -205,13 +205,6 @@ def format_replay(result: Mapping[str, Any], k: int = K) -> str:
         lines.append(
             f"  {user} ({recs[names[0]]['all']['points']}/{recs[names[0]]['new']['points']}): " + ", ".join(parts)
         )
-    for c in result.get("comparisons", ()):
-        if c["difference"] is None:
-            lines.append(f"{c['a']} − {c['b']}, NDCG@{k} {c['view']}: no points")
-            continue
-        lo, hi = c["ci95"]
-        lines.append(
-            f"{c['a']} − {c['b']}, NDCG@{k} {c['view']}: {c['difference']:+.4f} (95% CI {lo:+.4f} … "
-            f"{hi:+.4f}, bootstrap over points within {c['listeners']} listeners)"
-        )
+    if result.get("comparisons"):
+        lines.append(format_comparisons(result))
     return "\n".join(lines)
