@@ -273,13 +273,13 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.engine_signals.close()  # first: what the workers still announce while they stop reaches no one
         self.player.close()
         self.upnext.close()
         self.jobs.close()
         self.queue_runner.stop()
         self.library_runner.stop()
         self.playback.shutdown()
-        self.engine_signals.close()
         if self.mpris is not None:
             self.mpris.close()
 
