@@ -153,6 +153,9 @@ def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_pa
         assert server.playlist()[: song + 1] == before[: song + 1] and mine in server.playlist()  # the user's stay
         server.mpc("sendmessage", CHANNEL, "")  # an empty message clears it
         wait_for(lambda: engine.prompt is None, "the prompt to clear")
+        server.mpc("stop")  # the user stops: the host must not start playback again
+        time.sleep(1.5)
+        assert server.status()["state"] == "stop"
 
         fds = {
             os.readlink(f"/proc/self/fd/{fd}")

@@ -233,7 +233,8 @@ class MpdHost:
         missing = self.keep - (length - position - 1)
         if missing <= 0:
             return
-        queued = {s.get("file") for s in client.playlistinfo()}
+        # the current song and what is still to come (a song played earlier in the queue may come again)
+        queued = {s.get("file") for s in client.playlistinfo() if int(s.get("pos", 0)) >= position}
         uri_of = {tid: uri for uri, tid in self._ids.items()}
         added = []
         for entry in self.engine.refill(self.keep + missing):
@@ -244,7 +245,8 @@ class MpdHost:
                 queued.add(uri)
                 if len(added) == missing:
                     break
-        if added and was_playing and status.get("state") == "stop":
+        ran_dry = status.get("state") == "stop" and "song" not in status  # a stop by the user keeps its song
+        if added and was_playing and ran_dry:
             client.playid(added[0])  # the queue ran dry while playing: go on (ashuffle's rule)
 
     def _set_prompt(self, client: Any, text: str) -> None:
