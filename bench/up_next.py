@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             raise AssertionError("the bench injects the prompt vector; no encoder should load")
 
         svc = RecommendService(db, no_encoder, lambda: MODEL, clock=lambda: now)
-        svc._prompt_vec = (MODEL, svc.prompt, prompt_vec)  # what embed_query would have returned
+        # what prompt_vector would have computed (the query, its request offset removed) for this library
+        svc._prompt_vec = (MODEL, svc.prompt, svc.catalog().n, prompt_vec)
 
         t0 = time.perf_counter()
         first = svc.recommend(10, [], None)
