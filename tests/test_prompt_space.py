@@ -109,3 +109,13 @@ def test_a_long_unrelated_history_does_not_drown_the_prompt(engine):
     after = engine.refill(10)
     assert len(fresh & {e.track_id for e in after}) >= 7  # the prompt decides what fits; history only orders
     assert all(PROMPT in e.reason for e in after)
+
+
+def test_the_first_queue_mirrors_the_librarys_mix_of_languages(engine):
+    """No history, no prompt: half the demo library is Chinese-titled, so is about half the first queue
+    (ranked by the raw closeness to the library's heart it was 9 of 10)."""
+    library = [t.tags.title for t in engine.tracks.iter_all()]
+    share = sum(map(has_cjk, library)) / len(library)
+    first = engine.refill(10)
+    cjk = sum(has_cjk(engine.tracks.get(e.track_id).tags.title) for e in first)
+    assert abs(cjk / len(first) - share) <= 0.2, (cjk, share)

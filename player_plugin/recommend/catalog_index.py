@@ -65,6 +65,20 @@ class CatalogIndex:
             self._fit = (key, self._centre.fit(self.catalog.matrix, query))
         return self._fit[1]
 
+    def per_script_standard(self, taste: np.ndarray) -> np.ndarray:
+        """``taste`` as z-scores within each script group (CJK-titled or not): the encoder puts one
+        script's tracks closer to the library's heart than the other's, so ranked raw the first queue
+        of a half-Chinese library was 9 of 10 Chinese."""
+        if self._centre is None:
+            self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
+        out = taste.astype(np.float32, copy=True)
+        for g in (False, True):
+            sel = self._centre.group == g
+            if sel.sum() > 1:
+                part = out[sel]
+                out[sel] = (part - part.mean()) / max(float(part.std()), 1e-9)
+        return out
+
     def spread_sample(self, size: int, seed: int) -> np.ndarray:
         """A fixed sample of up to ``size`` library vectors for measuring score spreads (UserModel.vector)."""
         if self._sample is None or self._sample[0] != (size, seed):

@@ -306,11 +306,14 @@ class RecommendService:
         )
         model = self.user_model(catalog, state.events, cfg, now, state)
         w = model.vector(cfg, catalog.matrix.shape[1], index.spread_sample(cfg.spread_sample, cfg.spread_seed))
-        if not np.any(w):
+        cold = not np.any(w)
+        if cold:
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
         taste = catalog.matrix @ w
+        if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
+            taste = index.per_script_standard(taste)
         generator = self.generator()
         s2s = None
         if generator is not None and model.session_rows and self.seed is None:
