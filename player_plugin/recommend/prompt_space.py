@@ -77,8 +77,9 @@ class LibraryCentre:
         for g in (False, True):
             if np.any(self.group == g):
                 self.means[int(g)] = centre_weight(len(matrix)) * matrix[self.group == g].mean(axis=0)
-        m = self.means[self.group.astype(np.int64)]  # each row's group mean (n × dim: built once, then dropped)
-        sq = 1.0 - 2.0 * np.einsum("ij,ij->i", matrix, m) + np.einsum("ij,ij->i", m, m)
+        g = self.group.astype(np.int64)
+        dots = (matrix @ self.means.T)[np.arange(len(g)), g]  # v · (its group's mean), via an n × 2 product
+        sq = 1.0 - 2.0 * dots + np.einsum("ij,ij->i", self.means, self.means)[g]
         self.norms = np.sqrt(np.maximum(sq, 1e-12)).astype(np.float32)
 
     def fit(self, matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
