@@ -286,14 +286,23 @@ def format_table(result: Mapping[str, Any], k: int = K) -> str:
     )
     lines = [f"dataset: {result.get('dataset')}  model: {result.get('model') or '-'}", head1.rstrip(), head2]
     lines.append("-" * len(head2))
-    for name in names:
-        cells = []
-        for view in VIEWS:
-            r = result["results"][name][view]
-            vals = " ".join(f"{r[c]:>6.4f}" if r.get(c) is not None else f"{'-':>6}" for c in cols)
-            cells.append(f"{vals} {r['points']:>6d}")
-        lines.append(f"{name:<{w}}  " + "  ".join(cells))
+    lines += table_rows(result["results"], VIEWS, cols, w, 6)
     return "\n".join(lines)
+
+
+def table_rows(
+    results: Mapping[str, Any], views: Sequence[str], cols: Sequence[str], name_width: int, cell: int
+) -> list[str]:
+    """One line per recommender: its metrics ``cols`` and points in each view (``-`` where none)."""
+    lines = []
+    for name, per_view in results.items():
+        cells = []
+        for view in views:
+            r = per_view[view]
+            vals = " ".join(f"{r[c]:>{cell}.4f}" if r.get(c) is not None else f"{'-':>{cell}}" for c in cols)
+            cells.append(f"{vals} {r['points']:>6d}")
+        lines.append(f"{name:<{name_width}}  " + "  ".join(cells))
+    return lines
 
 
 RECOMMENDERS = ("random", "popularity", "cooccurrence", "content", "seq2seq", "upnext-noseq2seq", "upnext")

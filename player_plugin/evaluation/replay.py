@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from player_plugin.evaluation import replay_baselines as rb
-from player_plugin.evaluation.evaluate import _mean, comparisons, format_comparisons
+from player_plugin.evaluation.evaluate import _mean, comparisons, format_comparisons, table_rows
 from player_plugin.evaluation.histories import HistoryDataset
 from player_plugin.evaluation.metrics import METRIC_NAMES, K, all_metrics
 from player_plugin.evaluation.replay_task import TASK, ReplayTaskConfig, library_of, replay_points
@@ -186,13 +186,7 @@ def format_replay(result: Mapping[str, Any], k: int = K) -> str:
         head,
         "-" * len(head),
     ]
-    for name in names:
-        cells = []
-        for view in REPLAY_VIEWS:
-            r = result["results"][name][view]
-            vals = " ".join(f"{r[c]:>7.4f}" if r.get(c) is not None else f"{'-':>7}" for c in cols)
-            cells.append(f"{vals} {r['points']:>6d}")
-        lines.append(f"{name:<{w}}  " + "  ".join(cells))
+    lines += table_rows(result["results"], REPLAY_VIEWS, cols, w, 7)
     lines.append("")
     lines.append(f"per listener, NDCG@{k} all / new (points):")
     for user, recs in result["users"].items():

@@ -113,6 +113,7 @@ class MpdHost:
         self._stop = threading.Event()
         self._current: _Playing | None = None
         self._ids: dict[str, int] = {}  # MPD URI -> track id
+        self._uris: dict[int, str] = {}  # and back
         self._ours: set[str] = set()  # MPD song ids this host added (a new prompt may replace those not yet played)
         self.connected = threading.Event()
         self.reconnects = 0
@@ -133,6 +134,7 @@ class MpdHost:
             for t in self.engine.tracks.iter_all()
             if t.path.startswith(root + os.sep)
         }
+        self._uris = {tid: uri for uri, tid in self._ids.items()}
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -235,10 +237,9 @@ class MpdHost:
             return
         # the current song and what is still to come (a song played earlier in the queue may come again)
         queued = {s.get("file") for s in client.playlistinfo() if int(s.get("pos", 0)) >= position}
-        uri_of = {tid: uri for uri, tid in self._ids.items()}
         added = []
         for entry in self.engine.refill(self.keep + missing):
-            uri = uri_of.get(entry.track_id)
+            uri = self._uris.get(entry.track_id)
             if uri and uri not in queued:
                 added.append(client.addid(uri))
                 self._ours.add(str(added[-1]))
