@@ -56,24 +56,27 @@ class CatalogIndex:
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
         return cls(catalog, model_id, generation, ArtistIndex(catalog.artist_sets), index_labels(catalog.genres))
 
+    @property
+    def centre(self) -> LibraryCentre:
+        """Each script group's mean and each track's group (recommend/prompt_space.py), built on first use."""
+        if self._centre is None:
+            self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
+        return self._centre
+
     def prompt_fit(self, query: np.ndarray) -> np.ndarray:
         """How well each track fits a centred prompt (recommend/prompt_space.py), kept until it changes."""
         key = query.tobytes()
         if self._fit is None or self._fit[0] != key:
-            if self._centre is None:
-                self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
-            self._fit = (key, self._centre.fit(self.catalog.matrix, query))
+            self._fit = (key, self.centre.fit(self.catalog.matrix, query))
         return self._fit[1]
 
     def per_script_standard(self, taste: np.ndarray) -> np.ndarray:
         """``taste`` as z-scores within each script group (CJK-titled or not): the encoder puts one
         script's tracks closer to the library's heart than the other's, so ranked raw the first queue
         of a half-Chinese library was 9 of 10 Chinese."""
-        if self._centre is None:
-            self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
         out = taste.astype(np.float32, copy=True)
         for g in (False, True):
-            sel = self._centre.group == g
+            sel = self.centre.group == g
             if sel.sum() > 1:
                 part = out[sel]
                 out[sel] = (part - part.mean()) / max(float(part.std()), 1e-9)
