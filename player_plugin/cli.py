@@ -30,8 +30,8 @@ from player_plugin.cli_errors import (
     print_error,
 )
 from player_plugin.cli_evaluate import cmd_evaluate
-from player_plugin.cli_hosts import add_parser as add_mpd_parser
-from player_plugin.cli_hosts import cmd_mpd, cmd_prompt
+from player_plugin.cli_hosts import HANDLERS as HOST_HANDLERS
+from player_plugin.cli_hosts import add_parser as add_host_parsers
 from player_plugin.listening import ListeningConfig
 
 
@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     _add_db(p, argparse.SUPPRESS)
 
-    add_mpd_parser(sub, _add_db)
+    add_host_parsers(sub, _add_db)
 
     p = sub.add_parser("app", help="start the desktop app (the default)")
     _add_db(p, argparse.SUPPRESS)
@@ -210,8 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "feedback": cmd_feedback,
         "import-history": cmd_import_history,
         "evaluate": cmd_evaluate,
-        "mpd": cmd_mpd,
-        "prompt": cmd_prompt,
+        **HOST_HANDLERS,
         "app": cmd_app,
         None: cmd_app,
     }

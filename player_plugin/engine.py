@@ -220,6 +220,19 @@ class Engine(QueueOps, HostSettings):
         """The host's player started ``track_id`` (``via``: library, queue, mix, previous, …): a ``play``."""
         self.record(track_id, EventKind.PLAY, context={"source": via}, at=at)
 
+    def resume_play(self, track_id: TrackId) -> bool:
+        """A host reconnected mid-song to an engine started since (a service that was restarted): the
+        play it reported before is open again when it is the last event stored, so that its end is
+        recorded once. Stores nothing; False when that play is not the last thing stored."""
+        if self.now_playing == track_id and self.listening.is_open:
+            return True
+        last = self.events.recent(1)
+        if not last or last[0].track_id != track_id or last[0].kind != EventKind.PLAY:
+            return False
+        if self.listening.start(track_id):
+            self._listeners.send("now_playing_changed", track_id)
+        return True
+
     def is_complete(self, position_s: float | None, duration_s: float | None) -> bool:
         """Whether a play this far in counts as finished (hosts use it to report the moment it does)."""
         return reached_complete(position_s, duration_s, self.listening.cfg)

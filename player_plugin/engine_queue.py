@@ -7,7 +7,7 @@ with auto-fill on is "refill due".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from player_plugin.models import Event, EventKind, QueueEntry, TrackId
@@ -57,6 +57,14 @@ class QueueOps:
     def refill(self, n: int | None = None) -> list[QueueEntry]:
         """Drop the recommended entries and fill again (after a prompt change, a like, a dislike)."""
         return self._refill(n, self.now_playing)
+
+    def picks(self, n: int, queued: Iterable[TrackId] = ()) -> list[QueueEntry]:
+        """For a host that keeps its own queue (MPD, Quod Libet): ``n`` fresh recommendations, none of
+        them among ``queued`` (what the host's queue already holds). Up Next's recommended entries are
+        picked again for it, so they follow the latest events and prompt."""
+        queued = set(queued)
+        entries = self.refill(n + len(queued))
+        return [e for e in entries if e.track_id not in queued][:n]
 
     def start_mix(self, seed: int | str, n: int | None = None) -> list[QueueEntry]:
         """A fresh Up Next seeded by a track id, a title or an artist name. A track seed is not queued: it

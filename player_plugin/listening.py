@@ -59,6 +59,11 @@ class Listening:
     def now_playing(self) -> TrackId | None:
         return self._now
 
+    @property
+    def is_open(self) -> bool:
+        """Whether the play of the track now playing has not ended yet."""
+        return self._open
+
     def start(self, track_id: TrackId) -> bool:
         """A play of ``track_id`` begins; returns whether "now playing" changed."""
         with self._lock:

@@ -237,13 +237,14 @@ class MpdHost:
             return
         # the current song and what is still to come (a song played earlier in the queue may come again)
         queued = {s.get("file") for s in client.playlistinfo() if int(s.get("pos", 0)) >= position}
+        queued_ids = {self._ids[uri] for uri in queued if uri in self._ids}
         added = []
-        for entry in self.engine.refill(self.keep + missing):
+        # a few more than missing: a library track outside MPD's music folder has no URI there
+        for entry in self.engine.picks(self.keep + missing, queued_ids):
             uri = self._uris.get(entry.track_id)
-            if uri and uri not in queued:
+            if uri:
                 added.append(client.addid(uri))
                 self._ours.add(str(added[-1]))
-                queued.add(uri)
                 if len(added) == missing:
                     break
         ran_dry = status.get("state") == "stop" and "song" not in status  # a stop by the user keeps its song
