@@ -225,6 +225,9 @@ class UpNext(EventPlugin):
              "reason": "next" if stopped else "ended", "resume": True},
         )  # fmt: skip
 
+    def plugin_on_added(self, songs) -> None:
+        self._top_up()  # new songs in Quod Libet's library: picks it lacked may be there now
+
     def plugin_on_paused(self) -> None:
         self.clock.sample()
 
