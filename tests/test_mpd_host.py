@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -174,3 +175,21 @@ def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_pa
         thread.join(10)
         engine.close()
     assert not thread.is_alive()
+
+
+def test_the_mpd_command_stops_cleanly_on_sigterm(server, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "player_plugin.cli", "--db", str(tmp_path / "library.db"), "mpd", "--socket",
+         server.socket, "--keep", "2"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: len(server.playlist()) >= 2, "the command to fill MPD's queue", timeout=180)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert "Traceback" not in err and "keeping 2 songs queued" in err
