@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from player_plugin.library.tag_bounds import bounded_lyrics, bounded_text, bounded_values
 from player_plugin.models import Track
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.nlp.textview import TrackText, combine, lyric_windows, metadata_text
@@ -48,9 +49,11 @@ class EmbedReport:
 
 
 def track_text(track: Track, encoder: Encoder) -> TrackText:
-    t = track.tags
-    meta = metadata_text(t.title, t.artists, t.album, t.genres, (), t.year)
-    windows = lyric_windows(track.lyrics, lambda lines: [len(ids) - 2 for ids in encoder.token_ids(lines)])
+    t = track.tags  # bounded as the scanner bounds them (a database filled before the bounds existed)
+    meta = metadata_text(bounded_text(t.title), bounded_values(t.artists), bounded_text(t.album),
+                         bounded_values(t.genres), (), t.year)  # fmt: skip
+    lyrics = bounded_lyrics(track.lyrics)
+    windows = lyric_windows(lyrics, lambda lines: [len(ids) - 2 for ids in encoder.token_ids(lines)])
     return TrackText(meta, tuple(windows))
 
 

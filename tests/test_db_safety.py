@@ -117,3 +117,43 @@ def test_doctor_creates_no_file_for_a_name_with_uri_characters(tmp_path, capsys,
     assert main(["--db", str(folder / name), "doctor"]) == 0
     assert "schema version" in capsys.readouterr().out
     assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == listing
+
+
+@pytest.mark.parametrize("command", [["library"], ["scan", "{music}"], ["feedback", "{track}", "like"]])
+def test_a_damaged_file_in_another_journal_mode_is_refused_before_its_header_changes(tmp_path, command, capsys):
+    """A copy in DELETE journal mode (ours are WAL) with a page of garbage off the command's path: the
+    switch to WAL would rewrite its header, so it is checked first and left byte for byte."""
+    music = tmp_path / "Music"
+    make_track(music, "Rain", "mp3", title="Rain", artist="Anna")
+    db = Database(tmp_path / "lib.db")
+    assert Scanner(db).scan([music]).added == 1
+    track_id = next(iter(TrackRepository(db).iter_all())).id
+    for i in range(200):  # enough events for pages of their own
+        EventRepository(db).record(Event(track_id, EventKind.PLAY, 0.0, float(i), {"n": "x" * 100}))
+    db.close()
+    conn = sqlite3.connect(tmp_path / "lib.db")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+    conn.close()
+    with open(tmp_path / "lib.db", "r+b") as fh:
+        fh.seek((root - 1) * page_size)
+        fh.write(bytes([GARBAGE]) * page_size)
+    db_path = tmp_path / "lib.db"
+    before = _sha(db_path)
+    fill = {"{music}": str(music), "{track}": str(track_id)}
+    assert main(["--db", str(db_path), *(fill.get(a, a) for a in command)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is damaged" in err[0], err
+    assert _sha(db_path) == before
+
+
+def test_a_relative_db_named_like_an_sqlite_uri_is_that_file(tmp_path, monkeypatch, capsys):
+    music = tmp_path / "Music"
+    make_track(music, "Rain", "mp3", title="Rain", artist="Anna")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", "file:w.db", "scan", str(music)]) == 0
+    assert (tmp_path / "file:w.db").stat().st_size > 0 and not (tmp_path / "w.db").exists()
+    assert (tmp_path / "file:w.db").stat().st_mode & 0o777 == 0o600
+    assert main(["--db", "file:w.db", "library"]) == 0
+    assert "1 track" in capsys.readouterr().out

@@ -19,6 +19,7 @@ from player_plugin.library.lyrics import (
     sidecar_paths,
     strip_lrc,
 )
+from player_plugin.library.tag_bounds import MAX_LYRICS_CHARS
 
 CHINESE = "月亮代表我的心\n你问我爱你有多深"
 TRADITIONAL = "月亮代表我的心\n你問我愛你有多深\n我愛你有幾分"
@@ -242,17 +243,19 @@ def test_read_sidecar_empty_is_none(tmp_path: Path, content: bytes) -> None:
     assert read_sidecar(path) is None
 
 
-def test_read_sidecar_oversized_is_none(tmp_path: Path) -> None:
+def test_read_sidecar_oversized_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "Song.txt"
     path.write_bytes(b"la " * (MAX_SIDECAR_BYTES // 3 + 10))
     assert path.stat().st_size > MAX_SIDECAR_BYTES
-    assert read_sidecar(path) is None
+    with pytest.raises(LyricsReadError, match="larger than 1 MiB"):
+        read_sidecar(path)
 
 
-def test_read_sidecar_exactly_at_cap_is_read(tmp_path: Path) -> None:
+def test_read_sidecar_exactly_at_cap_is_read_and_bounded(tmp_path: Path) -> None:
     path = tmp_path / "Song.txt"
-    path.write_bytes(b"a" * MAX_SIDECAR_BYTES)
-    assert read_sidecar(path) == "a" * MAX_SIDECAR_BYTES
+    path.write_bytes(("la la la\n" * (MAX_SIDECAR_BYTES // 9)).encode())
+    text = read_sidecar(path)
+    assert text is not None and len(text) <= MAX_LYRICS_CHARS and text.endswith("la la la")
 
 
 def test_read_sidecar_missing(tmp_path: Path) -> None:

@@ -245,3 +245,30 @@ def test_a_scan_of_music_keeps_the_unreadable_list_of_Music(tmp_path):
     assert {u.path for u in engine.unreadable_files()} == {str(upper / "broken.mp3"), str(lower / "broken.mp3")}
     engine.scan([str(lower)])
     assert str(upper / "broken.mp3") in {u.path for u in engine.unreadable_files()}
+
+
+def test_huge_text_tags_and_lyrics_are_bounded(db, tmp_path):
+    """A crafted file's 3 MB title, 10,000 artists and 1 MB of embedded lyrics are cut to bounds no real
+    tag reaches (an embed would otherwise tokenise all of it), and the file is still a track."""
+    from mutagen.id3 import ID3, TIT2, TPE1, USLT
+
+    from player_plugin.library.tag_bounds import MAX_LYRICS_CHARS, MAX_TAG_CHARS, MAX_TAG_VALUES
+
+    root = tmp_path / "lib"
+    path = make_track(root, "huge", "mp3", title="placeholder")
+    tags = ID3(path)
+    tags.add(TIT2(encoding=3, text="A" * 3_000_000))
+    tags.add(TPE1(encoding=3, text=[f"artist {i}" for i in range(10_000)]))
+    tags.add(USLT(encoding=3, lang="eng", desc="", text="la la la\n" * 120_000))
+    tags.save(path)
+    (root / "huge.lrc").write_bytes(b"x" * (2 * 1024 * 1024))  # a 2 MB "sidecar": reported, not read
+    report = Scanner(db).scan([root])
+    assert report.failures == [] and report.added == 1
+    track = TrackRepository(db).by_path(str(path))
+    assert len(track.tags.title) == MAX_TAG_CHARS and len(track.tags.artists) == MAX_TAG_VALUES
+    assert track.lyrics is not None and len(track.lyrics) <= MAX_LYRICS_CHARS and track.lyrics.endswith("la la la")
+    # the sidecar was not needed (embedded lyrics win); with none embedded it is a warning, not silence
+    tags.delall("USLT")
+    tags.save(path)
+    again = Scanner(db).scan([root])
+    assert [w.reason for w in again.warnings] == ["lyrics not read: larger than 1 MiB, so not lyrics"]

@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 
 from player_plugin.library.errors import os_reason as _os_reason
 from player_plugin.library.files import NotRegularFileError, open_regular
+from player_plugin.library.tag_bounds import bounded_lyrics
 
 __all__ = [
     "MAX_SIDECAR_BYTES",
@@ -282,9 +283,9 @@ def sidecar_paths(audio_path: Path) -> list[Path]:
 
 
 def read_sidecar(path: Path) -> str | None:
-    """Plain lyrics from a sidecar file, or None when empty or larger than 1 MiB.
+    """Plain lyrics from a sidecar file (at most ``tag_bounds.MAX_LYRICS_CHARS``), or None when empty.
 
-    Raises :class:`LyricsReadError` when the file cannot be read.
+    Raises :class:`LyricsReadError` when the file cannot be read, is larger than 1 MiB or is not text.
     """
     path = Path(path)
     try:
@@ -295,12 +296,12 @@ def read_sidecar(path: Path) -> str | None:
     except OSError as exc:
         raise LyricsReadError(_os_reason(exc)) from exc
     if len(data) > MAX_SIDECAR_BYTES:
-        return None
+        raise LyricsReadError("larger than 1 MiB, so not lyrics")
     text = decode_text(data).rstrip("\x00")  # some editors pad files with NULs
     if not looks_like_text(text):
         raise LyricsReadError("not text (binary data)")
     # strip_lrc only touches text that looks like LRC; anything else is just trimmed.
-    return strip_lrc(text) or None
+    return bounded_lyrics(strip_lrc(text)) or None
 
 
 def looks_like_text(text: str) -> bool:

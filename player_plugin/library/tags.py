@@ -36,6 +36,7 @@ from player_plugin.library.numbers import (
     bounded,
     duration,
 )
+from player_plugin.library.tag_bounds import bound_fields
 from player_plugin.library.tag_fields import _id3_fields, _mp4_codec, _mp4_fields, _vorbis_fields
 from player_plugin.models import TrackTags
 
@@ -203,7 +204,7 @@ def read_tags(path: Path) -> TrackTags:
     if fields["duration_s"] < MIN_DURATION_S:
         raise TagReadError(_no_stream_reason(getattr(audio.info, "length", None)))
     fields["codec"] = codec
-    fields = {key: value for key, value in fields.items() if value is not None}
+    fields = bound_fields({key: value for key, value in fields.items() if value is not None})
     if not fields.get("title"):
         fields["title"] = path.stem or path.name
     return TrackTags(**fields)

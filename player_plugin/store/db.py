@@ -180,12 +180,21 @@ class Database:
             _create_private(self.path)
         conn = None
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True, timeout=BUSY_TIMEOUT_S)
+            # an absolute path: a relative one starting "file:" would be read as an SQLite URI
+            target = self.path if in_memory else os.path.abspath(self.path)
+            conn = sqlite3.connect(target, isolation_level=None, check_same_thread=True, timeout=BUSY_TIMEOUT_S)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             if not in_memory:
                 check_ours(conn, self.path)
+                journal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+                if journal != "wal" and self.path.stat().st_size > 0:
+                    # switching to WAL rewrites the header: a damaged file is found before that, and
+                    # left exactly as it was (ours are always WAL, so this runs once per copied-in file)
+                    problem = quick_check(conn)
+                    if problem is not None:
+                        raise DatabaseDamagedError(damaged_message(self.path, problem))
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal" and not in_memory:
                 raise StoreError(f"{self.path}: cannot switch to WAL journal (got {mode!r})")
