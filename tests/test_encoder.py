@@ -277,7 +277,23 @@ def test_choose_provider_on_this_machine():
         assert choice.chosen == CPU and (".so" in choice.reason or ".dll" in choice.reason), choice.reason
 
 
+def test_no_nvidia_driver_skips_the_cuda_probe(monkeypatch):
+    """Without the driver's libcuda.so.1 nothing of CUDA is loaded (the probe costs seconds per start)."""
+
+    def probe():
+        raise AssertionError("the CUDA libraries were probed on a machine with no NVIDIA driver")
+
+    monkeypatch.delenv("PLAYER_PLUGIN_DEVICE", raising=False)
+    monkeypatch.setattr(runtime, "nvidia_driver_present", lambda: False)
+    monkeypatch.setattr(runtime, "_cuda_library_loads", probe)
+    choice = runtime.choose_provider()
+    assert choice.chosen == CPU
+    if CUDA in choice.available:
+        assert choice.reason == "no NVIDIA driver on this machine"
+
+
 def test_device_env_forces_cpu(monkeypatch):
+    monkeypatch.setattr(runtime, "nvidia_driver_present", lambda: True)
     monkeypatch.setattr(runtime, "_cuda_library_loads", lambda: (True, "pretend"))
     assert runtime.choose_provider().chosen == (CUDA if CUDA in runtime._ort().get_available_providers() else CPU)
     monkeypatch.setenv("PLAYER_PLUGIN_DEVICE", "cpu")

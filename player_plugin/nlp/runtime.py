@@ -42,6 +42,18 @@ def _ort():
     return onnxruntime
 
 
+def nvidia_driver_present() -> bool:
+    """Whether the NVIDIA driver's user-space library loads (``libcuda.so.1``, which the driver, not
+    any wheel, installs): without it the CUDA provider cannot run, so nothing of CUDA is loaded."""
+    if sys.platform == "win32":
+        return True  # the provider's own load check decides there
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
+
+
 def _cuda_library_loads() -> tuple[bool, str]:
     """Whether onnxruntime's CUDA provider library and its CUDA/cuDNN dependencies load."""
     ort = _ort()
@@ -76,6 +88,9 @@ def choose_provider(prefer_gpu: bool = True) -> ProviderChoice:
         return ProviderChoice(available, CPU, "GPU not requested")
     if CUDA not in available:
         return ProviderChoice(available, CPU, "no CUDA provider in this onnxruntime")
+    if not nvidia_driver_present():
+        # no driver, no GPU to use: skip loading the CUDA and cuDNN libraries (seconds, every start)
+        return ProviderChoice(available, CPU, "no NVIDIA driver on this machine")
     ok, why = _cuda_library_loads()
     return ProviderChoice(available, CUDA if ok else CPU, why)
 
