@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from player_plugin import paths
-from player_plugin.cli_errors import EXIT_USAGE, UserError, check_model, missing_step, print_error
+from player_plugin.cli_errors import EXIT_USAGE, UserError, check_model, missing_step, print_error, printable
 from player_plugin.cli_errors import SCAN_FIRST as _SCAN_FIRST
 
 
@@ -53,9 +53,9 @@ class _ProgressLine:
         if p.total is None:
             text = f"looking for music… {p.seen} files"
         elif p.phase == "embed":
-            text = f"embedding: {p.done}/{p.total}  {p.current[-60:]}"
+            text = f"embedding: {p.done}/{p.total}  {printable(p.current)[-60:]}"
         else:
-            text = f"{p.phase}: {p.done}/{p.total}  {p.current[-60:]}"
+            text = f"{p.phase}: {p.done}/{p.total}  {printable(p.current)[-60:]}"
         pad = max(0, self.width - len(text))
         self.width = len(text)
         sys.stderr.write("\r" + text + " " * pad)
@@ -85,6 +85,10 @@ def _long_work(engine, interrupted: str) -> Iterator[_ProgressLine]:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     roots = list(args.paths)
+    if any(not p.strip() for p in roots):  # Path("") is the current folder: never scan (and remember) that by accident
+        raise UserError(
+            "a folder argument is empty: give the folder to scan, e.g. player-plugin scan ~/Music", EXIT_USAGE
+        )
     if args.demo:
         roots.append(str(paths.demo_library_dir()))
     engine = _open_engine(args)
@@ -113,9 +117,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
             f"failed {report.failed}  [{report.seconds:.2f} s]"
         )
         for f in report.failures:
-            print(f"  failed: {f.path}: {f.reason}")
+            print(printable(f"  failed: {f.path}: {f.reason}"))
         for w in report.warnings:
-            print(f"  warning: {w.path}: {w.reason}")
+            print(printable(f"  warning: {w.path}: {w.reason}"))
     all_roots_failed = (
         report.failures
         and all(f.reason in ("folder not found", "not a folder") for f in report.failures)
@@ -142,31 +146,31 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for k, v in data["versions"].items():
         print(f"  {k}: {v}")
     db = data["database"]
-    print(f"database: {db['path']}")
+    print(f"database: {printable(db['path'])}")
     if not db["exists"]:
         print("  not created yet (it is made on the first scan)")
     elif "error" in db:
-        print(f"  error: {db['error']}")
+        print(f"  error: {printable(db['error'])}")
     else:
         print(
             f"  schema version {db['schema_version']} (latest {db['latest_schema']}), "
             f"journal {db['journal_mode']}, mode {db['mode']}, {db['tracks']} tracks"
         )
     models = data["models"]
-    print(f"models: {models['folder']}")
+    print(f"models: {printable(models['folder'])}")
     if not models["models"]:
         print("  none found")
     for m in models["models"]:
-        print(f"  {m['model_id']}")
+        print(f"  {printable(m['model_id'])}")
         for f in m["files"]:
-            print(f"    {f['name']}: {f['status']}  sha256 {f['sha256'] or '-'}")
+            print(printable(f"    {f['name']}: {f['status']}  sha256 {f['sha256'] or '-'}"))
     ort = data["onnxruntime"]
     if "error" in ort:
-        print(f"onnxruntime: {ort['error']}")
+        print(f"onnxruntime: {printable(ort['error'])}")
     else:
         print(f"onnxruntime providers available: {', '.join(ort['available'])}")
         print(f"  will use: {ort['chosen']} ({ort['reason']})")
-    print(f"demo library: {data['demo_library']}")
+    print(f"demo library: {printable(data['demo_library'])}")
     return status
 
 
@@ -243,8 +247,9 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _name(track) -> str:
-    """``artist — title``, or the title alone for an untagged file (whose title is its file name)."""
-    return f"{track.tags.artist} — {track.tags.title}" if track.tags.artist else track.tags.title
+    """``artist — title``, or the title alone for an untagged file (whose title is its file name),
+    ``printable``: for the human-readable lines only."""
+    return printable(f"{track.tags.artist} — {track.tags.title}" if track.tags.artist else track.tags.title)
 
 
 def _entries_json(engine, entries) -> list[dict]:
@@ -291,10 +296,10 @@ def cmd_up_next(args: argparse.Namespace) -> int:
         print(json.dumps({"prompt": prompt, "queue": data}, ensure_ascii=False))
         return 0
     if prompt:
-        print(f"prompt: {prompt}")
+        print(f"prompt: {printable(prompt)}")
     for i, d in enumerate(data, 1):
-        print(f"{i:2d}. {d['artist']} — {d['title']}  [{d['track_id']}]")
-        print(f"      {d['reason']}")
+        print(printable(f"{i:2d}. {d['artist']} — {d['title']}  [{d['track_id']}]"))
+        print(f"      {printable(d['reason'])}")
     return 0
 
 

@@ -9,6 +9,7 @@ compared with classes whose module is already loaded (it cannot be one of them o
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -28,13 +29,39 @@ class UserError(Exception):
         self.code = code
 
 
+# What a terminal would act on rather than show: C0 controls (tab and line breaks included), DEL, C1
+# controls (0x9b is CSI on some terminals), the Unicode line/paragraph separators, the bidi
+# embeddings/overrides/isolates (they reorder the rest of the line), and lone surrogates (an
+# undecodable byte of a file name, which printing would raise on or write raw).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    c = match.group()
+    code = ord(c)
+    if c in _NAMED:
+        return _NAMED[c]
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the file name's original byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print on a terminal: every control character (see ``_UNPRINTABLE``) becomes a
+    visible escape (``\\x1b``, ``\\n``, ``\\u202e``…), so tags and file names can neither drive the
+    terminal nor break a line; CJK and all other printable text is kept. Only for human-readable
+    output: ``--json`` prints the exact text (JSON escapes control characters itself)."""
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
 def one_line(text: str) -> str:
     """``text`` with its lines joined, so an error is always a single line."""
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def print_error(message: str) -> None:
-    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
+    print(f"{PROG}: error: {printable(one_line(message))}", file=sys.stderr)
 
 
 def _loaded(module: str, name: str) -> type[BaseException] | None:

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from player_plugin.cli_errors import EXIT_USAGE, PROG, SCAN_FIRST, UserError
+from player_plugin.cli_errors import EXIT_USAGE, PROG, SCAN_FIRST, UserError, printable
 
 UNMATCHED_SHOWN = 10  # unmatched (artist, title) pairs the import summary lists
 
@@ -50,7 +50,7 @@ def _counts(args: argparse.Namespace, engine, db_path: Path) -> None:
         f"{counts.with_lyrics} with lyrics, {duration(counts.total_duration_s, hours=True)} of music"
     )
     for r in roots:
-        print(f"  folder: {r}")
+        print(f"  folder: {printable(r)}")
     if unreadable:
         print(f"  {plural(unreadable, 'file')} could not be read: see `{PROG} library --unreadable`")
     if not counts.tracks:
@@ -90,7 +90,8 @@ def duration(seconds: float, hours: bool = False) -> str:
 
 
 def print_tracks(rows, matched: int, total: int, search: str | None) -> None:
-    """One line per track: id, length, lyrics/vector flags, artist — title (album), path."""
+    """One line per track: id, length, lyrics/vector flags, artist — title (album), path (each made
+    ``printable``: a tag or file name cannot drive the terminal or break the line)."""
     if total == 0:
         print(SCAN_FIRST)
         return
@@ -103,7 +104,7 @@ def print_tracks(rows, matched: int, total: int, search: str | None) -> None:
         album = f" ({r.album})" if r.album else ""
         flags = f"{'yes' if r.has_lyrics else '-':<6} {'yes' if r.has_vector else '-':<6}"
         name = f"{r.artist} — {r.title}" if r.artist else r.title
-        print(f"{r.id:>{width}}  {duration(r.duration_s):>6}  {flags}  {name}{album}  {r.path}")
+        print(printable(f"{r.id:>{width}}  {duration(r.duration_s):>6}  {flags}  {name}{album}  {r.path}"))
     what = f"matching {search!r}" if search else "in the library"
     shown = f"{len(rows)} of {plural(matched, 'track')}" if len(rows) < matched else plural(matched, "track")
     print(f"{shown} {what}" + (f" (of {total})" if search else ""))
@@ -114,7 +115,7 @@ def print_unreadable(files) -> None:
         print("the last scan read every file")
         return
     for f in files:
-        print(f"{f.path}: {f.reason}")
+        print(printable(f"{f.path}: {f.reason}"))
     print(f"{plural(len(files), 'file')} could not be read in the last scan; fix and run `{PROG} scan` again")
 
 
@@ -136,7 +137,7 @@ def _day(ts: float | None) -> str | None:
 def print_import(data: dict, library_tracks: int) -> None:
     """A readable summary of an ``ImportReport.as_dict()`` plus ``first_listen``/``last_listen``."""
     span = f" from {data['first_listen']} to {data['last_listen']}" if data.get("first_listen") else ""
-    print(f"{data['path']}: {data['total']} listens ({data['source']}){span}")
+    print(printable(f"{data['path']}: {data['total']} listens ({data['source']}){span}"))
     new = data["matched"] - data["duplicates"]
     stored = f"would import {new}" if data["dry_run"] else f"imported {data['imported']}"
     print(
@@ -153,12 +154,12 @@ def print_import(data: dict, library_tracks: int) -> None:
             f"{not_music} entries"
         )
         for example in data.get("malformed_examples", []):
-            print(f"    {example}")
+            print(f"    {printable(example)}")
     unmatched = data.get("top_unmatched", [])[:UNMATCHED_SHOWN]
     if unmatched:
         print("  most played of those not in your library:")
         for artist, title, count in unmatched:
-            print(f"    {count:>5}×  {artist} — {title}")
+            print(f"    {count:>5}×  {printable(artist)} — {printable(title)}")
     if data["dry_run"]:
         print("  dry run: nothing was stored")
     if library_tracks == 0:

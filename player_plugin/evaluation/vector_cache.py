@@ -3,11 +3,14 @@
 The cache lives in the user's cache folder, keyed by dataset content hash + model id + model file
 checksum + text-view version, so a new export or a changed text view never reuses stale vectors.
 Embedding 75,000 tracks takes a while on a laptop CPU: it is done in parts of 4,096 texts, each
-saved as it finishes, so an interrupted run resumes where it stopped.
+saved as it finishes, so an interrupted run resumes where it stopped. Like everything the product
+writes, the cache is private (``private_files``): its folders are 0700, its files 0600, each written
+atomically.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +21,7 @@ import platformdirs
 from player_plugin.evaluation.dataset import Dataset
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.nlp.textview import TEXTVIEW_VERSION
+from player_plugin.private_files import private_dir, write_private
 
 PART = 4096
 
@@ -31,6 +35,13 @@ def cache_key(dataset: Dataset, encoder: Encoder) -> str:
     variant = encoder.manifest.data.get("variants", {}).get("cpu", "")
     model_sha = encoder.manifest.files.get(variant, "")[:12]
     return f"{dataset.name}-{dataset.fingerprint()}-{encoder.model_id}-{model_sha}-tv{TEXTVIEW_VERSION}"
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    """``array`` as a ``.npy`` file at ``path``: 0600, atomically (``path`` is whole or absent)."""
+    buf = io.BytesIO()
+    np.save(buf, array)
+    write_private(path, buf.getvalue())
 
 
 def dataset_vectors(
@@ -47,8 +58,7 @@ def dataset_vectors(
         vectors = np.load(final)
         if vectors.shape == (dataset.n_tracks, encoder.dim):
             return vectors
-    parts_dir = folder / f"{key}.parts"
-    parts_dir.mkdir(parents=True, exist_ok=True)
+    parts_dir = private_dir(folder / f"{key}.parts")  # ``folder`` too, if new
     texts = dataset.texts()
     n_parts = (len(texts) + PART - 1) // PART
     for p in range(n_parts):
@@ -56,10 +66,7 @@ def dataset_vectors(
         if part_file.exists():
             continue
         chunk = texts[p * PART : (p + 1) * PART]
-        vectors = encoder.embed(chunk, kind="passage")
-        tmp = part_file.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, part_file)
+        save_array(part_file, encoder.embed(chunk, kind="passage"))
         if progress:
             progress(min((p + 1) * PART, len(texts)), len(texts))
     vectors = (
@@ -67,10 +74,8 @@ def dataset_vectors(
         if n_parts
         else (np.zeros((0, encoder.dim), np.float32))
     )
-    tmp = final.with_suffix(".tmp.npy")
-    np.save(tmp, vectors)
-    os.replace(tmp, final)
-    for f in parts_dir.glob("*.npy"):
+    save_array(final, vectors)
+    for f in parts_dir.iterdir():  # the parts, and any temporary file a killed run left behind
         f.unlink()
     parts_dir.rmdir()
     return vectors
