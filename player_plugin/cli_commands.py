@@ -162,6 +162,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print("  none found")
     for m in models["models"]:
         print(f"  {printable(m['model_id'])}")
+        if m.get("error"):
+            print(f"    error: {printable(m['error'])}")
         for f in m["files"]:
             print(printable(f"    {f['name']}: {f['status']}  sha256 {f['sha256'] or '-'}"))
     ort = data["onnxruntime"]
@@ -175,12 +177,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _doctor_status(data: dict) -> int:
-    """Doctor reports everything, and exits non-zero (with the one line) when the database is unusable."""
-    error = data["database"].get("error")
-    if error:
-        print_error(error)
-        return 1
-    return 0
+    """Doctor reports everything, and exits non-zero (one line per problem) when the database is unusable or
+    a model's manifest is broken."""
+    from player_plugin.doctor import problems
+
+    found = problems(data)
+    for line in found:
+        print_error(line)
+    return 1 if found else 0
 
 
 def _model_engine(args: argparse.Namespace):

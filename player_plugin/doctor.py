@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 
 from player_plugin import paths
-from player_plugin.nlp.manifest import find_manifests
+from player_plugin.nlp.manifest import Manifest, survey_manifests
 
 _PACKAGES = (
     "player_plugin", "mutagen", "numpy", "sqlite-utils", "tokenizers", "onnxruntime-gpu",
@@ -56,9 +56,14 @@ def database_info(db_path: Path) -> dict:
 
 
 def models_info(models_root: Path | None = None) -> dict:
+    """Each installed model with its files' checks; one whose manifest is unusable is listed with the
+    one-line reason under ``error`` (and no files), so :func:`problems` counts it."""
     root = models_root or paths.models_dir()
     models = []
-    for manifest in find_manifests(root):
+    for folder, manifest in survey_manifests(root):
+        if not isinstance(manifest, Manifest):
+            models.append({"model_id": folder.name, "folder": str(folder), "error": str(manifest), "files": []})
+            continue
         models.append(
             {
                 "model_id": manifest.model_id,
@@ -80,6 +85,14 @@ def providers_info() -> dict:
     except ImportError as exc:
         return {"error": f"onnxruntime not importable: {exc}"}
     return {"available": list(choice.available), "chosen": choice.chosen, "reason": choice.reason}
+
+
+def problems(data: dict) -> list[str]:
+    """The one-line errors in a :func:`report`: an unusable database, a model whose manifest is broken.
+    Doctor shows everything and exits non-zero when this is not empty."""
+    out = [data["database"]["error"]] if data["database"].get("error") else []
+    out += [m["error"] for m in data["models"]["models"] if m.get("error")]
+    return out
 
 
 def report(db_path: Path) -> dict:

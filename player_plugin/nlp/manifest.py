@@ -17,6 +17,15 @@ REBUILD_HINT = "python export/export_encoder.py --model {model_id}"
 MAX_MANIFEST_BYTES = 1024 * 1024  # ours are 5-20 KB
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _SHOWN_CHARS = 40  # how much of a wrong value a message quotes
+# Bounds on the numbers a manifest gives: far above any real model's, low enough that a typo (or 10**30) is an
+# error naming the file rather than a failed allocation or an overflow deep in numpy or tokenizers.
+MAX_DIM = 65536  # dim / out_dim: vector widths (ours are 384 and 128)
+MAX_TOKENS = 8192  # max_tokens / truncation_max_length / max_context: sequence lengths (ours: 256-512, 50)
+MAX_STEPS = 1024  # K: vectors the generator makes per session, one decoder run each (ours: 10)
+MAX_INDEX = 2**31 - 1  # token ids and outcome rows: fit an int32 (tokenizers uses u32, the graphs i64)
+SUPPORTED_POOLING = ("mean",)  # what export/export_encoder.py builds into the graph; the runtime pools nothing
+_TOKENIZER_BOOLS = ("lowercase", "add_special_tokens")
+_TOKENIZER_STRINGS = ("pad_token", "padding", "padding_side", "truncation_strategy", "runtime", "source")
 
 
 class ModelError(Exception):
@@ -95,7 +104,12 @@ def load_manifest(folder: Path) -> Manifest:
 # -- validation ----------------------------------------------------------------------------------
 
 
+_MISSING = object()  # a required field that is not there
+
+
 def _bad(path: Path, field: str, wanted: str, value: Any) -> ModelError:
+    if value is _MISSING:
+        return ModelError(f"{path}: field {field!r} is missing (it must be {wanted}); fix or rebuild it")
     shown = json.dumps(value, ensure_ascii=False, default=str)
     if len(shown) > _SHOWN_CHARS:
         shown = shown[:_SHOWN_CHARS] + "…"
@@ -108,12 +122,23 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _positive_int(data: dict, key: str, path: Path, *, required: bool = False, within: str = "") -> None:
+def _positive_int(data: dict, key: str, path: Path, *, at_most: int, required: bool = False, within: str = "") -> None:
     if key not in data and not required:
         return
-    value = data.get(key)
-    if not _is_int(value) or value < 1:
-        raise _bad(path, f"{within}{key}", "a positive integer", value)
+    value = data.get(key, _MISSING)
+    if not _is_int(value) or not 1 <= value <= at_most:
+        raise _bad(path, f"{within}{key}", f"an integer from 1 to {at_most}", value)
+
+
+def _index(value: Any, path: Path, field: str, what: str) -> None:
+    if not _is_int(value) or not 0 <= value <= MAX_INDEX:
+        raise _bad(path, field, f"{what} (an integer from 0 to {MAX_INDEX})", value)
+
+
+def _typed(data: dict, path: Path, keys: tuple[str, ...], kind: type, wanted: str, within: str = "") -> None:
+    for key in keys:
+        if key in data and not isinstance(data[key], kind):
+            raise _bad(path, f"{within}{key}", wanted, data[key])
 
 
 def _file_name(value: Any) -> bool:
@@ -124,10 +149,16 @@ def _file_name(value: Any) -> bool:
     return not PurePosixPath(value).is_absolute() and ".." not in parts and bool(parts)
 
 
+def _model_name(data: dict, key: str, path: Path) -> None:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or not _file_name(value) or "/" in value:
+        raise _bad(path, key, "a model folder name", value)
+
+
 def _checksums(data: dict, key: str, path: Path, *, required: bool) -> dict[str, str]:
     if key not in data and not required:
         return {}
-    value = data.get(key)
+    value = data.get(key, _MISSING)
     if not isinstance(value, dict) or (required and not value):
         raise _bad(path, key, "an object of file name -> sha256", value)
     for name, sha in value.items():
@@ -156,7 +187,7 @@ def _strings(data: dict, key: str, path: Path, *, listed: dict[str, str] | None 
 def _listed_file(data: dict, key: str, path: Path, listed: dict[str, str], *, required: bool = False) -> None:
     if key not in data and not required:
         return
-    value = data.get(key)
+    value = data.get(key, _MISSING)
     if not isinstance(value, str) or value not in listed:
         raise _bad(path, key, "the name of a file listed under 'files'", value)
 
@@ -165,9 +196,7 @@ def validate_manifest(data: dict, path: Path) -> None:
     """Check the types and shapes of every field the app reads; raise ModelError naming the file and
     the field. The Seq2Seq generator's manifest (``graphs``, ``kind: seq2seq-…``) is checked for its
     fields, any other for a text encoder's (``tokenizer``, ``tokenizer_config``, ``variants``…)."""
-    model_id = data.get("model_id")
-    if not isinstance(model_id, str) or not model_id.strip() or not _file_name(model_id) or "/" in model_id:
-        raise _bad(path, "model_id", "a model folder name", model_id)
+    _model_name(data, "model_id", path)
     files = _checksums(data, "files", path, required=True)
     optional = _checksums(data, "optional_files", path, required=False)
     if "sizes" in data:
@@ -177,8 +206,9 @@ def validate_manifest(data: dict, path: Path) -> None:
         for name, size in sizes.items():
             if not _is_int(size) or size < 0:
                 raise _bad(path, f"sizes.{name}", "a size in bytes", size)
-    _positive_int(data, "dim", path, required=True)
-    _positive_int(data, "max_tokens", path)
+    _positive_int(data, "dim", path, required=True, at_most=MAX_DIM)
+    _positive_int(data, "max_tokens", path, at_most=MAX_TOKENS)
+    _typed(data, path, ("architecture",), str, "a string")
     if is_seq2seq(data):
         _validate_seq2seq(data, path, files)
     else:
@@ -197,14 +227,23 @@ def _validate_encoder(data: dict, path: Path, files: dict[str, str], known: dict
         cfg = data["tokenizer_config"]
         if not isinstance(cfg, dict):
             raise _bad(path, "tokenizer_config", "an object", cfg)
-        if "pad_id" in cfg and (not _is_int(cfg["pad_id"]) or cfg["pad_id"] < 0):
-            raise _bad(path, "tokenizer_config.pad_id", "a token id (an integer >= 0)", cfg["pad_id"])
-        if "truncation_max_length" in cfg:
-            _positive_int(cfg, "truncation_max_length", path, within="tokenizer_config.")
+        for key, value in cfg.items():
+            if key.endswith("_id"):  # pad_id, bos_id, eos_id, unk_id…
+                _index(value, path, f"tokenizer_config.{key}", "a token id")
+        _positive_int(cfg, "truncation_max_length", path, at_most=MAX_TOKENS, within="tokenizer_config.")
+        _typed(cfg, path, _TOKENIZER_BOOLS, bool, "true or false", "tokenizer_config.")
+        _typed(cfg, path, _TOKENIZER_STRINGS, str, "a string", "tokenizer_config.")
+    if "pooling" in data and (not isinstance(data["pooling"], str) or data["pooling"] not in SUPPORTED_POOLING):
+        raise _bad(path, "pooling", " or ".join(map(repr, SUPPORTED_POOLING)), data["pooling"])
+    if "normalized" in data and data["normalized"] is not True:  # scores are dot products of unit vectors
+        raise _bad(path, "normalized", "true (the graph must L2-normalise its output)", data["normalized"])
     _strings(data, "prefixes", path)
+    if "variants" not in data:
+        raise _bad(path, "variants", "an object of variant -> model file, with a 'cpu' one", _MISSING)
     variants = _strings(data, "variants", path, listed=known)
-    if variants and variants.get("cpu") is not None and variants["cpu"] not in files:
-        raise _bad(path, "variants.cpu", "a file listed under 'files' (the CPU model is required)", variants["cpu"])
+    if variants.get("cpu") not in files:  # Encoder.load falls back to it on every machine
+        wanted = "a file listed under 'files' (the CPU model is required)"
+        raise _bad(path, "variants.cpu", wanted, variants.get("cpu", _MISSING))
     if "inputs" in data:
         inputs = data["inputs"]
         if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
@@ -219,20 +258,38 @@ def _validate_seq2seq(data: dict, path: Path, files: dict[str, str]) -> None:
         if role not in graphs and f"{role}.onnx" not in files:  # the loader's default names
             raise _bad(path, f"graphs.{role}", "a file listed under 'files'", graphs.get(role))
     _listed_file(data, "track_map", path, files)
-    for key in ("out_dim", "K"):
-        _positive_int(data, key, path, required=True)
-    _positive_int(data, "max_context", path)
+    kind = data.get("kind", "seq2seq")
+    if not isinstance(kind, str) or not kind.startswith("seq2seq"):
+        raise _bad(path, "kind", "a string starting with 'seq2seq'", kind)
+    _positive_int(data, "out_dim", path, required=True, at_most=MAX_DIM)
+    _positive_int(data, "K", path, required=True, at_most=MAX_STEPS)
+    _positive_int(data, "max_context", path, at_most=MAX_TOKENS)
+    if "track_encoder" in data:  # the text encoder whose vectors it reads
+        _model_name(data, "track_encoder", path)
+    if "outcomes" in data:
+        outcomes = data["outcomes"]
+        if not isinstance(outcomes, dict):
+            raise _bad(path, "outcomes", "an object of outcome name -> row", outcomes)
+        for name, row in outcomes.items():
+            _index(row, path, f"outcomes.{name}", "a row")
+    _strings(data, "io", path)
 
 
-def find_manifests(models_root: Path) -> list[Manifest]:
-    """Every readable manifest under ``models_root`` (one folder per model)."""
+def survey_manifests(models_root: Path) -> list[tuple[Path, Manifest | ModelError]]:
+    """Each model folder under ``models_root`` that has a ``manifest.json``, in name order, with its manifest
+    or the one-line error that says why it is unusable (``doctor`` lists both)."""
     if not models_root.is_dir():
         return []
-    out = []
+    out: list[tuple[Path, Manifest | ModelError]] = []
     for sub in sorted(p for p in models_root.iterdir() if p.is_dir()):
         if (sub / "manifest.json").is_file():
             try:
-                out.append(load_manifest(sub))
-            except ModelError:
-                continue
+                out.append((sub, load_manifest(sub)))
+            except ModelError as exc:
+                out.append((sub, exc))
     return out
+
+
+def find_manifests(models_root: Path) -> list[Manifest]:
+    """Every valid manifest under ``models_root`` (one folder per model); broken ones are left out."""
+    return [m for _, m in survey_manifests(models_root) if isinstance(m, Manifest)]
