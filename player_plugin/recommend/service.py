@@ -119,7 +119,8 @@ class RecommendService:
                 row["duration_s"] or 0.0,
             )
         keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
-        ids, matrix = ids[keep], matrix[keep]
+        if len(keep) < len(ids):  # vectors of tracks gone since (rare): only then a second copy
+            ids, matrix = ids[keep], matrix[keep]
         return Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
 
     def generator(self):
