@@ -33,6 +33,7 @@ from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.first_pass import build_first_pass, taste_scores
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count
@@ -95,6 +96,7 @@ class UpNextRecommender:
         self.never_played: np.ndarray | None = None
         self.artists: ArtistIndex | None = None
         self._mapped: np.ndarray | None = None  # the library in the generator's space, mapped once
+        self._first_pass: tuple[Any] | None = None  # the app's int8 first pass over this library, built once
 
     def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
         self.cooc.fit(train_playlists, dataset)
@@ -113,7 +115,11 @@ class UpNextRecommender:
         the user model of the context as a session of completed plays, its artist affinity, the generator."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * self.play_gap_s) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * self.play_gap_s)
-        taste = self.vectors @ model.vector(self.cfg, self.vectors.shape[1])
+        if self._first_pass is None:
+            self._first_pass = (build_first_pass(self.vectors),)
+        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows and the context's
+        taste = taste_scores(self.vectors, self._first_pass[0], model.vector(self.cfg, self.vectors.shape[1]),
+                             np.unique(np.asarray(context, np.int64)))  # fmt: skip
         artist = None
         if self.artists is not None:
             artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)

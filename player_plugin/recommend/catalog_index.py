@@ -20,6 +20,7 @@ import numpy as np
 
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.first_pass import FirstPass, build_first_pass, taste_scores
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
@@ -51,10 +52,18 @@ class CatalogIndex:
     _s2s: tuple[Any, tuple, np.ndarray] | None = None  # (generator, its input, its scores)
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
     _fit: tuple[bytes, np.ndarray] | None = None  # (the centred prompt's bytes, its fit over the library)
+    _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
         return cls(catalog, model_id, generation, ArtistIndex(catalog.artist_sets), index_labels(catalog.genres))
+
+    def taste(self, w: np.ndarray, exact_rows: np.ndarray | None = None) -> np.ndarray:
+        """``matrix @ w`` for every track: from the int8 first pass on a big library, its best rows and
+        ``exact_rows`` exact (recommend/first_pass.py); the first fill builds the first pass."""
+        if self._first_pass is None:
+            self._first_pass = (build_first_pass(self.catalog.matrix),)
+        return taste_scores(self.catalog.matrix, self._first_pass[0], w, exact_rows)
 
     @property
     def centre(self) -> LibraryCentre:

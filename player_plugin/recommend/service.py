@@ -312,7 +312,7 @@ class RecommendService:
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
-        taste = catalog.matrix @ w
+        taste = index.taste(w, exact_rows=state.touched)  # the rows the history's terms lift: exact too
         if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
             taste = index.per_script_standard(taste)
         generator = self.generator()
