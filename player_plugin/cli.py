@@ -32,6 +32,8 @@ from player_plugin.cli_errors import (
 from player_plugin.cli_evaluate import cmd_evaluate
 from player_plugin.cli_hosts import HANDLERS as HOST_HANDLERS
 from player_plugin.cli_hosts import add_parser as add_host_parsers
+from player_plugin.cli_models import add_parser as add_models_parser
+from player_plugin.cli_models import cmd_models
 from player_plugin.listening import ListeningConfig
 
 
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p, argparse.SUPPRESS)
 
     add_host_parsers(sub, _add_db)
+    add_models_parser(sub, _add_db)
 
     p = sub.add_parser("app", help="start the desktop app (the default)")
     _add_db(p, argparse.SUPPRESS)
@@ -211,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import-history": cmd_import_history,
         "evaluate": cmd_evaluate,
         **HOST_HANDLERS,
+        "models": cmd_models,
         "app": cmd_app,
         None: cmd_app,
     }

@@ -166,6 +166,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"    error: {printable(m['error'])}")
         for f in m["files"]:
             print(printable(f"    {f['name']}: {f['status']}  sha256 {f['sha256'] or '-'}"))
+        if run := m.get("runs"):
+            where = "GPU (CUDA)" if run["provider"].startswith("CUDA") else "CPU"
+            gpu = run["gpu_variant"]
+            state = run["gpu_variant_state"]
+            note = f"; GPU variant {gpu}: {state}" if gpu else ""
+            if gpu and state == "not built":
+                note += " (player-plugin models build --gpu)"
+            print(printable(f"    runs: {run['file']} on {where}{note}"))
     ort = data["onnxruntime"]
     if "error" in ort:
         print(f"onnxruntime: {printable(ort['error'])}")

@@ -77,6 +77,40 @@ def models_info(models_root: Path | None = None) -> dict:
     return {"folder": str(root), "models": models}
 
 
+def variant_files(manifest: Manifest) -> dict[str, tuple[str, bool]]:
+    """A text encoder's variants: name → (file, whether it is on disk)."""
+    return {k: (name, (manifest.folder / name).is_file()) for k, name in (manifest.data.get("variants") or {}).items()}
+
+
+def file_state(manifest: Manifest, name: str) -> str:
+    """ "ok" (its checksum is the manifest's), "not built" (not on disk) or "does not match the manifest"."""
+    from player_plugin.nlp.model_files import verified_file
+
+    if not (manifest.folder / name).is_file():
+        return "not built"
+    try:
+        ok = verified_file(manifest, name, rebuild="player-plugin models build --gpu", required=False)
+    except Exception:  # noqa: BLE001 - a manifest naming it without a checksum: not usable either
+        ok = None
+    return "ok" if ok is not None else "does not match the manifest"
+
+
+def runs(manifest: Manifest, provider: str) -> dict | None:
+    """The file a session of this text encoder runs with ``provider`` (the encoder's own order,
+    nlp/gpu.py), and the GPU variant's state; None for a model that is not a text encoder."""
+    from player_plugin.nlp.gpu import variant_order
+
+    variants = manifest.data.get("variants")
+    if not variants:
+        return None
+    on_cuda = provider == "CUDAExecutionProvider"
+    order = variant_order(variants, on_cuda)
+    name = next((n for k, n in order if k == "cpu" or file_state(manifest, n) == "ok"), order[-1][1])
+    gpu = variants.get("cuda")
+    state = gpu and file_state(manifest, gpu)
+    return {"file": name, "provider": provider, "gpu_variant": gpu, "gpu_variant_state": state}
+
+
 def providers_info() -> dict:
     try:
         from player_plugin.nlp.runtime import choose_provider
@@ -96,10 +130,18 @@ def problems(data: dict) -> list[str]:
 
 
 def report(db_path: Path) -> dict:
+    models, ort = models_info(), providers_info()
+    provider = ort.get("chosen", "CPUExecutionProvider")
+    for m in models["models"]:
+        if not m.get("error"):
+            from player_plugin.nlp.manifest import load_manifest
+
+            if (what := runs(load_manifest(Path(m["folder"])), provider)) is not None:
+                m["runs"] = what
     return {
         "versions": versions(),
         "database": database_info(db_path),
-        "models": models_info(),
-        "onnxruntime": providers_info(),
+        "models": models,
+        "onnxruntime": ort,
         "demo_library": str(paths.demo_library_dir()),
     }

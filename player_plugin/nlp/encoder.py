@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from player_plugin import paths
+from player_plugin.nlp.gpu import batch_size_for, check_placement, variant_order
 from player_plugin.nlp.manifest import REBUILD_HINT, Manifest, ModelError, load_manifest
 from player_plugin.nlp.model_files import verified_file
 from player_plugin.nlp.query_tokenizer import QueryTokenizer
@@ -100,9 +101,10 @@ class Encoder:
         models_root: Path | None = None,
         prefer_gpu: bool = True,
         threads: int | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
     ) -> Encoder:
-        """Verify and load a model folder. CUDA gets the fp16 (else fp32) file; CPU the int8 one."""
+        """Verify and load a model folder. CUDA gets the fp16 (else fp32) file; CPU the int8 one
+        (nlp/gpu.py). ``batch_size``: texts per run (default: larger on a GPU)."""
         root = models_root or paths.models_dir()
         folder = root / model_id
         if not folder.is_dir():
@@ -118,12 +120,11 @@ class Encoder:
         variants = manifest.data.get("variants", {})
         choice = choose_provider(prefer_gpu)
         model_path: Path | None = None
-        if choice.chosen == CUDA:
-            for key in ("cuda", "fp32"):
-                name = variants.get(key)
-                if name and (model_path := _verified(manifest, name, required=False)):
-                    break
         cpu_name = variants.get("cpu", "model.int8.onnx")
+        if choice.chosen == CUDA:
+            for key, name in variant_order(variants, on_cuda=True):
+                if key != "cpu" and (model_path := _verified(manifest, name, required=False)):
+                    break
         if model_path is None:
             model_path = _verified(manifest, cpu_name, required=True)
         tok_name = manifest.data.get("tokenizer", "tokenizer.json")
@@ -141,11 +142,13 @@ class Encoder:
             log.warning("%s: CUDA is not running it; loading the CPU model %s instead", model_path.name, cpu_name)
             model_path = _verified(manifest, cpu_name, required=True)
             session = _session(model_path, model_id, False, threads)
+        if session.get_providers()[0] == CUDA:
+            check_placement(model_path, session.get_providers(), int(cfg.get("pad_id", 1)))
         encoder = cls(
             manifest,
             session,
             tokenizer,
-            batch_size=batch_size,
+            batch_size=batch_size or batch_size_for(session.get_providers()[0]),
             tokenizer_path=tok_path,
             query_tokenizer=query_tokenizer,
         )
