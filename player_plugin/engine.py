@@ -165,6 +165,7 @@ class Engine(QueueOps, HostSettings):
     def similar(self, text: str, count: int = 10) -> list[tuple[Track, float]]:
         """Library tracks ranked by how well they fit a free-text query: the prompt's own ranking, the same
         one Up Next follows while a prompt is set (recommend/prompt_space.py)."""
+        from player_plugin.recommend.prompt_language import script_wish
         from player_plugin.recommend.prompt_space import centred_query
 
         recommender = self.recommender
@@ -173,13 +174,13 @@ class Engine(QueueOps, HostSettings):
         if len(ids) == 0:
             return []
         query = centred_query(text, self.encoder.embed_query(text), recommender.query_centre(), len(ids))
-        scores = index.prompt_fit(query)
+        scores = index.prompt_fit(query, script_wish(text))
         k = min(count, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         out = []
         for i in top:
-            track = self.tracks.get(int(ids[i]))
+            track = self.tracks.get(int(ids[i])) if np.isfinite(scores[i]) else None  # not the language asked for
             if track is not None:
                 out.append((track, float(scores[i])))
         return out

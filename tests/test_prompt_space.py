@@ -119,3 +119,37 @@ def test_the_first_queue_mirrors_the_librarys_mix_of_languages(engine):
     first = engine.refill(10)
     cjk = sum(has_cjk(engine.tracks.get(e.track_id).tags.title) for e in first)
     assert abs(cjk / len(first) - share) <= 0.2, (cjk, share)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "wish"),
+    [
+        ("欧美R&B入坑曲", False),
+        ("英文歌 for the morning", False),
+        ("no chinese songs tonight", False),
+        ("华语经典老歌", True),
+        ("粤语 rainy night", True),
+        ("不要欧美", True),
+        ("中英文歌", None),  # both
+        ("rainy night, mellow", None),
+        ("K-pop 精选", None),  # K-pop titles are mostly Latin: no wish read into it
+        ("englishman in new york", None),  # a word, not the language
+    ],
+)
+def test_a_prompt_that_names_a_language_wishes_for_that_script(prompt, wish):
+    from player_plugin.recommend.prompt_language import script_wish
+
+    assert script_wish(prompt) is wish
+
+
+def test_a_language_named_in_the_prompt_decides_the_script_of_what_fits(engine):
+    """On the half-Chinese demo library: "欧美" (Western) in a Chinese prompt gives Latin titles only, 华语
+    (Chinese) in an English one CJK titles only — in Up Next's picks that cite the prompt and in `similar`."""
+    for prompt, cjk in (("欧美 下雨天的安静歌", False), ("华语 songs for a rainy night", True)):
+        engine.set_prompt(prompt)
+        picks = [e for e in engine.refill(10) if prompt in e.reason]
+        assert len(picks) >= 7, [e.reason for e in engine.queue()]
+        assert all(has_cjk(engine.tracks.get(e.track_id).tags.title) == cjk for e in picks), prompt
+        found = engine.similar(prompt, 10)
+        assert found and all(has_cjk(t.tags.title) == cjk for t, _ in found)
+    engine.set_prompt(None)

@@ -33,7 +33,7 @@ from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import build_first_pass, taste_scores
+from player_plugin.recommend.first_pass import RESCORE_ROWS, build_first_pass, taste_scores, top_rows
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count
@@ -115,17 +115,21 @@ class UpNextRecommender:
         the user model of the context as a session of completed plays, its artist affinity, the generator."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * self.play_gap_s) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * self.play_gap_s)
-        if self._first_pass is None:
-            self._first_pass = (build_first_pass(self.vectors),)
-        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows and the context's
-        taste = taste_scores(self.vectors, self._first_pass[0], model.vector(self.cfg, self.vectors.shape[1]),
-                             np.unique(np.asarray(context, np.int64)))  # fmt: skip
-        artist = None
-        if self.artists is not None:
-            artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
         generator = None
         if self.generator is not None and (self.seq2seq_weight or self.explore_seq2seq_weight):
             generator = seq2seq_scores(self.generator, self.vectors, context, mapped=self.mapped_library())
+        if self._first_pass is None:
+            self._first_pass = (build_first_pass(self.vectors),)
+        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows, the context's and
+        # those the generator lifts (the explore slots rank never-played tracks by taste and generator)
+        exact = [np.asarray(context, np.int64)]
+        if generator is not None:
+            exact.append(top_rows(generator, RESCORE_ROWS))
+        w = model.vector(self.cfg, self.vectors.shape[1])
+        taste = taste_scores(self.vectors, self._first_pass[0], w, np.unique(np.concatenate(exact)))
+        artist = None
+        if self.artists is not None:
+            artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
         return taste, {
             "artist": artist,
             "artist_weight": self.cfg.bias_artist,

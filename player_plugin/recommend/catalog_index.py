@@ -72,11 +72,17 @@ class CatalogIndex:
             self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
         return self._centre
 
-    def prompt_fit(self, query: np.ndarray) -> np.ndarray:
-        """How well each track fits a centred prompt (recommend/prompt_space.py), kept until it changes."""
-        key = query.tobytes()
+    def prompt_fit(self, query: np.ndarray, script: bool | None = None) -> np.ndarray:
+        """How well each track fits a centred prompt (recommend/prompt_space.py), kept until it changes;
+        ``script``: the prompt names the language it wants (recommend/prompt_language.py), True for
+        CJK titles: the other tracks do not fit (unless the library has none of that script)."""
+        key = query.tobytes() + bytes([{None: 0, False: 1, True: 2}[script]])
         if self._fit is None or self._fit[0] != key:
-            self._fit = (key, self.centre.fit(self.catalog.matrix, query))
+            fit = self.centre.fit(self.catalog.matrix, query)
+            other = self.centre.group != script
+            if script is not None and not other.all():
+                fit[other] = -np.inf
+            self._fit = (key, fit)
         return self._fit[1]
 
     def per_script_standard(self, taste: np.ndarray) -> np.ndarray:

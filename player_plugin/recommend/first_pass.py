@@ -87,6 +87,12 @@ def taste_scores(
     return scores
 
 
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the ``k`` highest ``scores`` (unordered)."""
+    k = min(k, len(scores))
+    return np.argpartition(-scores, k - 1)[:k] if k > 0 else np.zeros(0, np.int64)
+
+
 def build_first_pass(matrix: np.ndarray) -> FirstPass | None:
     """The first pass for a library this big, or None (small libraries, or onnxruntime cannot build it:
     then the exact product runs, as before)."""

@@ -28,6 +28,7 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.first_pass import RESCORE_ROWS, top_rows
 from player_plugin.recommend.habits import listening_habits
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
@@ -38,6 +39,7 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
+from player_plugin.recommend.prompt_language import script_wish
 from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
@@ -312,15 +314,17 @@ class RecommendService:
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
-        taste = index.taste(w, exact_rows=state.touched)  # the rows the history's terms lift: exact too
-        if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
-            taste = index.per_script_standard(taste)
         generator = self.generator()
         s2s = None
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s = self.generator_scores(generator, index, rows, outcomes)
+        # exact for the best rows, and for those the history's terms or the generator lift (recommend/first_pass.py)
+        exact = state.touched if s2s is None else np.union1d(state.touched, top_rows(s2s, RESCORE_ROWS))
+        taste = index.taste(w, exact_rows=exact)
+        if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
+            taste = index.per_script_standard(taste)
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
         # step back by the prompt's share of the mix; exclusions (-inf) stay.
         follow = 1.0 - model.prompt_share(cfg)
@@ -360,7 +364,8 @@ class RecommendService:
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
             size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
             held = queued_rows + list(recent_rows)
-            inside = prompt_gate(index.prompt_fit(model.prompt), scored.main, word_rows, word_match, held, size)
+            fit = index.prompt_fit(model.prompt, script_wish(self.prompt))
+            inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size)
             outside = np.ones(catalog.n, bool)
             outside[inside] = False
             scored.main[outside] = -np.inf
