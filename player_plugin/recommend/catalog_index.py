@@ -13,6 +13,7 @@ settings, new events) are kept with the key they were computed for and recompute
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,3 +123,21 @@ class CatalogIndex:
 
     def keep_generator_scores(self, generator: Any, key: tuple, scores: np.ndarray) -> None:
         self._s2s = (generator, key, scores)
+
+
+def read_catalog(db: Any, vectors: Any, model_id: str) -> Catalog:
+    """The tracks that have a vector of ``model_id``, with the metadata the fill reads, from the store."""
+    ids, matrix = vectors.matrix(model_id)
+    meta = {}
+    for row in db.conn.execute("SELECT id, title, artists, genres, path, duration_s FROM tracks"):
+        meta[row["id"]] = (
+            row["title"],
+            json.loads(row["artists"]),
+            json.loads(row["genres"]),
+            row["path"],
+            row["duration_s"] or 0.0,
+        )
+    keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
+    if len(keep) < len(ids):  # vectors of tracks gone since (rare): only then a second copy
+        ids, matrix = ids[keep], matrix[keep]
+    return Catalog.build(ids, matrix, [meta[int(t)] for t in ids])

@@ -15,7 +15,6 @@ a fill in flight finishes on the catalog it started with, and the next fill buil
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -26,7 +25,7 @@ import numpy as np
 
 from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
-from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache
+from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.first_pass import RESCORE_ROWS, top_rows
 from player_plugin.recommend.habits import listening_habits
@@ -110,20 +109,7 @@ class RecommendService:
         return self.index().catalog
 
     def _read_catalog(self, model_id: str) -> Catalog:
-        ids, matrix = self.vectors.matrix(model_id)
-        meta = {}
-        for row in self.db.conn.execute("SELECT id, title, artists, genres, path, duration_s FROM tracks"):
-            meta[row["id"]] = (
-                row["title"],
-                json.loads(row["artists"]),
-                json.loads(row["genres"]),
-                row["path"],
-                row["duration_s"] or 0.0,
-            )
-        keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
-        if len(keep) < len(ids):  # vectors of tracks gone since (rare): only then a second copy
-            ids, matrix = ids[keep], matrix[keep]
-        return Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
+        return read_catalog(self.db, self.vectors, model_id)
 
     def generator(self):
         """The Seq2Seq next-track generator, loaded once; None (said once in the log) when its model
