@@ -99,21 +99,41 @@ class QuodLibet:
                 self.proc.kill()
 
 
+GTK_PROBE = "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk; assert Gtk.init_check([])[0]"
+
+
+def _free_display() -> int:
+    for n in range(100 + os.getpid() % 200, 400):
+        if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
+            return n
+    raise AssertionError("no free X display number")
+
+
 @pytest.fixture
-def display():
-    r, w = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-        pass_fds=(w,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    number = os.read(r, 16).decode().strip()
-    os.close(r)
-    yield f":{number}"
+def display(tmp_path):
+    """A virtual X display of our own, checked to take a GTK client before Quod Libet meets it."""
+    log = open(tmp_path / "xvfb.log", "wb")  # noqa: SIM115 - the server's whole life
+    for _ in range(3):  # a number taken meanwhile by another server: the next one
+        name = f":{_free_display()}"
+        command = ["Xvfb", name, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
+        xvfb = subprocess.Popen(command, stdout=log, stderr=log)
+        env = {"PATH": "/usr/bin:/bin", "DISPLAY": name, "HOME": os.environ["HOME"], "NO_AT_BRIDGE": "1"}
+
+        def answers(env=env, xvfb=xvfb) -> bool:
+            if xvfb.poll() is not None:
+                return True  # gone: stop waiting
+            probe = subprocess.run(["/usr/bin/python3", "-c", GTK_PROBE], env=env, capture_output=True)
+            return probe.returncode == 0
+
+        wait_for(answers, f"the X display {name} to take a GTK client", timeout=30)
+        if xvfb.poll() is None:
+            break
+    else:
+        raise AssertionError((tmp_path / "xvfb.log").read_text(errors="replace")[-2000:])
+    yield name
     xvfb.terminate()
     xvfb.wait(timeout=10)
+    log.close()
 
 
 def service_pids(sock: Path) -> list[int]:
