@@ -16,6 +16,7 @@ import pytest
 from player_plugin.engine import Engine
 from player_plugin.paths import demo_library_dir
 from player_plugin.store import Database
+from tests.host_tools import listening_tcp_inodes, our_socket_inodes, wait_for
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mpd") is None or shutil.which("mpc") is None,
@@ -72,32 +73,12 @@ class Mpd:
             c.disconnect()
 
 
-def wait_for(check, what: str, timeout: float = WAIT_S) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def server(tmp_path):
     s = Mpd(tmp_path / "mpd")
     s.start()
     yield s
     s.stop()
-
-
-def _listening_tcp_inodes() -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if os.path.exists(table):
-            for line in Path(table).read_text().splitlines()[1:]:
-                parts = line.split()
-                if parts[3] == "0A":  # LISTEN
-                    inodes.add(parts[9])
-    return inodes
 
 
 def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_path):
@@ -158,13 +139,7 @@ def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_pa
         time.sleep(1.5)
         assert server.status()["state"] == "stop"
 
-        fds = {
-            os.readlink(f"/proc/self/fd/{fd}")
-            for fd in os.listdir("/proc/self/fd")
-            if os.path.exists(f"/proc/self/fd/{fd}")
-        }
-        ours = {x[len("socket:[") : -1] for x in fds if x.startswith("socket:[")}
-        assert not ours & _listening_tcp_inodes()  # nothing of ours listens on TCP
+        assert not our_socket_inodes() & listening_tcp_inodes()  # nothing of ours listens on TCP
 
         server.stop()  # MPD goes away and comes back: the host reconnects
         wait_for(lambda: not host.connected.is_set(), "the host to notice")

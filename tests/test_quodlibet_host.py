@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from player_plugin.paths import demo_library_dir
+from tests import host_tools
 
 QUODLIBET = "/usr/bin/quodlibet"  # the system's, in the system's Python (never our venv's)
 pytestmark = pytest.mark.skipif(
@@ -27,13 +28,7 @@ KEEP = 3
 
 
 def wait_for(check, what: str, timeout: float = WAIT_S):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    return host_tools.wait_for(check, what, timeout, step=0.2)
 
 
 class QuodLibet:

@@ -16,7 +16,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from player_plugin.hosts.service import EngineService, ServiceStartError
 from player_plugin.hosts.service_client import ServiceClient, ServiceError
 from player_plugin.paths import demo_library_dir
 from player_plugin.store import Database
+from tests.host_tools import listening_tcp_inodes, our_socket_inodes, wait_for
 
 WAIT_S = 20.0
 
@@ -89,15 +89,6 @@ def raw(path: str) -> tuple[socket.socket, object]:
 def ask(sock: socket.socket, reader, line: bytes) -> dict:
     sock.sendall(line)
     return json.loads(reader.readline())
-
-
-def wait_for(check, what: str, timeout: float = WAIT_S) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_host_reports_plays_and_skips_and_gets_picks_with_reasons(served):
@@ -245,28 +236,11 @@ def test_a_service_started_again_mid_song_records_that_songs_end_once(served, tm
     served.stop = lambda: None  # already stopped
 
 
-def _listening_tcp_inodes() -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if os.path.exists(table):
-            for line in Path(table).read_text().splitlines()[1:]:
-                parts = line.split()
-                if parts[3] == "0A":
-                    inodes.add(parts[9])
-    return inodes
-
-
 def test_the_socket_is_private_local_and_one_service_per_socket(served, tmp_path):
     path = Path(served.path)
     assert stat.S_ISSOCK(path.stat().st_mode) and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    fds = [
-        os.readlink(f"/proc/self/fd/{fd}")
-        for fd in os.listdir("/proc/self/fd")
-        if os.path.exists(f"/proc/self/fd/{fd}")
-    ]
-    ours = {x[len("socket:[") : -1] for x in fds if x.startswith("socket:[")}
-    assert not ours & _listening_tcp_inodes()  # nothing of ours listens on TCP
+    assert not our_socket_inodes() & listening_tcp_inodes()  # nothing of ours listens on TCP
 
     second = EngineService(served.engine, path)
     with pytest.raises(ServiceStartError, match="already running"):
