@@ -30,14 +30,21 @@ def damaged(tmp_path) -> tuple[Path, Path, int]:
     track_id = next(iter(TrackRepository(db).iter_all())).id
     EventRepository(db).record(Event(track_id, EventKind.PLAY, 0.0, 0.0, {}))
     db.close()  # the last connection checkpoints the WAL into the file
-    conn = sqlite3.connect(tmp_path / "lib.db")
+    _damage(tmp_path / "lib.db", "tracks")
+    return tmp_path / "lib.db", music, track_id
+
+
+def _damage(path: Path, table: str, journal: str | None = None) -> None:
+    """Overwrite ``table``'s root page with garbage (after switching to ``journal`` mode, if given)."""
+    conn = sqlite3.connect(path)
+    if journal:
+        conn.execute(f"PRAGMA journal_mode = {journal}")
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'tracks'").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
     conn.close()
-    with open(tmp_path / "lib.db", "r+b") as fh:
+    with open(path, "r+b") as fh:
         fh.seek((root - 1) * page_size)
         fh.write(bytes([GARBAGE]) * page_size)
-    return tmp_path / "lib.db", music, track_id
 
 
 def _sha(path: Path) -> str:
@@ -131,15 +138,8 @@ def test_a_damaged_file_in_another_journal_mode_is_refused_before_its_header_cha
     for i in range(200):  # enough events for pages of their own
         EventRepository(db).record(Event(track_id, EventKind.PLAY, 0.0, float(i), {"n": "x" * 100}))
     db.close()
-    conn = sqlite3.connect(tmp_path / "lib.db")
-    conn.execute("PRAGMA journal_mode = DELETE")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'").fetchone()[0]
-    conn.close()
-    with open(tmp_path / "lib.db", "r+b") as fh:
-        fh.seek((root - 1) * page_size)
-        fh.write(bytes([GARBAGE]) * page_size)
     db_path = tmp_path / "lib.db"
+    _damage(db_path, "events", journal="DELETE")
     before = _sha(db_path)
     fill = {"{music}": str(music), "{track}": str(track_id)}
     assert main(["--db", str(db_path), *(fill.get(a, a) for a in command)]) == 1
