@@ -33,7 +33,7 @@ from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import RESCORE_ROWS, build_first_pass, taste_scores, top_rows
+from player_plugin.recommend.first_pass import RESCORE_GENERATOR_ROWS, build_first_pass, taste_scores, top_rows
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.queue import explore_count
@@ -124,9 +124,9 @@ class UpNextRecommender:
         # those the generator lifts (the explore slots rank never-played tracks by taste and generator)
         exact = [np.asarray(context, np.int64)]
         if generator is not None:
-            exact.append(top_rows(generator, RESCORE_ROWS))
+            exact.append(top_rows(generator, RESCORE_GENERATOR_ROWS))
         w = model.vector(self.cfg, self.vectors.shape[1])
-        taste = taste_scores(self.vectors, self._first_pass[0], w, np.unique(np.concatenate(exact)))
+        taste = taste_scores(self.vectors, self._first_pass[0], w, np.concatenate(exact))
         artist = None
         if self.artists is not None:
             artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)

@@ -66,7 +66,7 @@ def reason(
     ):
         others = [r for r in rows if r != p.row]
         if others:
-            sims = catalog.matrix[others] @ v
+            sims = np.einsum("ij,j->i", catalog.matrix[others], v)  # one core: no BLAS threads for a few rows
             best = int(np.argmax(sims))
             title = _short(catalog.titles[others[best]], cfg.title_chars)
             options.append((float(sims[best]), template.format(title)))

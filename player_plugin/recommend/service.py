@@ -27,7 +27,7 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import RESCORE_ROWS, top_rows
+from player_plugin.recommend.first_pass import RESCORE_GENERATOR_ROWS, top_rows
 from player_plugin.recommend.habits import listening_habits
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
@@ -307,7 +307,7 @@ class RecommendService:
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s = self.generator_scores(generator, index, rows, outcomes)
         # exact for the best rows, and for those the history's terms or the generator lift (recommend/first_pass.py)
-        exact = state.touched if s2s is None else np.union1d(state.touched, top_rows(s2s, RESCORE_ROWS))
+        exact = state.touched if s2s is None else np.concatenate([state.touched, top_rows(s2s, RESCORE_GENERATOR_ROWS)])
         taste = index.taste(w, exact_rows=exact)
         if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
             taste = index.per_script_standard(taste)
