@@ -306,6 +306,7 @@ class Engine(QueueOps, HostSettings):
         was_playing = self.now_playing
         self.listening.clear()
         n = self.events.forget_all()
+        self.recommender.history_forgotten()
         if was_playing is not None:
             self._listeners.send("now_playing_changed", None)
         self._announce_queue(self.queue(), shrunk=False)

@@ -153,3 +153,37 @@ def test_a_language_named_in_the_prompt_decides_the_script_of_what_fits(engine):
         found = engine.similar(prompt, 10)
         assert found and all(has_cjk(t.tags.title) == cjk for t, _ in found)
     engine.set_prompt(None)
+
+
+def test_a_first_like_tells_a_sound_not_a_script(engine):
+    """One like of a Chinese rain ballad: the first queue holds English songs too (it was 9 of 10
+    Chinese: every Chinese-titled track shares an offset in the e5 space); a listener who keeps to
+    Chinese songs for a while gets Chinese songs (recommend/prompt_space.script_neutral)."""
+    now = 1_700_000_000.0
+    engine.clock = lambda: now
+    engine.record(_id(engine, "雨夜的信"), "play", at=now - 200)
+    engine.record(_id(engine, "雨夜的信"), "like", at=now - 60)
+    first = [engine.tracks.get(e.track_id).tags.title for e in engine.refill(10)]
+    assert sum(map(has_cjk, first)) <= 7, first
+    assert "Rain on Glass" in first  # the English rain ballad: the like's sound
+    for i, title in enumerate(["火车慢", "旧街灯", "南方以南", "城市在下沉", "外婆的院子", "不说再见"]):
+        engine.record(_id(engine, title), "complete", at=now - 50 + i)
+    later = [engine.tracks.get(e.track_id).tags.title for e in engine.refill(10)]
+    assert sum(map(has_cjk, later)) >= 8, later
+
+
+def test_forgotten_history_is_gone_even_when_new_events_reuse_its_ids(engine):
+    """A fixed clock: the like after "forget" gets the forgotten like's id and time; the folded history
+    must not survive as if nothing had changed."""
+    now = 1_700_000_000.0
+    engine.clock = lambda: now
+    rain = _id(engine, "Rain on Glass")
+    engine.record(_id(engine, "雨夜的信"), "like", at=now - 60)
+    engine.refill(10)
+    engine.forget_history()
+    engine.record(rain, "like", at=now - 60)
+    after = [e.track_id for e in engine.refill(10)]
+    engine.forget_history()
+    engine.recommender.invalidate()  # a fresh fold of the same single like
+    engine.record(rain, "like", at=now - 60)
+    assert [e.track_id for e in engine.refill(10)] == after

@@ -36,6 +36,7 @@ from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.first_pass import RESCORE_GENERATOR_ROWS, build_first_pass, taste_scores, top_rows
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
+from player_plugin.recommend.prompt_space import LibraryCentre, script_neutral
 from player_plugin.recommend.queue import explore_count
 from player_plugin.recommend.score import Scores, Term, score
 from player_plugin.recommend.seq2seq_rec import (
@@ -97,6 +98,7 @@ class UpNextRecommender:
         self.artists: ArtistIndex | None = None
         self._mapped: np.ndarray | None = None  # the library in the generator's space, mapped once
         self._first_pass: tuple[Any] | None = None  # the app's int8 first pass over this library, built once
+        self.script_axis: np.ndarray | None = None  # its CJK vs other direction (recommend/prompt_space.py)
 
     def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
         self.cooc.fit(train_playlists, dataset)
@@ -104,6 +106,7 @@ class UpNextRecommender:
         self.never_played = ~tracks_in(train_playlists, len(self.vectors))
         # The artists as the app's catalog keeps them: each one normalised as in every rule of the app
         self.artists = ArtistIndex([frozenset(filter(None, map(normalise, a.split(",")))) for a in dataset.artists])
+        self.script_axis = LibraryCentre(self.vectors, dataset.titles).script_axis  # as the app's catalog has it
 
     def taste(self, context: np.ndarray) -> np.ndarray:
         """The main ranking's taste side: w_u · w_m + artist affinity + the generator (no b)."""
@@ -125,7 +128,8 @@ class UpNextRecommender:
         exact = [np.asarray(context, np.int64)]
         if generator is not None:
             exact.append(top_rows(generator, RESCORE_GENERATOR_ROWS))
-        w = model.vector(self.cfg, self.vectors.shape[1])
+        w = script_neutral(model.vector(self.cfg, self.vectors.shape[1]), self.script_axis, model.evidence,
+                           self.cfg.script_neutral_until)  # fmt: skip
         taste = taste_scores(self.vectors, self._first_pass[0], w, np.concatenate(exact))
         artist = None
         if self.artists is not None:

@@ -33,6 +33,9 @@ class RecommendConfig:
     # With a prompt set, the history part counts fully only once this many distinct tracks (or comments)
     # have said something about your taste: one like is a hint, not a taste to hold a typed wish against.
     history_full_at: int = 5
+    # Until this many tracks have said something, w_u loses its script component in proportion (a first
+    # Chinese like made the first queue all Chinese): 0 turns it off.
+    script_neutral_until: int = 5
     # The prompt's scale is measured as a spread (std) over a fixed sample of the library: 512 vectors give
     # a std within a few % of the whole library's and cost one small product per fill; a fixed seed makes
     # the same prompt weigh the same on every fill.

@@ -83,6 +83,14 @@ class LibraryCentre:
         sq = 1.0 - 2.0 * dots + np.einsum("ij,ij->i", self.means, self.means)[g]
         self.norms = np.sqrt(np.maximum(sq, 1e-12)).astype(np.float32)
 
+    @property
+    def script_axis(self) -> np.ndarray | None:
+        """The unit direction from the library's other tracks' mean to its CJK-titled tracks' mean (what
+        a vector says about script rather than sound); None unless both scripts are in the library."""
+        d = (self.means[1] - self.means[0]).astype(np.float64)
+        norm = float(np.linalg.norm(d))
+        return (d / norm).astype(np.float32) if norm > 1e-9 and self.group.any() and not self.group.all() else None
+
     def fit(self, matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
         """How well each track fits ``query`` (a centred query): cosine of ``v - its group's mean`` and it."""
         offsets = (self.means @ query)[self.group.astype(np.int64)]
@@ -112,3 +120,14 @@ def prompt_gate(
     fit[~np.isfinite(scores)] = -np.inf
     fit[list(held)] = -np.inf
     return top_rows(fit, size)
+
+
+def script_neutral(w: np.ndarray, axis: np.ndarray | None, evidence: int, until: int) -> np.ndarray:
+    """``w_u`` with its script component taken out in proportion to how little the history says: a first
+    like or two tells a sound, not which script the listener wants (everything of one script shares an
+    offset in the e5 space, so one Chinese like made the whole queue Chinese). From ``until`` tracks of
+    evidence on, ``w_u`` is left as it is: a listener who keeps to one language keeps it."""
+    if axis is None or until <= 0 or evidence >= until:
+        return w
+    take = 1.0 - evidence / until if evidence > 0 else 1.0
+    return (w - take * float(w @ axis) * axis).astype(np.float32)

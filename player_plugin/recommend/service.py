@@ -39,7 +39,7 @@ from player_plugin.recommend.profile import (
     current_session,
 )
 from player_plugin.recommend.prompt_language import script_wish
-from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre
+from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre, script_neutral
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
 from player_plugin.recommend.reasons import reason
@@ -91,6 +91,11 @@ class RecommendService:
         for a fill in flight (it finishes on the catalog it started with)."""
         self._generation += 1
         self._index = None
+
+    def history_forgotten(self) -> None:
+        """Every event was deleted: the folded history goes too (its ids may be reused by new events)."""
+        if self._index is not None:
+            self._index.history = None
 
     def index(self) -> CatalogIndex:
         """The current catalog and everything derived from it, built on first use after an invalidate."""
@@ -300,6 +305,8 @@ class RecommendService:
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
             centre = catalog.matrix.mean(axis=0)
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
+        else:  # a first like tells a sound, not a script (recommend/prompt_space.py)
+            w = script_neutral(w, index.centre.script_axis, model.evidence, cfg.script_neutral_until)
         generator = self.generator()
         s2s = None
         if generator is not None and model.session_rows and self.seed is None:
