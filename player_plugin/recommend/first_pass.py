@@ -30,6 +30,9 @@ RESCORE_ROWS = 1_000  # rows rescored exactly after the first pass (the queue ru
 # ... and the best rows of the generator's scores, which the explore slots rank by (taste + generator):
 # every rescored row is a random read of the float32 matrix, the fill's second cost after the first pass
 RESCORE_GENERATOR_ROWS = 500
+# ... and, while a prompt is set, its best fits: the gate (at most ``prompt_fit`` tracks that can be
+# picked now) is ordered by this score; this many times its size covers what the queue and recent plays hold
+RESCORE_GATE_FACTOR = 8
 # The query goes in as uint8 (u8 × s8 is the fast integer kernel) with 7 bits, ±63 around 64: AVX2's
 # u8 × s8 instruction adds pairs into a saturating int16, and 2 × 127 × 127 still fits where 2 × 255 × 127
 # would not (the reason onnxruntime quantises with reduce_range on such CPUs).

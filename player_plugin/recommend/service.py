@@ -27,7 +27,7 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import RESCORE_GENERATOR_ROWS, top_rows
+from player_plugin.recommend.first_pass import RESCORE_GATE_FACTOR, RESCORE_GENERATOR_ROWS, top_rows
 from player_plugin.recommend.habits import listening_habits
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
@@ -313,9 +313,17 @@ class RecommendService:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s = self.generator_scores(generator, index, rows, outcomes)
-        # exact for the best rows, and for those the history's terms or the generator lift (recommend/first_pass.py)
-        exact = state.touched if s2s is None else np.concatenate([state.touched, top_rows(s2s, RESCORE_GENERATOR_ROWS)])
-        taste = index.taste(w, exact_rows=exact)
+        # exact for the best rows, and for those the history's terms, the generator or the prompt's gate
+        # lift: the gate orders its few tracks by this score, wherever they rank (recommend/first_pass.py)
+        word_rows, word_match = self.prompt_word_matches(index)
+        fit = None
+        exact = [state.touched]
+        if s2s is not None:
+            exact.append(top_rows(s2s, RESCORE_GENERATOR_ROWS))
+        if model.prompt is not None and cfg.prompt_fit > 0:
+            fit = index.prompt_fit(model.prompt, script_wish(self.prompt))
+            exact += [top_rows(fit, RESCORE_GATE_FACTOR * cfg.prompt_fit), word_rows[word_match > 0]]
+        taste = index.taste(w, exact_rows=np.concatenate(exact))
         if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
             taste = index.per_script_standard(taste)
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
@@ -334,7 +342,6 @@ class RecommendService:
         neighbour_rows, neighbour = state.neighbours_sparse(model.session_rows, now)
         if cfg.bias_neighbours and len(neighbour_rows):
             terms.append(Term(neighbour, follow * cfg.bias_neighbours, neighbour_rows))
-        word_rows, word_match = self.prompt_word_matches(index)
         if cfg.bias_prompt_words and len(word_rows):
             terms.append(Term(word_match, cfg.bias_prompt_words, word_rows, explore=True))
         # The bias_* weights are cosine units at a taste spread of bias_reference_spread; scaled to this
@@ -352,12 +359,11 @@ class RecommendService:
         ]
         recent_rows = state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
         fits: set[int] | None = None
-        if model.prompt is not None and cfg.prompt_fit > 0:
+        if fit is not None:
             # A prompt leads: what fits it is decided by its own ranking, the rest of the score only orders
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
             size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
             held = queued_rows + list(recent_rows)
-            fit = index.prompt_fit(model.prompt, script_wish(self.prompt))
             inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size)
             outside = np.ones(catalog.n, bool)
             outside[inside] = False
