@@ -42,6 +42,9 @@ if TYPE_CHECKING:  # the scanner, the embedder, the encoder and the recommender 
     from player_plugin.recommend.service import RecommendService
 
 
+EMBED_ANNOUNCE_MIN = 2000  # tracks embedded between two "vectors_added" announcements of one run
+
+
 class Engine(QueueOps, HostSettings):
     """``encoder_factory(model_id)`` builds the text encoder on first need (tests inject their own);
     ``clock`` gives "now" (unix seconds) wherever the engine stamps a time (a replay passes its own)."""
@@ -156,7 +159,21 @@ class Engine(QueueOps, HostSettings):
         """Vectors for every track that lacks a current one (resumable, cancellable)."""
         from player_plugin.embedding import Embedder
 
-        report = Embedder(self.db, self.encoder).run(progress=progress, cancel=cancel)
+        announced = [0]
+
+        def progressed(p: EmbedProgress) -> None:
+            # Vectors are stored chunk by chunk: Up Next can fill from what is there long before a big
+            # library is done. Said after the first chunk, then every tenth of the work (at least
+            # EMBED_ANNOUNCE_MIN tracks apart: each announcement makes the next fill read the catalog).
+            step = max(EMBED_ANNOUNCE_MIN, p.total // 10)
+            if p.done and p.done < p.total and (announced[0] == 0 or p.done - announced[0] >= step):
+                announced[0] = p.done
+                self.recommender.invalidate()
+                self._listeners.send("vectors_added", p.done, p.total)
+            if progress is not None:
+                progress(p)
+
+        report = Embedder(self.db, self.encoder).run(progress=progressed, cancel=cancel)
         self.recommender.invalidate()
         if report.embedded:  # vectors changed; an embed with nothing to do changes nothing
             self._listeners.send("model_changed")

@@ -34,6 +34,11 @@ class EngineListener:
     def model_changed(self) -> None:
         """Track vectors changed (an embedding job finished), or the model or its settings did."""
 
+    def vectors_added(self, done: int, total: int) -> None:
+        """An embedding job still running has stored vectors for ``done`` of its ``total`` tracks: Up Next
+        can be filled from them already (a host with an empty queue does; the job's end is
+        ``model_changed``)."""
+
 
 class Listeners:
     """The engine's subscriber list (thread-safe)."""

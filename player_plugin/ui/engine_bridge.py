@@ -21,6 +21,7 @@ class EngineSignals(QObject):
     now_playing_changed = Signal(object)  # TrackId | None
     library_changed = Signal()
     model_changed = Signal()
+    vectors_added = Signal(int, int)  # done, total: an embedding job still running stored some vectors
 
     def __init__(self, engine: Engine, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,3 +47,6 @@ class _Forward(EngineListener):
 
     def model_changed(self) -> None:
         self._signals.model_changed.emit()
+
+    def vectors_added(self, done: int, total: int) -> None:
+        self._signals.vectors_added.emit(done, total)

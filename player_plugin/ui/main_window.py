@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         self.engine_signals.queue_changed.connect(upnext.on_engine_queue)
         self.engine_signals.library_changed.connect(self.library_panel.reload)
         self.engine_signals.model_changed.connect(upnext.on_model_changed)
+        self.engine_signals.vectors_added.connect(upnext.on_vectors_added)
 
         jobs.work_shown.connect(self._show_work)
         jobs.work_hidden.connect(self._hide_work)

@@ -143,6 +143,12 @@ class UpNextController(QObject):
         if not cancelled and not self._queue and self.autofill:
             self.fill_queue()
 
+    def on_vectors_added(self, done: int, total: int) -> None:
+        """An embedding job is under way and some tracks have vectors: an empty Up Next (auto-fill on) is
+        filled from them now instead of when the whole library is done."""
+        if not self._queue and self.autofill and self.recommend_error is None and not self._closed:
+            self.fill_queue()
+
     def on_model_changed(self) -> None:
         """Vectors, the model or the queue rules changed (the engine said so): the recommended entries
         answered the old state, so they are picked again (when auto-fill is on). An empty queue waits for
