@@ -31,16 +31,49 @@ class LibraryModel(QAbstractTableModel):
         self._plays: Counter[TrackId] = Counter()
         self.playing: TrackId | None = None  # the now-playing row is bold, with playing_icon before its title
         self.playing_icon: QIcon | None = None
+        self._sort: tuple[int, Qt.SortOrder] | None = None  # (column, order) the view asked for last
 
     # -- filling -------------------------------------------------------------------------------
 
     def set_tracks(self, tracks: list[Track], plays: Counter[TrackId] | None = None) -> None:
         self.beginResetModel()
         self._tracks = list(tracks)
-        self._row_of = {t.id: i for i, t in enumerate(self._tracks)}
         if plays is not None:
             self._plays = Counter(plays)
+        if self._sort is not None:
+            self._tracks.sort(key=self._key(self._sort[0]), reverse=self._sort[1] == Qt.SortOrder.DescendingOrder)
+        self._row_of = {t.id: i for i, t in enumerate(self._tracks)}
         self.endResetModel()
+
+    # -- sorting: here, once per click, with one key per row (the proxy sorting 100k rows called
+    # data() 1.76 million times from C++: 6.6 s of a 100k-track library's start) ------------------
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [self._tracks[i.row()].id for i in persistent]
+        self._tracks.sort(key=self._key(column), reverse=order == Qt.SortOrder.DescendingOrder)
+        self._row_of = {t.id: i for i, t in enumerate(self._tracks)}
+        self.changePersistentIndexList(
+            persistent, [self.index(self._row_of[tid], i.column()) for tid, i in zip(ids, persistent, strict=True)]
+        )
+        self.layoutChanged.emit()
+
+    def _key(self, col: int):
+        return lambda t: self.sort_value(t, col)
+
+    def sort_value(self, t: Track, col: int):
+        """What a column sorts by (also the data of SORT_ROLE)."""
+        if col == 4:
+            return float(t.tags.duration_s)
+        if col == 5:
+            return self._plays[t.id]
+        if col == 2:  # album order: album, disc, track number
+            return f"{(t.tags.album or '').casefold()}\x00{t.tags.disc_number or 0:03d}{t.tags.track_number or 0:04d}"
+        return (self._display(t, col) or "").casefold()
 
     def merge(self, tracks: list[Track]) -> int:
         """Add tracks not shown yet, refresh changed ones, drop vanished ones; returns rows added."""
@@ -65,6 +98,8 @@ class LibraryModel(QAbstractTableModel):
                 self._row_of[t.id] = len(self._tracks)
                 self._tracks.append(t)
             self.endInsertRows()
+            if self._sort is not None:
+                self.sort(*self._sort)  # new rows in their place
         return len(added)
 
     def add_play(self, track_id: TrackId) -> None:
@@ -128,15 +163,7 @@ class LibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(t, col)
         if role == SORT_ROLE:
-            if col == 4:
-                return float(t.tags.duration_s)
-            if col == 5:
-                return self._plays[t.id]
-            if col == 2:  # album order: album, disc, track number
-                return (
-                    f"{(t.tags.album or '').casefold()}\x00{t.tags.disc_number or 0:03d}{t.tags.track_number or 0:04d}"
-                )
-            return (self._display(t, col) or "").casefold()
+            return self.sort_value(t, col)
         if role == SEARCH_ROLE:
             tags = t.tags
             return " ".join(filter(None, (tags.title, tags.artist, tags.album or "", " ".join(tags.genres))))
@@ -181,6 +208,10 @@ class LibraryFilter(QSortFilterProxyModel):
         self._words: list[str] = []
         self.setSortRole(SORT_ROLE)
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """The source model sorts (LibraryModel.sort); the proxy keeps its order and only filters."""
+        self.sourceModel().sort(column, order)
 
     def set_query(self, text: str) -> None:
         words = [w.casefold() for w in text.split()]
