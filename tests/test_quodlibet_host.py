@@ -212,5 +212,7 @@ def test_the_plugin_keeps_quod_libets_queue_filled_and_learns_plays_and_skips(tm
         ql.quit()
         for pid in service_pids(sock):
             os.kill(pid, signal.SIGTERM)
+    service_log = Path(os.environ["XDG_CACHE_HOME"]) / "player-plugin" / "service.log"
+    assert service_log.is_file() and service_log.stat().st_mode & 0o777 == 0o600  # the service's log is private
     log = (tmp_path / "quodlibet.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]

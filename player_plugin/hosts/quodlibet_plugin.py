@@ -132,13 +132,14 @@ class _Service:
             raise ServiceUnavailable("no service, and no command in config.json to start one")
         if self.spawned is None or self.spawned.poll() is not None:
             log = self.conf.get("log")
-            out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
+            # the service's log is the user's private file, like everything of ours (0600)
+            out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log else subprocess.DEVNULL
             print_d(f"player_plugin: starting {' '.join(command)}")
             self.spawned = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, close_fds=True
             )
             if log:
-                out.close()
+                os.close(out)
         deadline = time.monotonic() + SPAWN_WAIT_S
         while time.monotonic() < deadline and self.spawned.poll() is None:
             try:
