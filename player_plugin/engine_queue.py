@@ -62,9 +62,14 @@ class QueueOps:
         """For a host that keeps its own queue (MPD, Quod Libet): ``n`` fresh recommendations, none of
         them among ``queued`` (what the host's queue already holds). Up Next's recommended entries are
         picked again for it, so they follow the latest events and prompt."""
-        queued = set(queued)
-        entries = self.refill(n + len(queued))
-        return [e for e in entries if e.track_id not in queued][:n]
+        self._edit_queue(lambda entries: [e for e in entries if e.manual], announce=False)
+        manual = self.queue_repo.entries()
+        mine = {e.track_id for e in manual}
+        # the host's queue is what the picks follow (held out, and the queue rules' spacing counts it)
+        held = [e.track_id for e in manual] + [t for t in dict.fromkeys(queued) if t not in mine]
+        fresh = self.recommender.recommend(n, held, self.now_playing)
+        self._write_queue(manual + fresh)
+        return fresh
 
     def start_mix(self, seed: int | str, n: int | None = None) -> list[QueueEntry]:
         """A fresh Up Next seeded by a track id, a title or an artist name. A track seed is not queued: it

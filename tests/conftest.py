@@ -75,3 +75,19 @@ def _embed_lyrics(path: Path, fmt: str, text: str) -> None:
 @pytest.fixture
 def track_factory():
     return make_track
+
+
+def embedded_demo_library(root: Path, encoder=None, model_id: str | None = None) -> Path:
+    """A copy of the demo library under ``root``, scanned and embedded into ``root/template.db``
+    (tests copy the file); ``encoder`` and ``model_id`` as for ``Engine`` (default: the app's)."""
+    from player_plugin.engine import Engine
+    from player_plugin.paths import demo_library_dir
+    from player_plugin.store import Database
+
+    shutil.copytree(demo_library_dir(), root / "lib")
+    factory = None if encoder is None else (lambda _mid: encoder)
+    engine = Engine(Database(root / "template.db"), encoder_factory=factory, model_id=model_id)
+    assert engine.scan([root / "lib"]).added == 32
+    assert engine.embed().embedded == 32
+    engine.close()
+    return root / "template.db"

@@ -20,8 +20,8 @@ from player_plugin.listeners import EngineListener
 from player_plugin.listening import ListeningConfig, outcome
 from player_plugin.models import EventKind
 from player_plugin.nlp.encoder import Encoder
-from player_plugin.paths import demo_library_dir
 from player_plugin.store import Database
+from tests.conftest import embedded_demo_library
 
 MODEL = "all-minilm-l6-v2"
 T0 = 1_700_000_000.0  # a fixed "now" for the replay clock
@@ -64,14 +64,7 @@ def encoder():
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, encoder):
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(demo_library_dir(), root / "lib")
-    path = root / "template.db"
-    engine = Engine(Database(path), encoder_factory=lambda mid: encoder, model_id=MODEL)
-    engine.scan([root / "lib"])
-    assert engine.embed().embedded == 32
-    engine.close()
-    return path
+    return embedded_demo_library(tmp_path_factory.mktemp("demo"), encoder, MODEL)
 
 
 @pytest.fixture

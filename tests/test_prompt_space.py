@@ -9,10 +9,10 @@ import pytest
 
 from player_plugin.engine import Engine
 from player_plugin.nlp.encoder import Encoder
-from player_plugin.paths import demo_library_dir
 from player_plugin.recommend.prompt_space import FULL_CENTRE_AT, LibraryCentre, centre_weight, centred_query, corpus
 from player_plugin.store import Database
 from player_plugin.text_norm import has_cjk
+from tests.conftest import embedded_demo_library
 
 E5 = "multilingual-e5-small"
 PROMPT = "rainy night, mellow"
@@ -25,13 +25,7 @@ def e5():
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, e5):
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(demo_library_dir(), root / "lib")
-    engine = Engine(Database(root / "template.db"), encoder_factory=lambda mid: e5, model_id=E5)
-    engine.scan([root / "lib"])
-    assert engine.embed().embedded == 32
-    engine.close()
-    return root / "template.db"
+    return embedded_demo_library(tmp_path_factory.mktemp("demo"), e5, E5)
 
 
 @pytest.fixture

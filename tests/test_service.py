@@ -23,8 +23,8 @@ import pytest
 from player_plugin.engine import Engine
 from player_plugin.hosts.service import EngineService, ServiceStartError
 from player_plugin.hosts.service_client import ServiceClient, ServiceError
-from player_plugin.paths import demo_library_dir
 from player_plugin.store import Database
+from tests.conftest import embedded_demo_library
 from tests.host_tools import listening_tcp_inodes, our_socket_inodes, wait_for
 
 WAIT_S = 20.0
@@ -37,13 +37,7 @@ def library_db(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HOME", str(root / "home"))
         mp.setenv("XDG_CACHE_HOME", str(root / "home" / ".cache"))
-        music = root / "music"
-        shutil.copytree(demo_library_dir(), music)
-        engine = Engine(Database(root / "library.db"))
-        engine.scan([music])
-        assert engine.embed().embedded > 0
-        engine.close()
-    return root / "library.db"
+        return embedded_demo_library(root)
 
 
 class Served:

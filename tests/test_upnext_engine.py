@@ -20,8 +20,8 @@ from player_plugin import cli
 from player_plugin.engine import Engine
 from player_plugin.models import EventKind
 from player_plugin.nlp.encoder import Encoder
-from player_plugin.paths import demo_library_dir
 from player_plugin.store import Database
+from tests.conftest import embedded_demo_library
 
 MODEL = "all-minilm-l6-v2"
 
@@ -33,16 +33,7 @@ def encoder():
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, encoder):
-    root = tmp_path_factory.mktemp("demo")
-    lib = root / "lib"
-    shutil.copytree(demo_library_dir(), lib)
-    path = root / "template.db"
-    engine = Engine(Database(path), encoder_factory=lambda mid: encoder, model_id=MODEL)
-    report = engine.scan([lib])
-    assert report.added == 32
-    assert engine.embed().embedded == 32
-    engine.close()
-    return path
+    return embedded_demo_library(tmp_path_factory.mktemp("demo"), encoder, MODEL)
 
 
 @pytest.fixture
