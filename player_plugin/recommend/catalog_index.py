@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from player_plugin import matrix_file
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.first_pass import FirstPass, build_first_pass, taste_scores
@@ -54,6 +55,7 @@ class CatalogIndex:
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
     _fit: tuple[bytes, np.ndarray] | None = None  # (the centred prompt's bytes, its fit over the library)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
+    _mean: np.ndarray | None = None  # the library's mean vector
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
@@ -98,6 +100,14 @@ class CatalogIndex:
                 out[sel] = (part - part.mean()) / max(float(part.std()), 1e-9)
         return out
 
+    @property
+    def library_mean(self) -> np.ndarray:
+        """The mean of every track's vector (a cold start's taste), computed once, block by block."""
+        if self._mean is None:
+            n = self.catalog.n
+            self._mean = matrix_file.weighted_sum(self.catalog.matrix, np.full(n, 1.0 / max(n, 1), np.float32))
+        return self._mean
+
     def spread_sample(self, size: int, seed: int) -> np.ndarray:
         """A fixed sample of up to ``size`` library vectors for measuring score spreads (UserModel.vector)."""
         if self._sample is None or self._sample[0] != (size, seed):
@@ -139,5 +149,5 @@ def read_catalog(db: Any, vectors: Any, model_id: str) -> Catalog:
         )
     keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
     if len(keep) < len(ids):  # vectors of tracks gone since (rare): only then a second copy
-        ids, matrix = ids[keep], matrix[keep]
+        ids, matrix = ids[keep], matrix_file.take_rows(matrix, keep)
     return Catalog.build(ids, matrix, [meta[int(t)] for t in ids])

@@ -23,6 +23,8 @@ import logging
 
 import numpy as np
 
+from player_plugin import matrix_file
+
 log = logging.getLogger(__name__)
 
 FIRST_PASS_MIN_TRACKS = 20_000  # below this the exact product is already a millisecond or two
@@ -49,22 +51,32 @@ class FirstPass:
         ort = _ort()
         n, dim = matrix.shape
         self.n, self.dim = n, dim
-        peak = np.abs(matrix).max(axis=1)
-        self.scale = (np.maximum(peak, 1e-12) / 127.0).astype(np.float32)
-        library = np.empty((dim, n), np.int8)  # [dim, n]: the graph's B, one column per track
-        step = 8192
-        for start in range(0, n, step):  # in slices: no float copy of the whole library
-            part = matrix[start : start + step] / self.scale[start : start + step, None]
-            library[:, start : start + step] = np.rint(part).T
+        self.scale = np.empty(n, np.float32)
+        # [dim, n]: the graph's B, one column per track; a file like the float32 matrix's (onnxruntime
+        # prepacks it into its own buffer and never reads it again, so its pages go back to the kernel)
+        try:
+            library: np.ndarray = matrix_file.file_array((dim, n), np.int8)
+        except OSError:  # no room in the cache folder: on the heap, 38 MB more at 100k tracks
+            library = np.empty((dim, n), np.int8)
+        for start, block in matrix_file.blocks(matrix):  # in blocks: no float copy of the whole library
+            peak = np.abs(block).max(axis=1)
+            scale = self.scale[start : start + len(block)] = np.maximum(peak, 1e-12) / 127.0
+            library[:, start : start + len(block)] = np.rint(block / scale[:, None]).T
+            matrix_file.release(library)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         # no spin-waiting after each run: the fill goes on in numpy on the same cores at once
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        model = _matmul_model(library)
-        del library
-        self.session = ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+        # the library goes in as an external initializer: no protobuf copy of its bytes, no second
+        # copy inside onnxruntime beside the prepacked one (the session keeps this value alive)
+        self._library = ort.OrtValue.ortvalue_from_numpy(library)
+        opts.add_external_initializers(["library"], [self._library])
+        self.session = ort.InferenceSession(
+            _matmul_model(dim, n), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        matrix_file.release(library)
 
     def scores(self, w: np.ndarray) -> np.ndarray:
         """Approximate ``matrix @ w`` (float32, one per track): error below 1 % of ``|w|``."""
@@ -81,7 +93,7 @@ def taste_scores(
     """``matrix @ w``: exact when there is no first pass; else the first pass, with its best
     :data:`RESCORE_ROWS` rows and ``exact_rows`` rescored exactly."""
     if first_pass is None:
-        return matrix @ w
+        return matrix_file.product(matrix, w)
     scores = first_pass.scores(w)
     rows = top_rows(scores, RESCORE_ROWS)
     if exact_rows is not None and len(exact_rows):
@@ -127,15 +139,15 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-Parts = list  # of bytes-like pieces, joined once at the end (the library's bytes are copied once)
+Parts = list  # of byte strings, joined once at the end
 
 
-def _field(number: int, *payload: bytes | memoryview | Parts) -> Parts:
+def _field(number: int, *payload: bytes | Parts) -> Parts:
     """A length-delimited field around ``payload`` (pieces or lists of pieces)."""
     parts: Parts = []
     for p in payload:
         parts.extend(p if isinstance(p, list) else [p])
-    size = sum(len(p) if isinstance(p, bytes) else p.nbytes for p in parts)
+    size = sum(len(p) for p in parts)
     return [_varint(number << 3 | 2) + _varint(size), *parts]
 
 
@@ -143,9 +155,13 @@ def _int_field(number: int, value: int) -> bytes:
     return _varint(number << 3) + _varint(value)
 
 
-def _tensor(name: str, dtype: int, dims: tuple[int, ...], raw: bytes | memoryview) -> Parts:
+def _tensor(name: str, dtype: int, dims: tuple[int, ...], raw: bytes | None = None) -> Parts:
+    """A TensorProto with ``raw`` data, or (None) one whose data the session is given as an external
+    initializer (data_location EXTERNAL; the location is never read)."""
     head = b"".join(_int_field(1, d) for d in dims) + _int_field(2, dtype) + b"".join(_field(8, name.encode()))
-    return [head, *_field(9, raw)]
+    if raw is not None:
+        return [head, *_field(9, raw)]
+    return [head, *_field(13, _field(1, b"location"), _field(2, name.encode())), _int_field(14, 1)]
 
 
 def _value_info(name: str, dtype: int, dims: tuple[int | str, ...]) -> Parts:
@@ -156,13 +172,13 @@ def _value_info(name: str, dtype: int, dims: tuple[int | str, ...]) -> Parts:
     return [*_field(1, name.encode()), *_field(2, _field(1, tensor_type))]
 
 
-def _matmul_model(library: np.ndarray) -> bytes:
-    """``scores[1, n] = MatMulInteger(query[1, dim] uint8, library[dim, n] int8, zero point 64)``."""
-    dim, n = library.shape
+def _matmul_model(dim: int, n: int) -> bytes:
+    """``scores[1, n] = MatMulInteger(query[1, dim] uint8, library[dim, n] int8, zero point 64)``; the
+    library is an external initializer."""
     node = [*_field(1, b"query"), *_field(1, b"library"), *_field(1, b"a_zero_point")]
     node += [*_field(2, b"scores"), *_field(3, b"first_pass"), *_field(4, b"MatMulInteger")]
     graph = [*_field(1, node), *_field(2, b"up_next_first_pass")]
-    graph += _field(5, _tensor("library", _INT8, (dim, n), memoryview(library).cast("B")))
+    graph += _field(5, _tensor("library", _INT8, (dim, n)))
     graph += _field(5, _tensor("a_zero_point", _UINT8, (), bytes([_ZERO_POINT])))
     graph += _field(11, _value_info("query", _UINT8, (1, dim)))
     graph += _field(12, _value_info("scores", _INT32, (1, n)))

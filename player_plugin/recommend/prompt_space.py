@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from player_plugin import paths
+from player_plugin import matrix_file, paths
 from player_plugin.recommend.queue import top_rows
 from player_plugin.text_norm import has_cjk
 
@@ -76,10 +76,13 @@ class LibraryCentre:
         self.means = np.zeros((2, dim), np.float32)  # [not CJK, CJK]
         for g in (False, True):
             members = (self.group == g).astype(np.float32)
-            if members.any():  # the mean as a product: no copy of the group's rows (154 MB at 100k tracks)
-                self.means[int(g)] = centre_weight(len(matrix)) * (members @ matrix) / float(members.sum())
+            if members.any():  # the mean as a product, block by block: no copy of the group's rows
+                self.means[int(g)] = (
+                    centre_weight(len(matrix)) * matrix_file.weighted_sum(matrix, members) / float(members.sum())
+                )
         g = self.group.astype(np.int64)
-        dots = (matrix @ self.means.T)[np.arange(len(g)), g]  # v · (its group's mean), via an n × 2 product
+        # v · (its group's mean), via an n × 2 product
+        dots = matrix_file.product(matrix, self.means.T)[np.arange(len(g)), g] if len(g) else np.zeros(0, np.float32)
         sq = 1.0 - 2.0 * dots + np.einsum("ij,ij->i", self.means, self.means)[g]
         self.norms = np.sqrt(np.maximum(sq, 1e-12)).astype(np.float32)
 
@@ -94,7 +97,7 @@ class LibraryCentre:
     def fit(self, matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
         """How well each track fits ``query`` (a centred query): cosine of ``v - its group's mean`` and it."""
         offsets = (self.means @ query)[self.group.astype(np.int64)]
-        return (matrix @ query - offsets) / self.norms
+        return (matrix_file.product(matrix, query) - offsets) / self.norms
 
 
 # Added to the prompt's fit (a cosine, at most 1) of a track whose genre or artist the prompt names:

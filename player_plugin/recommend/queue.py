@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from player_plugin.matrix_file import FileRows
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.text_norm import normalise
 
@@ -45,7 +46,7 @@ class Catalog:
     """The library as the recommender sees it: one row per track with a vector."""
 
     ids: np.ndarray  # int64 track ids
-    matrix: np.ndarray  # float32 [n, dim], unit rows
+    matrix: np.ndarray | FileRows  # float32 [n, dim], unit rows (a big library's in a file: read by rows)
     titles: list[str]
     artists: list[str]  # display form
     artist_sets: list[frozenset[str]]  # normalised individual artists
@@ -69,7 +70,7 @@ class Catalog:
     def build(
         cls,
         ids: np.ndarray,
-        matrix: np.ndarray,
+        matrix: np.ndarray | FileRows,
         meta: Sequence[tuple[str, Sequence[str], Sequence[str], str, float]],
     ) -> Catalog:
         """``meta[i]`` = (title, artists, genres, path, duration_s) of ``ids[i]``."""
@@ -86,7 +87,7 @@ class Catalog:
 
         return cls(
             ids=np.asarray(ids, dtype=np.int64),
-            matrix=np.ascontiguousarray(matrix, dtype=np.float32),
+            matrix=_float32_rows(matrix),
             titles=[m[0] for m in meta],
             artists=["; ".join(m[1]) for m in meta],
             artist_sets=[labels(m[1]) for m in meta],
@@ -94,6 +95,14 @@ class Catalog:
             paths=[m[3] for m in meta],
             durations=np.asarray([m[4] for m in meta], dtype=np.float32),
         )
+
+
+def _float32_rows(matrix: np.ndarray | FileRows) -> np.ndarray | FileRows:
+    """``matrix`` as C-contiguous float32, itself when it already is; a file-backed one stays in its
+    file (player_plugin/matrix_file.py)."""
+    if isinstance(matrix, FileRows) or (matrix.dtype == np.float32 and matrix.flags.c_contiguous):
+        return matrix
+    return np.ascontiguousarray(matrix, dtype=np.float32)
 
 
 @dataclass(frozen=True)

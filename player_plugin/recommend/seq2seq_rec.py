@@ -51,8 +51,17 @@ class Generator(Protocol):
 
 def mapped_library(generator: Generator, vectors: np.ndarray) -> np.ndarray:
     """``generator.map_tracks(vectors)`` as contiguous float32: every library track in the generator's space.
-    Not cached here: the app keeps it with its catalog (``service.CatalogIndex``), the harness per recommender."""
-    return np.ascontiguousarray(generator.map_tracks(vectors), dtype=np.float32)
+    Not cached here: the app keeps it with its catalog (``service.CatalogIndex``), the harness per recommender.
+    Mapped block by block (player_plugin/matrix_file.py): no temporaries the size of the library."""
+    from player_plugin import matrix_file
+
+    out = np.ascontiguousarray(generator.map_tracks(vectors[:0]), dtype=np.float32)
+    for start, block in matrix_file.blocks(vectors):
+        part = generator.map_tracks(block)
+        if start == 0:
+            out = np.empty((len(vectors), part.shape[1]), np.float32)
+        out[start : start + len(block)] = part
+    return out
 
 
 def step_weights(k: int, decay: float = STEP_DECAY) -> np.ndarray:

@@ -303,7 +303,7 @@ class RecommendService:
         cold = not np.any(w)
         if cold:
             # Nothing known yet (no history, prompt or seed): start from the heart of the library.
-            centre = catalog.matrix.mean(axis=0)
+            centre = index.library_mean
             w = centre / max(float(np.linalg.norm(centre)), 1e-9)
         else:  # a first like tells a sound, not a script (recommend/prompt_space.py)
             w = script_neutral(w, index.centre.script_axis, model.evidence, cfg.script_neutral_until)

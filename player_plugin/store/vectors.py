@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from player_plugin.matrix_file import FileRows, RowsBuilder
 from player_plugin.models import TrackId
 from player_plugin.store.db import Database
 
@@ -33,8 +34,9 @@ class VectorRepository:
             return None
         return np.frombuffer(row["vector"], dtype="<f4", count=row["dim"]).astype(np.float32)
 
-    def matrix(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """All vectors of a model as (track ids, float32 matrix [n, dim])."""
+    def matrix(self, model_id: str) -> tuple[np.ndarray, np.ndarray | FileRows]:
+        """All vectors of a model as (track ids, float32 matrix [n, dim]); a big library's matrix is
+        in a private file, read by rows (player_plugin/matrix_file.py)."""
         conn = self.db.conn
         n, dim_lo, dim_hi = conn.execute(
             "SELECT count(*), min(dim), max(dim) FROM track_vectors WHERE model_id = ?", (model_id,)
@@ -43,19 +45,20 @@ class VectorRepository:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         if dim_lo != dim_hi:
             raise ValueError(f"model {model_id!r} has vectors of several sizes: {dim_lo}..{dim_hi}")
-        # Filled row by row: one copy of the matrix in memory, not three (rows, joined bytes, array).
+        # Filled row by row: one copy of the matrix at most (rows, joined bytes, array would be three).
         ids = np.empty(n, dtype=np.int64)
-        mat = np.empty((n, dim_lo), dtype=np.float32)
-        rows = conn.execute(
+        rows = RowsBuilder(n, dim_lo)
+        cursor = conn.execute(
             "SELECT track_id, vector FROM track_vectors WHERE model_id = ? ORDER BY track_id", (model_id,)
         )
-        i = 0
-        for i, (track_id, blob) in enumerate(rows):
-            if i >= n:
+        count = 0
+        for track_id, blob in cursor:
+            if count >= n:
                 break
-            ids[i] = track_id
-            mat[i] = np.frombuffer(blob, dtype="<f4")
-        return ids[: i + 1], mat[: i + 1]
+            ids[count] = track_id
+            rows.add(blob)
+            count += 1
+        return ids[:count], rows.finish()
 
     def text_hashes(self, model_id: str) -> dict[TrackId, str]:
         rows = self.db.conn.execute("SELECT track_id, text_hash FROM track_vectors WHERE model_id = ?", (model_id,))
