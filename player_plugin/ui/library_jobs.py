@@ -8,6 +8,7 @@ view merges them at most every ``library_panel.RELOAD_INTERVAL_S``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -24,6 +25,7 @@ class LibraryView(Protocol):
 
     def reload(self, full: bool = False) -> None: ...
     def reload_throttled(self) -> None: ...
+    def when_reloaded(self, callback: Callable[[], None]) -> None: ...
     def row_count(self) -> int: ...
 
 
@@ -84,8 +86,11 @@ class LibraryJobs(QObject):
             self._library.reload_throttled()
 
     def _on_scan_done(self, report: Any) -> None:
-        # the library panel has reloaded already: it listens to the engine's library_changed, which the
-        # scan announced (queued to this thread) before its result came back
+        # the library panel listens to the engine's library_changed, which the scan announced (queued to
+        # this thread) before its result came back: its read is under way; report once the rows show
+        self._library.when_reloaded(lambda: self._scan_done(report))
+
+    def _scan_done(self, report: Any) -> None:
         parts = [f"{report.added} new", f"{report.updated} updated"]
         if report.removed:
             parts.append(f"{report.removed} removed")

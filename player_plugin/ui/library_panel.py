@@ -1,14 +1,18 @@
 """The library panel: the track table (every column sorts), the search box and the track count.
 
-It reads tracks for display (``engine.all_tracks()``, ``engine.track()``, ``engine.play_counts()``)
-and reports what the listener asks for as signals: play, queue, start a mix, never play.
+It shows the engine's tracks, read by a ``LibraryReader`` on its own worker thread (``reload``:
+``engine.all_tracks()`` and ``engine.play_counts()`` take seconds at 100k tracks), looks single
+tracks up (``engine.track()``), and reports what the listener asks for as signals: play, queue,
+start a mix, never play.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,6 +29,7 @@ from PySide6.QtWidgets import (
 from player_plugin.engine import Engine
 from player_plugin.models import Track, TrackId
 from player_plugin.ui.library_model import COLUMNS, TRACK_ID_ROLE, LibraryFilter, LibraryModel
+from player_plugin.ui.library_reader import LibraryReader
 
 RELOAD_INTERVAL_S = 0.5  # at most this often the table reloads while a scan adds tracks
 SEARCH_PLACEHOLDER = "Search title, artist, album, genre  (Ctrl+F)"
@@ -37,7 +42,7 @@ class LibraryPanel(QWidget):
     queue_requested = Signal(list, bool)  # track ids, next (else at the end)
     mix_requested = Signal(int)  # seed track id
     block_requested = Signal(list)  # track ids
-    reloaded = Signal(int)  # rows
+    reloaded = Signal(int)  # rows, once a reload's rows show
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +73,7 @@ class LibraryPanel(QWidget):
         self.library_table = self._build_table()
         lay.addWidget(self.library_table, 1)
         self.search_box.textChanged.connect(self._on_search)
+        self._reader = LibraryReader(engine, self.library_model, self._shown)
 
     def _build_table(self) -> QTableView:
         table = QTableView()
@@ -99,20 +105,39 @@ class LibraryPanel(QWidget):
     # -- what is shown ------------------------------------------------------------------------------
 
     def reload(self, full: bool = False) -> None:
-        """Show the engine's tracks: all anew (with play counts) when ``full``, else merge new rows."""
+        """Show the engine's tracks: all anew (with play counts) when ``full``, else merge new rows.
+
+        Returns at once: the read runs on the reader's thread, ``reloaded`` says when the rows show.
+        A request while a read runs makes one more read after it (full if any request was)."""
         self.last_reload = time.monotonic()
-        tracks = self._engine.all_tracks()
-        if full or self.library_model.rowCount() == 0:
-            self.library_model.set_tracks(tracks, self._engine.play_counts())
-        else:
-            self.library_model.merge(tracks)
-        self._update_count()
-        self.reloaded.emit(len(tracks))
+        self._reader.request(full)
 
     def reload_throttled(self) -> None:
         """Merge new rows, at most every RELOAD_INTERVAL_S (a scan reports every file)."""
         if time.monotonic() - self.last_reload >= RELOAD_INTERVAL_S:
             self.reload()
+
+    @property
+    def reloading(self) -> bool:
+        """A reload's read runs or is asked for."""
+        return self._reader.busy
+
+    def when_reloaded(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the rows show the last reload asked for (at once when none is);
+        never after ``shutdown``."""
+        self._reader.when_idle(callback)
+
+    def shutdown(self) -> None:
+        """Read and show nothing more (the window is closing). Returns at once; safe twice."""
+        self._reader.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    def _shown(self, rows: int) -> None:
+        self._update_count()
+        self.reloaded.emit(rows)
 
     def row_count(self) -> int:
         return self.library_model.rowCount()

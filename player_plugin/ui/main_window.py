@@ -5,7 +5,8 @@
 - ``jobs`` (``LibraryJobs``): scanning and embedding;
 - the panels ``now_playing_panel``, ``library_panel``, ``upnext_panel`` only display and report.
 
-Threading: the UI thread reads tracks for display; everything that changes the listening state
+Threading: the UI thread reads single tracks for display; the library table's reads run on the
+library panel's own reader (``LibraryReader``); everything that changes the listening state
 (events, the queue, the prompt, recommendations) runs in order on one worker (``queue_runner``),
 and scanning/embedding on another (``library_runner``). Each worker thread has its own SQLite
 connection (``Database`` is per thread); results come back by queued signals.
@@ -263,7 +264,8 @@ class MainWindow(QMainWindow):
             print(f"READY {time.perf_counter():.6f}", flush=True)
             self.close()
 
-        QTimer.singleShot(0, ready)
+        # the rows are read on the library reader's thread: ready once they show
+        self.library_panel.when_reloaded(lambda: QTimer.singleShot(0, ready))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -278,6 +280,7 @@ class MainWindow(QMainWindow):
         self.player.close()
         self.upnext.close()
         self.jobs.close()
+        self.library_panel.shutdown()
         self.queue_runner.stop()
         self.library_runner.stop()
         self.playback.shutdown()

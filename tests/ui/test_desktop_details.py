@@ -105,7 +105,8 @@ def test_an_untagged_file_shows_its_file_name(make_window, tmp_path, qtbot):
     )  # fmt: skip
     window = make_window()
     window.engine.scan([folder])
-    window.library_panel.reload(full=True)
+    with qtbot.waitSignal(window.library_panel.reloaded, timeout=WAIT_MS):  # read on the reader's thread
+        window.library_panel.reload(full=True)
     track = window.library_panel.library_model.track_at(0)
     assert track.tags.artist == ""
     index = window.library_panel.library_model.index(0, 1)

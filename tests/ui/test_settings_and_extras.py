@@ -100,7 +100,8 @@ def test_mpris_on_a_session_bus(make_window, prepared_db, qtbot, tmp_path):
         window = make_window(prepared_db)
         if window.mpris is None:
             pytest.skip("the session bus did not accept the MPRIS registration")
-        window.library_panel.reload(full=True)
+        with qtbot.waitSignal(window.library_panel.reloaded, timeout=WAIT_MS):  # read on the reader's thread
+            window.library_panel.reload(full=True)
         first = window.library_panel.library_model.track_at(0)
         window.player.play_track(first.id)
 
