@@ -182,7 +182,7 @@ class Engine(QueueOps, HostSettings):
     def similar(self, text: str, count: int = 10) -> list[tuple[Track, float]]:
         """Library tracks ranked by how well they fit a free-text query: the prompt's own ranking, the same
         one Up Next follows while a prompt is set (recommend/prompt_space.py)."""
-        from player_plugin.recommend.prompt_language import script_wish
+        from player_plugin.recommend.prompt_language import language_wish
         from player_plugin.recommend.prompt_space import centred_query
 
         recommender = self.recommender
@@ -190,8 +190,9 @@ class Engine(QueueOps, HostSettings):
         ids = index.catalog.ids
         if len(ids) == 0:
             return []
-        query = centred_query(text, self.encoder.embed_query(text), recommender.query_centre(), len(ids))
-        scores = index.prompt_fit(query, script_wish(text))
+        raw = self.encoder.embed_query(text)
+        query = centred_query(text, raw, recommender.query_centre(), len(ids))
+        scores = index.prompt_fit(query, language_wish(text, raw, index.model_id))
         k = min(count, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -24,6 +24,7 @@ from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.first_pass import FirstPass, build_first_pass, taste_scores
 from player_plugin.recommend.history_state import HistoryState
+from player_plugin.recommend.prompt_language import LEAN_PENALTY, NO_WISH, LanguageWish
 from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
 from player_plugin.recommend.queue import Catalog
@@ -75,16 +76,20 @@ class CatalogIndex:
             self._centre = LibraryCentre(self.catalog.matrix, self.catalog.titles)
         return self._centre
 
-    def prompt_fit(self, query: np.ndarray, script: bool | None = None) -> np.ndarray:
+    def prompt_fit(self, query: np.ndarray, wish: LanguageWish = NO_WISH) -> np.ndarray:
         """How well each track fits a centred prompt (recommend/prompt_space.py), kept until it changes;
-        ``script``: the prompt names the language it wants (recommend/prompt_language.py), True for
-        CJK titles: the other tracks do not fit (unless the library has none of that script)."""
-        key = query.tobytes() + bytes([{None: 0, False: 1, True: 2}[script]])
+        ``wish`` (recommend/prompt_language.py): a script the prompt names, True for CJK titles, and
+        the other tracks do not fit (unless the library has none of that script); or the head's lean,
+        and the other script's tracks fit ``LEAN_PENALTY × |lean|`` less."""
+        key = query.tobytes() + wish.key
         if self._fit is None or self._fit[0] != key:
             fit = self.centre.fit(self.catalog.matrix, query)
-            other = self.centre.group != script
-            if script is not None and not other.all():
-                fit[other] = -np.inf
+            if wish.script is not None:
+                other = self.centre.group != wish.script
+                if not other.all():
+                    fit[other] = -np.inf
+            elif wish.lean:
+                fit[self.centre.group != (wish.lean > 0)] -= LEAN_PENALTY * abs(wish.lean)
             self._fit = (key, fit)
         return self._fit[1]
 

@@ -38,7 +38,7 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
-from player_plugin.recommend.prompt_language import script_wish
+from player_plugin.recommend.prompt_language import LanguageWish, language_wish
 from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre, script_neutral
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
@@ -79,6 +79,7 @@ class RecommendService:
         self._generation = 0  # moved on by invalidate(); an index built before is stale
         self._lock = threading.RLock()  # held by a fill and by the index build (see the module doc)
         self._prompt_vec: tuple[str, str, int, np.ndarray] | None = None  # (model, text, library size, vector)
+        self._prompt_wish: tuple[str, str, LanguageWish] | None = None  # (model, text, the script it wants)
         self._query_centre: tuple[str, dict[bool, np.ndarray]] | None = None  # (model, mean request per script)
         self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
@@ -186,7 +187,16 @@ class RecommendService:
         if self._prompt_vec is None or self._prompt_vec[:3] != (model_id, text, n):
             query = self._encoder().embed_query(text)
             self._prompt_vec = (model_id, text, n, centred_query(text, query, self.query_centre(), n))
+            self._prompt_wish = (model_id, text, language_wish(text, query, model_id))
         return self._prompt_vec[3]
+
+    def prompt_script(self) -> LanguageWish:
+        """The script the prompt wants (recommend/prompt_language.py): read with its vector; from its
+        words alone when the vector came from elsewhere."""
+        text = self.prompt
+        if self._prompt_wish is not None and self._prompt_wish[:2] == (self._model_id(), text):
+            return self._prompt_wish[2]
+        return language_wish(text, None, self._model_id())
 
     def query_centre(self) -> dict[bool, np.ndarray]:
         """The request corpus' mean query vector per script for the current model (embedded once per model)."""
@@ -321,7 +331,7 @@ class RecommendService:
         if s2s is not None:
             exact.append(top_rows(s2s, RESCORE_GENERATOR_ROWS))
         if model.prompt is not None and cfg.prompt_fit > 0:
-            fit = index.prompt_fit(model.prompt, script_wish(self.prompt))
+            fit = index.prompt_fit(model.prompt, self.prompt_script())
             exact += [top_rows(fit, RESCORE_GATE_FACTOR * cfg.prompt_fit), word_rows[word_match > 0]]
         taste = index.taste(w, exact_rows=np.concatenate(exact))
         if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
