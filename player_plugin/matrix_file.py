@@ -157,6 +157,26 @@ class FileRows:
         return out
 
 
+class RowVectors:
+    """A few rows of a matrix read once, indexed by the matrix's own row numbers (``v[i]``, ``v[rows]``);
+    any other row is read from the matrix. For code that reads the same rows again and again, like a
+    fill's reasons (each pick is compared with the same liked and finished tracks): from a file, each
+    read is a system call and a cache lookup."""
+
+    def __init__(self, matrix: np.ndarray | FileRows, rows: Any) -> None:
+        self._matrix = matrix
+        self.rows = np.unique(np.asarray(list(rows), np.int64))
+        self.data = matrix[self.rows] if len(self.rows) else np.zeros((0, matrix.shape[1]), np.float32)
+        self.shape = matrix.shape
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        want = np.asarray(key, np.int64)
+        pos = np.minimum(np.searchsorted(self.rows, want), max(len(self.rows) - 1, 0))
+        if len(self.rows) and np.all(self.rows[pos] == want):
+            return self.data[pos]
+        return self._matrix[key]
+
+
 def _is_int(key: Any) -> bool:
     return isinstance(key, int | np.integer)
 

@@ -8,6 +8,7 @@ the strongest is said. An explore pick says "new to you — " first.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -29,14 +30,17 @@ def reason(
     alike: dict[int, float] | None = None,
     named: set[int] | None = None,
     fits: set[int] | None = None,
+    vectors: Any = None,
     cfg: ReasonConfig = REASONS,
 ) -> str:
     """``prompt``: the text of ``model.prompt``; ``seed_label``: what a mix was started from (None: no
     mix); ``alike``: row → how strongly your past sessions like this one hold it, in [0, 1];
     ``named``: rows whose genre or artist the prompt names; ``fits``: the rows the prompt's own ranking
     let through (recommend/prompt_space.py) — for those the prompt is the reason, and what the
-    history says about the pick follows it."""
-    v = catalog.matrix[p.row]
+    history says about the pick follows it. ``vectors``: the rows' vectors (default ``catalog.matrix``;
+    a fill passes a ``matrix_file.RowVectors`` of the rows its reasons read)."""
+    vectors = catalog.matrix if vectors is None else vectors
+    v = vectors[p.row]
     options: list[tuple[float, str]] = []
     if model.prompt is not None and fits is not None and p.row in fits:
         quoted = f"“{_short(prompt or '', cfg.prompt_chars)}”"
@@ -45,7 +49,7 @@ def reason(
         told = lead
         if not history.empty:
             plain = replace(p, explore=False)
-            rest = reason(plain, catalog, history, stats, seed_label=seed_label, alike=alike, cfg=cfg)
+            rest = reason(plain, catalog, history, stats, seed_label=seed_label, alike=alike, vectors=vectors, cfg=cfg)
             if rest != "Close to your taste":
                 told = f"{lead}; {rest[0].lower()}{rest[1:]}"
         return ("new to you — " + told) if p.explore else told[0].upper() + told[1:]
@@ -66,7 +70,7 @@ def reason(
     ):
         others = [r for r in rows if r != p.row]
         if others:
-            sims = np.einsum("ij,j->i", catalog.matrix[others], v)  # one core: no BLAS threads for a few rows
+            sims = np.einsum("ij,j->i", vectors[others], v)  # one core: no BLAS threads for a few rows
             best = int(np.argmax(sims))
             title = _short(catalog.titles[others[best]], cfg.title_chars)
             options.append((float(sims[best]), template.format(title)))

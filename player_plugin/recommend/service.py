@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from player_plugin.matrix_file import RowVectors
 from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
@@ -42,7 +43,7 @@ from player_plugin.recommend.prompt_language import LanguageWish, language_wish
 from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre, script_neutral
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
-from player_plugin.recommend.reasons import reason
+from player_plugin.recommend.reasons import REASONS, reason
 from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seeds import Seed, resolve_seed
 from player_plugin.recommend.seq2seq_rec import (
@@ -398,11 +399,22 @@ class RecommendService:
         seed_label = self.seed.label if self.seed is not None else None
         alike = dict(zip(neighbour_rows.tolist(), neighbour.tolist(), strict=True)) if cfg.bias_neighbours else {}
         named = set(word_rows[word_match > 0].tolist()) if cfg.bias_prompt_words else set()
+        tail = model.session_rows[-REASONS.session_tail :]
+        vectors = RowVectors(catalog.matrix, [p.row for p in picks] + model.liked_rows + model.completed_rows + tail)
         return [
             QueueEntry(
                 int(catalog.ids[p.row]),
                 reason(
-                    p, catalog, model, stats, prompt=prompt, seed_label=seed_label, alike=alike, named=named, fits=fits
+                    p,
+                    catalog,
+                    model,
+                    stats,
+                    prompt=prompt,
+                    seed_label=seed_label,
+                    alike=alike,
+                    named=named,
+                    fits=fits,
+                    vectors=vectors,
                 ),
                 False,
                 p.score,
