@@ -168,13 +168,16 @@ class RowVectors:
         self.rows = np.unique(np.asarray(list(rows), np.int64))
         self.data = matrix[self.rows] if len(self.rows) else np.zeros((0, matrix.shape[1]), np.float32)
         self.shape = matrix.shape
+        self._at = {r: i for i, r in enumerate(self.rows.tolist())}  # a few hundred rows: a dict beats numpy
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        want = np.asarray(key, np.int64)
-        pos = np.minimum(np.searchsorted(self.rows, want), max(len(self.rows) - 1, 0))
-        if len(self.rows) and np.all(self.rows[pos] == want):
-            return self.data[pos]
-        return self._matrix[key]
+        at = self._at
+        if _is_int(key):
+            i = at.get(int(key))
+            return self.data[i] if i is not None else self._matrix[key]
+        keys = key.tolist() if isinstance(key, np.ndarray) else list(key)
+        pos = [at.get(int(r), -1) for r in keys]
+        return self.data[pos] if -1 not in pos else self._matrix[key]
 
 
 def _is_int(key: Any) -> bool:
