@@ -22,12 +22,17 @@ def _vectors(n: int, dim: int = 24, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def _in_file(a: np.ndarray, monkeypatch) -> mf.FileRows:
-    monkeypatch.setattr(mf, "FILE_MIN_ROWS", 1)
+def _built(a: np.ndarray, as_bytes: bool = False) -> np.ndarray | mf.FileRows:
+    """``a``'s rows through a RowsBuilder, as the store adds them."""
     build = mf.RowsBuilder(len(a), a.shape[1])
     for row in a:
-        build.add(row.tobytes())
-    out = build.finish()
+        build.add(row.tobytes() if as_bytes else row)
+    return build.finish()
+
+
+def _in_file(a: np.ndarray, monkeypatch) -> mf.FileRows:
+    monkeypatch.setattr(mf, "FILE_MIN_ROWS", 1)
+    out = _built(a, as_bytes=True)
     assert isinstance(out, mf.FileRows)
     return out
 
@@ -90,18 +95,12 @@ def test_the_file_is_private_and_has_no_name(monkeypatch):
 
 def test_below_the_threshold_and_without_a_cache_folder_the_matrix_stays_in_memory(monkeypatch, tmp_path, caplog):
     a = _vectors(50)
-    build = mf.RowsBuilder(len(a), a.shape[1])
-    for row in a:
-        build.add(row)
-    assert isinstance(build.finish(), np.ndarray)
+    assert isinstance(_built(a), np.ndarray)
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     monkeypatch.setattr(mf, "FILE_MIN_ROWS", 1)
-    build = mf.RowsBuilder(len(a), a.shape[1])
-    for row in a:
-        build.add(row)
-    got = build.finish()
+    got = _built(a)
     assert isinstance(got, np.ndarray)
     np.testing.assert_array_equal(got, a)
     assert "keeping the library's vectors in memory" in caplog.text
@@ -113,10 +112,7 @@ def test_a_full_disk_mid_write_loses_no_row(monkeypatch, caplog):
     monkeypatch.setattr(mf, "FILE_MIN_ROWS", 1)
     monkeypatch.setattr(mf, "BLOCK_ROWS", 16)
     monkeypatch.setattr(mf, "_private_file", lambda: open("/dev/full", "w+b"))  # noqa: SIM115
-    build = mf.RowsBuilder(len(a), a.shape[1])
-    for row in a:
-        build.add(row)
-    got = build.finish()
+    got = _built(a)
     assert isinstance(got, np.ndarray)
     np.testing.assert_array_equal(got, a)
     assert "the cache folder is full" in caplog.text
