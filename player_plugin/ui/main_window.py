@@ -244,9 +244,14 @@ class MainWindow(QMainWindow):
     # -- start-up and shutdown ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Show what is stored, then bring the library up to date in the background."""
+        """Show what is stored, then bring the library up to date in the background: once the stored
+        rows show, as a rescan started beside the first read would share the interpreter with it and
+        hold back the rows (at 100k tracks by seconds)."""
         self.library_panel.reload(full=True)
         self.upnext.start()
+        self.library_panel.when_reloaded(self._bring_library_up_to_date)
+
+    def _bring_library_up_to_date(self) -> None:
         roots = self.engine.roots()
         if not roots and self.scan_demo:
             demo = paths.demo_library_dir()
