@@ -157,3 +157,31 @@ def test_a_relative_db_named_like_an_sqlite_uri_is_that_file(tmp_path, monkeypat
     assert (tmp_path / "file:w.db").stat().st_mode & 0o777 == 0o600
     assert main(["--db", "file:w.db", "library"]) == 0
     assert "1 track" in capsys.readouterr().out
+
+
+def test_threads_opening_a_new_database_at_once_all_see_our_schema(tmp_path):
+    """The first connection migrates; another thread's first connection, opened meanwhile, must not
+    take the half-made schema for another program's (the library panel's reader did, at start)."""
+    import threading
+
+    from player_plugin.store import Database
+
+    def first_read(db: Database, start: threading.Barrier, errors: list[BaseException]) -> None:
+        start.wait()
+        try:
+            db.conn.execute("SELECT count(*) FROM tracks").fetchone()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            db.close()
+
+    for attempt in range(25):
+        db = Database(tmp_path / f"new-{attempt}.db")
+        start = threading.Barrier(4)
+        errors: list[BaseException] = []
+        threads = [threading.Thread(target=first_read, args=(db, start, errors)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors

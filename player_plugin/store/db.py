@@ -149,6 +149,9 @@ class Database:
         self.path = Path(path).expanduser()
         self._local = threading.local()
         self._lock = threading.Lock()
+        # one thread at a time opens: the first one migrates, and a second thread's first connection
+        # must not look at the schema half made (it took it for another program's and refused the file)
+        self._opening = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._migrated = False
 
@@ -175,6 +178,10 @@ class Database:
         return db
 
     def _open(self) -> sqlite3.Connection:
+        with self._opening:
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
         in_memory = str(self.path) == ":memory:"
         if not in_memory:
             _create_private(self.path)
