@@ -263,11 +263,11 @@ def product(a: np.ndarray | FileRows, q: np.ndarray) -> np.ndarray:
 
 
 def weighted_sum(a: np.ndarray | FileRows, weights: np.ndarray) -> np.ndarray:
-    """``weights @ a`` (one weight per row), block by block, summed in float64."""
-    out = np.zeros(a.shape[1:], np.float64)
+    """``weights.T @ a`` (``weights`` one per row, ``[n]`` or ``[n, k]``), block by block, summed in float64."""
     w = np.asarray(weights, np.float32)
+    out = np.zeros((*w.shape[1:], *a.shape[1:]), np.float64)
     for start, block in blocks(a):
-        out += w[start : start + len(block)] @ block
+        out += w[start : start + len(block)].T @ block
     return out.astype(np.float32)
 
 

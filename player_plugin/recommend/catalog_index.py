@@ -56,7 +56,6 @@ class CatalogIndex:
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
     _fit: tuple[bytes, np.ndarray] | None = None  # (the centred prompt's bytes, its fit over the library)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
-    _mean: np.ndarray | None = None  # the library's mean vector
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
@@ -107,11 +106,8 @@ class CatalogIndex:
 
     @property
     def library_mean(self) -> np.ndarray:
-        """The mean of every track's vector (a cold start's taste), computed once, block by block."""
-        if self._mean is None:
-            n = self.catalog.n
-            self._mean = matrix_file.weighted_sum(self.catalog.matrix, np.full(n, 1.0 / max(n, 1), np.float32))
-        return self._mean
+        """The mean of every track's vector (a cold start's taste), from the script groups' sums."""
+        return self.centre.sums.sum(axis=0) / max(self.catalog.n, 1)
 
     def spread_sample(self, size: int, seed: int) -> np.ndarray:
         """A fixed sample of up to ``size`` library vectors for measuring score spreads (UserModel.vector)."""

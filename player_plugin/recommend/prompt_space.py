@@ -73,13 +73,14 @@ class LibraryCentre:
     def __init__(self, matrix: np.ndarray, titles: Sequence[str]) -> None:
         self.group = np.fromiter((has_cjk(t) for t in titles), bool, len(titles))
         dim = matrix.shape[1] if matrix.ndim == 2 else 0
+        members = np.stack([~self.group, self.group], axis=1).astype(np.float32)  # [n, 2]: not CJK, CJK
+        # each group's sum in one pass, block by block: no copy of a group's rows (154 MB at 100k tracks)
+        self.sums = matrix_file.weighted_sum(matrix, members) if len(titles) else np.zeros((2, dim), np.float32)
+        counts = members.sum(axis=0)
         self.means = np.zeros((2, dim), np.float32)  # [not CJK, CJK]
-        for g in (False, True):
-            members = (self.group == g).astype(np.float32)
-            if members.any():  # the mean as a product, block by block: no copy of the group's rows
-                self.means[int(g)] = (
-                    centre_weight(len(matrix)) * matrix_file.weighted_sum(matrix, members) / float(members.sum())
-                )
+        for k in (0, 1):
+            if counts[k]:
+                self.means[k] = centre_weight(len(matrix)) * self.sums[k] / float(counts[k])
         g = self.group.astype(np.int64)
         # v · (its group's mean), via an n × 2 product
         dots = matrix_file.product(matrix, self.means.T)[np.arange(len(g)), g] if len(g) else np.zeros(0, np.float32)

@@ -401,23 +401,10 @@ class RecommendService:
         named = set(word_rows[word_match > 0].tolist()) if cfg.bias_prompt_words else set()
         tail = model.session_rows[-REASONS.session_tail :]
         vectors = RowVectors(catalog.matrix, [p.row for p in picks] + model.liked_rows + model.completed_rows + tail)
+        said = {"prompt": prompt, "seed_label": seed_label, "alike": alike, "named": named, "fits": fits}
         return [
             QueueEntry(
-                int(catalog.ids[p.row]),
-                reason(
-                    p,
-                    catalog,
-                    model,
-                    stats,
-                    prompt=prompt,
-                    seed_label=seed_label,
-                    alike=alike,
-                    named=named,
-                    fits=fits,
-                    vectors=vectors,
-                ),
-                False,
-                p.score,
+                int(catalog.ids[p.row]), reason(p, catalog, model, stats, vectors=vectors, **said), False, p.score
             )
             for p in picks
         ]
