@@ -45,7 +45,8 @@ def test_after_rescoring_the_best_rows_are_exactly_the_exact_ones(library, first
     for _ in range(5):
         w = library[rng.integers(len(library))] + 0.2 * rng.standard_normal(library.shape[1]).astype(np.float32)
         exact = library @ w
-        taste = fp.taste_scores(library, first, w)
+        taste, none = fp.taste_scores(library, first, w)
+        assert none is None
         top = np.argsort(-exact)[:50]
         assert set(np.argsort(-taste)[:50].tolist()) == set(top.tolist())
         np.testing.assert_allclose(taste[top], exact[top], rtol=0, atol=1e-5)  # rescored: exact values
@@ -55,7 +56,7 @@ def test_rows_the_caller_names_are_exact_wherever_they_rank(library, first):
     w = library[7]
     exact = library @ w
     low = np.argsort(exact)[:5]  # the worst rows: far outside the rescored best
-    taste = fp.taste_scores(library, first, w, exact_rows=low)
+    taste, _ = fp.taste_scores(library, first, w, exact_rows=low)
     np.testing.assert_allclose(taste[low], exact[low], rtol=0, atol=1e-5)
 
 
@@ -63,7 +64,7 @@ def test_small_libraries_use_the_exact_product():
     small = _library(500)
     assert fp.build_first_pass(small) is None
     w = small[3]
-    np.testing.assert_array_equal(fp.taste_scores(small, None, w), small @ w)
+    np.testing.assert_array_equal(fp.taste_scores(small, None, w)[0], small @ w)
     assert fp.build_first_pass(_library(fp.FIRST_PASS_MIN_TRACKS)) is not None
 
 
@@ -77,3 +78,69 @@ def test_the_graph_is_valid_onnx_for_any_library_shape():
     scores = first.scores(w)
     assert scores[0] == 0.0 and abs(scores[1] - 1.0) < 1e-2
     assert abs(float(first.scores(np.zeros(17, np.float32))[5])) == 0.0
+
+
+def test_queries_scored_together_are_each_scored_as_alone(library, first):
+    """Two queries share one read of the int8 library; each keeps its own quantisation step."""
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((2, library.shape[1])).astype(np.float32)
+    w[1] *= 40.0  # a query far from unit length: its own scale, not the first's
+    both = first.scores(w)
+    assert both.shape == (2, len(library))
+    np.testing.assert_array_equal(both[0], first.scores(w[0]))
+    np.testing.assert_array_equal(both[1], first.scores(w[1]))
+
+
+@pytest.fixture(scope="module")
+def generator():
+    from player_plugin.recommend.seq2seq_rec import load_generator_or_none
+
+    gen = load_generator_or_none()
+    if gen is None:
+        pytest.skip("the shipped generator is missing")
+    return gen
+
+
+@pytest.fixture(scope="module")
+def big(generator) -> tuple[np.ndarray, fp.FirstPass]:
+    lib = _library(fp.FIRST_PASS_MIN_TRACKS + 1000, dim=generator.dim, seed=4)
+    return lib, fp.FirstPass(lib, threads=1)
+
+
+def test_the_generator_folded_into_the_first_pass_ranks_as_its_exact_map(generator, big):
+    """t_m · q with t_m = normalise(v_m W + c), scored as one more column of the first pass: its best
+    rows are the exact map's, with the exact map's values, and the rest are close."""
+    from player_plugin.recommend.first_pass import FoldedQuery
+    from player_plugin.recommend.seq2seq_rec import GeneratorSide, mapped_library, seq2seq_scores
+
+    lib, first = big
+    mapped = mapped_library(generator, lib)
+    side = GeneratorSide(generator, lib)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        session = rng.choice(len(lib), 6, replace=False)
+        exact = seq2seq_scores(generator, lib, session, mapped=mapped)
+        q = side.query(session)
+        folded = side.for_fill(q, first)
+        assert isinstance(folded, FoldedQuery)
+        w = lib[session].mean(axis=0)
+        taste, s2s = fp.taste_scores(lib, first, w, None, folded)
+        top = np.argsort(-exact)[:50]
+        assert set(np.argsort(-s2s)[:50].tolist()) == set(top.tolist())
+        np.testing.assert_allclose(s2s[top], exact[top], rtol=0, atol=1e-5)
+        assert float(np.abs(s2s - exact).max()) < 0.02
+        best = np.argsort(-(lib @ w))[:50]  # the taste column of the same pass is exact at its best rows
+        np.testing.assert_allclose(taste[best], (lib @ w)[best], rtol=0, atol=1e-5)
+        # without the first pass the same side scores the exact map
+        np.testing.assert_array_equal(side.for_fill(q, None), mapped @ q)
+
+
+def test_exact_generator_scores_only_add_their_best_rows_to_the_rescoring(generator, big):
+    lib, first = big
+    w = lib[11]
+    s2s = np.zeros(len(lib), np.float32)
+    lifted = np.arange(0, fp.RESCORE_GENERATOR_ROWS)  # the generator's best rows: rescored for taste
+    s2s[lifted] = 1.0
+    taste, same = fp.taste_scores(lib, first, w, None, s2s)
+    assert same is s2s
+    np.testing.assert_allclose(taste[lifted], lib[lifted] @ w, rtol=0, atol=1e-5)

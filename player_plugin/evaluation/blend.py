@@ -33,18 +33,13 @@ from player_plugin.evaluation.ranking import rank_for_evaluation
 from player_plugin.models import EventKind
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import RESCORE_GENERATOR_ROWS, build_first_pass, taste_scores, top_rows
+from player_plugin.recommend.first_pass import build_first_pass, taste_scores
 from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.prompt_space import LibraryCentre, script_neutral
 from player_plugin.recommend.queue import explore_count
 from player_plugin.recommend.score import Scores, Term, score
-from player_plugin.recommend.seq2seq_rec import (
-    BLEND_WEIGHT,
-    EXPLORE_BLEND_WEIGHT,
-    mapped_library,
-    seq2seq_scores,
-)
+from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, GeneratorSide
 from player_plugin.text_norm import normalise
 
 
@@ -96,7 +91,7 @@ class UpNextRecommender:
         self.cooc = cooccurrence or CooccurrenceRecommender()
         self.never_played: np.ndarray | None = None
         self.artists: ArtistIndex | None = None
-        self._mapped: np.ndarray | None = None  # the library in the generator's space, mapped once
+        self._side: GeneratorSide | None = None  # the generator's view of the library, made once
         self._first_pass: tuple[Any] | None = None  # the app's int8 first pass over this library, built once
         self.script_axis: np.ndarray | None = None  # its CJK vs other direction (recommend/prompt_space.py)
 
@@ -113,24 +108,26 @@ class UpNextRecommender:
         taste, parts = self.score_inputs(context)
         return score(taste, **parts).taste
 
-    def score_inputs(self, context: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    def score_inputs(self, context: np.ndarray, lifted: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """(w_u · w_m, the keyword arguments of :func:`~player_plugin.recommend.score.score` but ``bias``):
-        the user model of the context as a session of completed plays, its artist affinity, the generator."""
+        the user model of the context as a session of completed plays, its artist affinity, the generator.
+        ``lifted``: the rows ``b`` lifts, scored exactly (as the app does the rows its history touched)."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * self.play_gap_s) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * self.play_gap_s)
-        generator = None
-        if self.generator is not None and (self.seq2seq_weight or self.explore_seq2seq_weight):
-            generator = seq2seq_scores(self.generator, self.vectors, context, mapped=self.mapped_library())
         if self._first_pass is None:
             self._first_pass = (build_first_pass(self.vectors),)
-        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows, the context's and
-        # those the generator lifts (the explore slots rank never-played tracks by taste and generator)
-        exact = [np.asarray(context, np.int64)]
-        if generator is not None:
-            exact.append(top_rows(generator, RESCORE_GENERATOR_ROWS))
+        generator = None
+        if self.generator is not None and (self.seq2seq_weight or self.explore_seq2seq_weight):
+            query = self.generator_side().query(context)
+            generator = None if query is None else self.generator_side().for_fill(query, self._first_pass[0])
+        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows, the context's, those
+        # b lifts and those the generator lifts (the explore slots rank never-played tracks by taste and generator)
         w = script_neutral(model.vector(self.cfg, self.vectors.shape[1]), self.script_axis, model.evidence,
                            self.cfg.script_neutral_until)  # fmt: skip
-        taste = taste_scores(self.vectors, self._first_pass[0], w, np.concatenate(exact))
+        exact = np.asarray(context, np.int64)
+        if lifted is not None:
+            exact = np.concatenate([exact, np.asarray(lifted, np.int64)])
+        taste, generator = taste_scores(self.vectors, self._first_pass[0], w, exact, generator)
         artist = None
         if self.artists is not None:
             artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
@@ -142,11 +139,11 @@ class UpNextRecommender:
             "explore_generator_weight": self.explore_seq2seq_weight,
         }
 
-    def mapped_library(self) -> np.ndarray:
-        """The library in the generator's track space, mapped once per recommender."""
-        if self._mapped is None:
-            self._mapped = mapped_library(self.generator, self.vectors)
-        return self._mapped
+    def generator_side(self) -> GeneratorSide:
+        """The generator's view of the library (recommend/seq2seq_rec.py), made once per recommender."""
+        if self._side is None:
+            self._side = GeneratorSide(self.generator, self.vectors)
+        return self._side
 
     def train_evidence(self, context: np.ndarray) -> np.ndarray:
         """What the train split says follows this session, in [0, 1 + neighbour_weight]: co-occurrence
@@ -172,8 +169,10 @@ class UpNextRecommender:
 
     def score(self, context: np.ndarray) -> Scores:
         """The product's score (:func:`player_plugin.recommend.score.score`) for this context."""
-        taste, parts = self.score_inputs(context)
-        return score(taste, self.bias(context), **parts)
+        bias = self.bias(context)
+        lifted = [np.flatnonzero(t.values) if t.rows is None else t.rows for t in bias]
+        taste, parts = self.score_inputs(context, np.concatenate(lifted) if lifted else None)
+        return score(taste, bias, **parts)
 
     def scores(self, context: np.ndarray) -> np.ndarray:
         return self.score(context).main

@@ -1,7 +1,7 @@
 """Everything the service derives from one catalog, in one object that is replaced whole.
 
 A fill needs more than the catalog's vectors: the artist and genre indexes, a fixed sample of the
-library for the prompt's spread, the library mapped into the generator's track space, and the
+library for the prompt's spread, the generator's view of the library, and the
 history folded over this catalog's rows. All of it is only valid for one catalog, so it lives here,
 next to the catalog it was built from: when the library changes the service drops the whole
 :class:`CatalogIndex` (``RecommendService.invalidate``) and the next fill builds a new one. Nothing
@@ -22,13 +22,13 @@ import numpy as np
 from player_plugin import matrix_file
 from player_plugin.recommend.artists import ArtistIndex
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import FirstPass, build_first_pass, taste_scores
+from player_plugin.recommend.first_pass import FirstPass, FoldedQuery, build_first_pass, taste_scores
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.prompt_language import LEAN_PENALTY, NO_WISH, LanguageWish
 from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
 from player_plugin.recommend.queue import Catalog
-from player_plugin.recommend.seq2seq_rec import mapped_library
+from player_plugin.recommend.seq2seq_rec import GeneratorSide
 
 
 @dataclass
@@ -50,7 +50,7 @@ class CatalogIndex:
     genres: dict[str, np.ndarray]
     history: HistoryCache | None = None
     _sample: tuple[tuple[int, int], np.ndarray] | None = None  # ((size, seed), rows' vectors)
-    _mapped: tuple[Any, np.ndarray] | None = None  # (generator, the library in its track space)
+    _generator: GeneratorSide | None = None  # the generator's view of this library
     _words: tuple[str, np.ndarray, np.ndarray] | None = None  # (prompt, rows, +1 / -1)
     _s2s: tuple[Any, tuple, np.ndarray] | None = None  # (generator, its input, its scores)
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
@@ -61,12 +61,22 @@ class CatalogIndex:
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
         return cls(catalog, model_id, generation, ArtistIndex(catalog.artist_sets), index_labels(catalog.genres))
 
-    def taste(self, w: np.ndarray, exact_rows: np.ndarray | None = None) -> np.ndarray:
-        """``matrix @ w`` for every track: from the int8 first pass on a big library, its best rows and
-        ``exact_rows`` exact (recommend/first_pass.py); the first fill builds the first pass."""
+    @property
+    def first_pass(self) -> FirstPass | None:
+        """The int8 first pass (recommend/first_pass.py) for a big library, built on first use; else None."""
         if self._first_pass is None:
             self._first_pass = (build_first_pass(self.catalog.matrix),)
-        return taste_scores(self.catalog.matrix, self._first_pass[0], w, exact_rows)
+        return self._first_pass[0]
+
+    def taste(
+        self,
+        w: np.ndarray,
+        exact_rows: np.ndarray | None = None,
+        generator: np.ndarray | FoldedQuery | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(``matrix @ w`` for every track, the generator's scores): from the int8 first pass on a big
+        library, the best rows and ``exact_rows`` exact (``first_pass.taste_scores``)."""
+        return taste_scores(self.catalog.matrix, self.first_pass, w, exact_rows, generator)
 
     @property
     def centre(self) -> LibraryCentre:
@@ -116,11 +126,11 @@ class CatalogIndex:
             self._sample = ((size, seed), self.catalog.matrix[np.sort(rows)])
         return self._sample[1]
 
-    def mapped_library(self, generator: Any) -> np.ndarray:
-        """The catalog in the generator's track space, mapped once (the first fill with a generator pays it)."""
-        if self._mapped is None or self._mapped[0] is not generator:
-            self._mapped = (generator, mapped_library(generator, self.catalog.matrix))
-        return self._mapped[1]
+    def generator_side(self, generator: Any) -> GeneratorSide:
+        """The generator's view of this catalog (seq2seq_rec.GeneratorSide), made once per generator."""
+        if self._generator is None or self._generator.generator is not generator:
+            self._generator = GeneratorSide(generator, self.catalog.matrix)
+        return self._generator
 
     def cached_words(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:
         return self._words[1:] if self._words is not None and self._words[0] == text else None

@@ -78,6 +78,38 @@ def aggregate(sims: np.ndarray, agg: str = AGG, step_decay: float = STEP_DECAY) 
     raise ValueError(f"unknown aggregation {agg!r} (mean, max)")
 
 
+def generator_query(
+    generator: Generator,
+    vectors: np.ndarray,
+    context_rows: Sequence[int] | np.ndarray,
+    outcomes: Sequence[int] | np.ndarray | None = None,
+    prompt_vector: np.ndarray | None = None,
+    *,
+    steps: int | None = None,
+    step_decay: float = STEP_DECAY,
+) -> np.ndarray | None:
+    """The session's generated steps as one vector, ``q = sum_k a_k g_k`` (``agg="mean"``): every track's
+    score is then ``t_m · q``. None for an empty session (rows < 0, tracks without a vector, are dropped
+    with their outcomes)."""
+    g = _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps)
+    return None if g is None else g.T @ step_weights(g.shape[0], step_decay)
+
+
+def _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps) -> np.ndarray | None:
+    rows = np.asarray(context_rows, dtype=np.int64)
+    outs = np.zeros(len(rows), np.int64) if outcomes is None else np.asarray(outcomes, dtype=np.int64)
+    keep = rows >= 0
+    rows, outs = rows[keep], outs[keep]
+    if len(rows) == 0:
+        return None
+    return generator.generate_batch(
+        np.asarray(vectors[rows], dtype=np.float32)[None],
+        outs[None],
+        None if prompt_vector is None else np.asarray(prompt_vector, np.float32)[None],
+        steps,
+    )[0]
+
+
 def seq2seq_scores(
     generator: Generator,
     vectors: np.ndarray,
@@ -98,23 +130,58 @@ def seq2seq_scores(
     ``mapped``: :func:`mapped_library` of ``vectors``, when the caller keeps it (else computed here).
     An empty session gives zeros (no opinion).
     """
-    rows = np.asarray(context_rows, dtype=np.int64)
-    outs = np.zeros(len(rows), np.int64) if outcomes is None else np.asarray(outcomes, dtype=np.int64)
-    keep = rows >= 0
-    rows, outs = rows[keep], outs[keep]
-    if len(rows) == 0:
+    g = _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps)
+    if g is None:
         return np.zeros(len(vectors), np.float32)
-    g = generator.generate_batch(
-        np.asarray(vectors[rows], dtype=np.float32)[None],
-        outs[None],
-        None if prompt_vector is None else np.asarray(prompt_vector, np.float32)[None],
-        steps,
-    )[0]
     if mapped is None:
         mapped = mapped_library(generator, vectors)
     if agg == "mean":  # linear in the steps: one matrix-vector product instead of n × K dot products
         return mapped @ (g.T @ step_weights(g.shape[0], step_decay))
     return aggregate(mapped @ g.T, agg, step_decay)
+
+
+class GeneratorSide:
+    """The generator's opinion over one library, the cheapest exact way the library allows.
+
+    With the int8 first pass (a big library) and a generator whose track map is linear (``weight``,
+    ``bias``: the shipped one), a session's scores ride on the first pass as a :class:`FoldedQuery`
+    and only ``|v_m W + c|`` is kept per track; otherwise the library is mapped into the generator's
+    space once and scored exactly (``mapped @ q``, as :func:`seq2seq_scores` does). The app's catalog
+    index and the evaluation's ``upnext`` keep one each."""
+
+    def __init__(self, generator: Generator, vectors: np.ndarray) -> None:
+        self.generator, self.vectors = generator, vectors
+        self._mapped: np.ndarray | None = None
+        self._inverse_norm: np.ndarray | None = None
+
+    def query(self, rows, outcomes=None, prompt_vector=None) -> np.ndarray | None:
+        return generator_query(self.generator, self.vectors, rows, outcomes, prompt_vector)
+
+    def for_fill(self, q: np.ndarray, first_pass: Any) -> Any:
+        """What :func:`~player_plugin.recommend.first_pass.taste_scores` takes as ``generator``: a
+        :class:`FoldedQuery` where the first pass can carry it, else the exact scores."""
+        from player_plugin.recommend.first_pass import FoldedQuery
+
+        weight, bias = getattr(self.generator, "weight", None), getattr(self.generator, "bias", None)
+        if first_pass is None or not isinstance(weight, np.ndarray) or not isinstance(bias, np.ndarray):
+            if self._mapped is None:
+                self._mapped = mapped_library(self.generator, self.vectors)
+            return self._mapped @ q
+        if self._inverse_norm is None:
+            self._inverse_norm = _inverse_norms(self.vectors, weight, bias)
+        q = np.asarray(q, np.float32)
+        return FoldedQuery(np.ascontiguousarray(weight @ q), float(bias @ q), self._inverse_norm)
+
+
+def _inverse_norms(vectors: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``1 / |v_m W + c|`` per track, block by block (0 where the norm is 0, as ``map_tracks`` gives 0)."""
+    from player_plugin import matrix_file
+
+    out = np.zeros(len(vectors), np.float32)
+    for start, block in matrix_file.blocks(vectors):
+        norm = np.linalg.norm(np.asarray(block, np.float32) @ weight + bias, axis=1)
+        out[start : start + len(block)] = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 1e-12)
+    return out
 
 
 def in_taste_units(taste: np.ndarray, s2s: np.ndarray) -> np.ndarray | None:

@@ -28,7 +28,7 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import RESCORE_GATE_FACTOR, RESCORE_GENERATOR_ROWS, top_rows
+from player_plugin.recommend.first_pass import RESCORE_GATE_FACTOR, FoldedQuery, top_rows
 from player_plugin.recommend.habits import listening_habits
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
@@ -46,11 +46,7 @@ from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pi
 from player_plugin.recommend.reasons import REASONS, reason
 from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seeds import Seed, resolve_seed
-from player_plugin.recommend.seq2seq_rec import (
-    load_generator_or_none,
-    seq2seq_scores,
-    session_outcomes,
-)
+from player_plugin.recommend.seq2seq_rec import load_generator_or_none, session_outcomes
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
 
 log = logging.getLogger(__name__)
@@ -129,17 +125,20 @@ class RecommendService:
         """Use ``generator`` (None: Up Next runs on the user model alone) instead of loading the shipped one."""
         self._generator = generator
 
-    def generator_scores(self, generator, index: CatalogIndex, rows: list[int], outcomes: np.ndarray) -> np.ndarray:
-        """The generator's scores for this session, kept until the session, its outcomes, the prompt or the
-        catalog change: a refill with nothing new (a queue edit, the UI topping up) skips the generation."""
+    def generator_scores(
+        self, generator, index: CatalogIndex, rows: list[int], outcomes: np.ndarray
+    ) -> tuple[tuple, np.ndarray | FoldedQuery | None]:
+        """(its cache key, the generator's scores for this session, or what the first pass needs to score
+        them; None for an empty session). Its scores are kept until the session, its outcomes, the prompt
+        or the catalog change (``keep_generator_scores``): a refill with nothing new (a queue edit, the
+        UI topping up) skips the generation."""
         key = (tuple(rows), tuple(outcomes.tolist()), self.prompt, self._model_id())
         scores = index.cached_generator_scores(generator, key)
-        if scores is None:
-            mapped = index.mapped_library(generator)
-            catalog = index.catalog
-            scores = seq2seq_scores(generator, catalog.matrix, rows, outcomes, self.prompt_vector(), mapped=mapped)
-            index.keep_generator_scores(generator, key, scores)
-        return scores
+        if scores is not None:
+            return key, scores
+        side = index.generator_side(generator)
+        query = side.query(rows, outcomes, self.prompt_vector())
+        return key, None if query is None else side.for_fill(query, index.first_pass)
 
     def prompt_word_matches(self, index: CatalogIndex) -> tuple[np.ndarray, np.ndarray]:
         """(rows, +1 / -1) of the tracks whose genre or artist the prompt names (wanted / ruled out),
@@ -319,22 +318,22 @@ class RecommendService:
         else:  # a first like tells a sound, not a script (recommend/prompt_space.py)
             w = script_neutral(w, index.centre.script_axis, model.evidence, cfg.script_neutral_until)
         generator = self.generator()
-        s2s = None
+        s2s_key, s2s_in = None, None
         if generator is not None and model.session_rows and self.seed is None:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
-            s2s = self.generator_scores(generator, index, rows, outcomes)
+            s2s_key, s2s_in = self.generator_scores(generator, index, rows, outcomes)
         # exact for the best rows, and for those the history's terms, the generator or the prompt's gate
         # lift: the gate orders its few tracks by this score, wherever they rank (recommend/first_pass.py)
         word_rows, word_match = self.prompt_word_matches(index)
         fit = None
         exact = [state.touched]
-        if s2s is not None:
-            exact.append(top_rows(s2s, RESCORE_GENERATOR_ROWS))
         if model.prompt is not None and cfg.prompt_fit > 0:
             fit = index.prompt_fit(model.prompt, self.prompt_script())
             exact += [top_rows(fit, RESCORE_GATE_FACTOR * cfg.prompt_fit), word_rows[word_match > 0]]
-        taste = index.taste(w, exact_rows=np.concatenate(exact))
+        taste, s2s = index.taste(w, np.concatenate(exact), s2s_in)
+        if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
+            index.keep_generator_scores(generator, s2s_key, s2s)
         if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
             taste = index.per_script_standard(taste)
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
