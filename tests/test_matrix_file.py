@@ -201,4 +201,9 @@ def test_row_vectors_answer_for_their_rows_and_read_any_other(monkeypatch):
         np.testing.assert_array_equal(v[np.array([250, 3])], a[[250, 3]])
         np.testing.assert_array_equal(v[11], a[11])  # not among its rows: read from the matrix
         np.testing.assert_array_equal(v[[3, 12]], a[[3, 12]])
+        again = v[[99, 7, 7]]  # asked for before: the same rows, kept, and nobody can change them
+        np.testing.assert_array_equal(again, a[[99, 7, 7]])
+        np.testing.assert_array_equal(v[np.array([3, 12])], a[[3, 12]])
+        with pytest.raises(ValueError):
+            again[0, 0] = 5.0
         assert mf.RowVectors(m, []).data.shape == (0, a.shape[1])
