@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -93,7 +94,7 @@ class RecommendConfig:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown recommender settings: {sorted(unknown)}")
-        return RecommendConfig(**{**asdict(self), **changes})
+        return dataclasses.replace(self, **changes)  # its __init__ (and checks) run; no deep copy of every field
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
