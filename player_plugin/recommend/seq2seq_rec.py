@@ -78,23 +78,6 @@ def aggregate(sims: np.ndarray, agg: str = AGG, step_decay: float = STEP_DECAY) 
     raise ValueError(f"unknown aggregation {agg!r} (mean, max)")
 
 
-def generator_query(
-    generator: Generator,
-    vectors: np.ndarray,
-    context_rows: Sequence[int] | np.ndarray,
-    outcomes: Sequence[int] | np.ndarray | None = None,
-    prompt_vector: np.ndarray | None = None,
-    *,
-    steps: int | None = None,
-    step_decay: float = STEP_DECAY,
-) -> np.ndarray | None:
-    """The session's generated steps as one vector, ``q = sum_k a_k g_k`` (``agg="mean"``): every track's
-    score is then ``t_m · q``. None for an empty session (rows < 0, tracks without a vector, are dropped
-    with their outcomes)."""
-    g = _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps)
-    return None if g is None else g.T @ step_weights(g.shape[0], step_decay)
-
-
 def _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps) -> np.ndarray | None:
     rows = np.asarray(context_rows, dtype=np.int64)
     outs = np.zeros(len(rows), np.int64) if outcomes is None else np.asarray(outcomes, dtype=np.int64)
@@ -155,7 +138,11 @@ class GeneratorSide:
         self._inverse_norm: np.ndarray | None = None
 
     def query(self, rows, outcomes=None, prompt_vector=None) -> np.ndarray | None:
-        return generator_query(self.generator, self.vectors, rows, outcomes, prompt_vector)
+        """The session's generated steps as one vector, ``q = sum_k a_k g_k`` (``agg="mean"``): every
+        track's score is then ``t_m · q``. None for an empty session (rows < 0, tracks without a vector,
+        are dropped with their outcomes)."""
+        g = _generate(self.generator, self.vectors, rows, outcomes, prompt_vector, None)
+        return None if g is None else g.T @ step_weights(g.shape[0])
 
     def for_fill(self, q: np.ndarray, first_pass: Any) -> Any:
         """What :func:`~player_plugin.recommend.first_pass.taste_scores` takes as ``generator``: a
