@@ -103,11 +103,48 @@ def test_encoder_answers_queries_without_building_the_full_tokenizer(monkeypatch
     assert float(fast @ enc.embed_query("rainy night, mellow")) > 0.9999
 
 
-def test_a_stream_of_short_calls_switches_to_the_full_tokenizer(monkeypatch):
+def test_a_stream_of_short_calls_switches_to_a_tokenizer_built_once(monkeypatch):
     enc = Encoder.load("all-minilm-l6-v2", models_root=MODELS_ROOT, prefer_gpu=False)
     for i in range(encoder_module.QUERY_TOKENIZER_MAX_CALLS + 1):
         enc.token_ids([f"line {i}"])
+    assert enc._common is not None and enc._tokenizer is None  # Latin lines: the common-scripts subset
+    enc.token_ids(["строка"])  # Cyrillic: only the full vocabulary knows it
     assert enc._tokenizer is not None
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_the_common_scripts_subset_equals_the_full_tokenizer_where_it_applies(model_id, tmp_path):
+    """Latin, Chinese, Japanese and Korean texts get the full tokenizer's ids from the subset; a text
+    with another script (Cyrillic, Arabic, emoji), or an added token's literal, is not given to it."""
+    full = full_tokenizer(model_id)
+    q = query_tokenizer(model_id, tmp_path)
+    tok, keep = q.common_subset()
+    if model_id.startswith("multilingual"):  # the point of it: e5 keeps far fewer pieces (MiniLM is English)
+        assert len(keep) < full.get_vocab_size() * 0.6
+    texts = sample_texts(model_id)
+    rng = random.Random(99)
+    common = "abcXYZ éüñÅąęłż ß ,.!?'\"-/()# 0123 雨夜的信下雨天 ｆｕｌｌ１２。，！ 日本語カタカナ ひらがな 한국어"
+    texts += ["".join(rng.choice(common) for _ in range(rng.randint(1, 200))) for _ in range(200)]
+    inside = [t for t in texts if q.in_common([t])]
+    assert len(inside) > 200
+    assert [[keep[i] for i in e.ids] for e in tok.encode_batch(inside)] == [e.ids for e in full.encode_batch(inside)]
+    special = "<s>" if model_id.startswith("multilingual") else "[CLS]"
+    for other in ("царь", "العربية", "rain 😀", f"rain {special} night"):
+        assert not q.in_common([other]), other
+
+
+def test_an_embed_of_latin_and_chinese_texts_never_builds_the_full_tokenizer(monkeypatch):
+    """The embed job's texts (metadata lines, lyric windows) in Latin and CJK scripts: exact ids, and
+    the full 250k-piece vocabulary — whose build holds the interpreter, the window included — is not built."""
+    built: list[Path] = []
+    real = encoder_module._load_tokenizer
+    monkeypatch.setattr(encoder_module, "_load_tokenizer", lambda p, n: built.append(p) or real(p, n))
+    enc = Encoder.load("multilingual-e5-small", models_root=MODELS_ROOT, prefer_gpu=False)
+    texts = [t for t in sample_texts("multilingual-e5-small") if enc._query_tokenizer.in_common([t])]
+    ids = [enc.token_ids(enc.prefixed(texts[i : i + 32], "passage")) for i in range(0, len(texts), 32)]
+    assert built == [] and enc._tokenizer is None
+    full = full_tokenizer("multilingual-e5-small")
+    assert [x for chunk in ids for x in chunk] == [e.ids for e in full.encode_batch(enc.prefixed(texts, "passage"))]
 
 
 def test_checksum_cache_hits_and_notices_a_changed_file(tmp_path):
