@@ -28,6 +28,7 @@ from player_plugin.recommend.prompt_language import LEAN_PENALTY, NO_WISH, Langu
 from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
 from player_plugin.recommend.queue import Catalog
+from player_plugin.recommend.select import rows_at_least
 from player_plugin.recommend.seq2seq_rec import GeneratorSide
 
 
@@ -54,7 +55,7 @@ class CatalogIndex:
     _words: tuple[str, np.ndarray, np.ndarray] | None = None  # (prompt, rows, +1 / -1)
     _s2s: tuple[Any, tuple, np.ndarray] | None = None  # (generator, its input, its scores)
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
-    _fit: tuple[bytes, np.ndarray] | None = None  # (the centred prompt's bytes, its fit over the library)
+    _fit: tuple[bytes, np.ndarray, dict[int, np.ndarray]] | None = None  # (prompt's key, its fit, its best rows)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
 
     @classmethod
@@ -99,8 +100,16 @@ class CatalogIndex:
                     fit[other] = -np.inf
             elif wish.lean:
                 fit[self.centre.group != (wish.lean > 0)] -= LEAN_PENALTY * abs(wish.lean)
-            self._fit = (key, fit)
+            self._fit = (key, fit, {})
         return self._fit[1]
+
+    def prompt_fit_rows(self, query: np.ndarray, wish: LanguageWish, k: int) -> np.ndarray:
+        """At least the ``k`` rows that fit the prompt best (``select.rows_at_least``), kept with its fit."""
+        fit = self.prompt_fit(query, wish)
+        kept = self._fit[2]
+        if k not in kept:
+            kept[k] = rows_at_least(fit, k)
+        return kept[k]
 
     def per_script_standard(self, taste: np.ndarray) -> np.ndarray:
         """``taste`` as z-scores within each script group (CJK-titled or not): the encoder puts one

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from player_plugin import matrix_file
+from player_plugin.recommend.select import rows_at_least
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,9 @@ def taste_scores(
     else:
         scores, raw = first_pass.scores(np.stack([w, folded.vector]))
         other = (raw + np.float32(folded.offset)) * folded.inverse_norm
-    parts = [top_rows(scores, RESCORE_ROWS)]
+    parts = [rows_at_least(scores, RESCORE_ROWS)]
     if other is not None:
-        parts.append(top_rows(other, RESCORE_GENERATOR_ROWS))
+        parts.append(rows_at_least(other, RESCORE_GENERATOR_ROWS))
     if exact_rows is not None and len(exact_rows):
         parts.append(np.asarray(exact_rows, np.int64))  # a row twice is rescored twice, alike
     rows = np.concatenate(parts)
@@ -148,12 +149,6 @@ def taste_scores(
         exact = np.einsum("ij,j->i", block, folded.vector) + np.float32(folded.offset)
         other[rows] = exact * folded.inverse_norm[rows]
     return scores, other
-
-
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """The rows of the ``k`` highest ``scores`` (unordered)."""
-    k = min(k, len(scores))
-    return np.argpartition(-scores, k - 1)[:k] if k > 0 else np.zeros(0, np.int64)
 
 
 def build_first_pass(matrix: np.ndarray) -> FirstPass | None:

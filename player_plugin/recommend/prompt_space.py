@@ -113,17 +113,56 @@ def prompt_gate(
     word_match: np.ndarray,
     held: Sequence[int],
     size: int,
+    best_fits: np.ndarray | None = None,
 ) -> np.ndarray:
     """The rows Up Next may pick while a prompt leads: the best ``size`` of the prompt's ``fit`` among
     those that can be picked now (a finite score, not ``held`` — queued or just played); a track whose
-    genre or artist the prompt names (``word_match`` +1) comes first, one it rules out (-1) never."""
-    fit = fit.copy()
+    genre or artist the prompt names (``word_match`` +1) comes first, one it rules out (-1) never.
+
+    ``best_fits`` (``select.rows_at_least(fit, k)``, every row left out fits worse than every row in
+    it): when ``size`` of them and of the named tracks can be picked and rank at or above the worst of
+    them, the answer lies among them, and only they are looked at — the same rows as over the whole
+    library."""
+    if best_fits is not None and len(best_fits):
+        rows = np.union1d(best_fits, word_rows[word_match > 0])
+        part = _gate_fit(fit[rows], rows, scores[rows], word_rows, word_match, held)
+        # every row left out fits below the worst of best_fits: those at or above it are the answer
+        if np.count_nonzero(part >= fit[best_fits].min()) >= size:
+            return rows[top_rows(part, size)]
+    return top_rows(_gate_fit(fit, None, scores, word_rows, word_match, held), size)
+
+
+def _gate_fit(
+    fit: np.ndarray,
+    rows: np.ndarray | None,
+    scores: np.ndarray,
+    word_rows: np.ndarray,
+    word_match: np.ndarray,
+    held: Sequence[int],
+) -> np.ndarray:
+    """``fit`` (of ``rows``, sorted; None: of every row) as the gate ranks it: named tracks lifted, ruled
+    out, unpickable (a non-finite score) and held ones -inf."""
+    fit = fit.copy() if rows is None else fit
+    at = _positions(rows)
     if len(word_rows):
-        fit[word_rows[word_match > 0]] += PROMPT_NAMED_FIT
-        fit[word_rows[word_match < 0]] = -np.inf
+        fit[at(word_rows[word_match > 0])] += PROMPT_NAMED_FIT
+        fit[at(word_rows[word_match < 0])] = -np.inf
     fit[~np.isfinite(scores)] = -np.inf
-    fit[list(held)] = -np.inf
-    return top_rows(fit, size)
+    fit[at(np.asarray(list(held), np.int64))] = -np.inf
+    return fit
+
+
+def _positions(rows: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+    """Library rows → their places in ``rows`` (sorted), dropping those not in it; None: the rows themselves."""
+    if rows is None:
+        return lambda wanted: wanted
+
+    def at(wanted: np.ndarray) -> np.ndarray:
+        place = np.searchsorted(rows, wanted)
+        place = np.minimum(place, max(len(rows) - 1, 0))
+        return place[rows[place] == wanted] if len(rows) else place[:0]
+
+    return at
 
 
 def script_neutral(w: np.ndarray, axis: np.ndarray | None, evidence: int, until: int) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 
 from player_plugin.matrix_file import FileRows
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.select import SAMPLE_STEP, best_rows
 from player_plugin.text_norm import normalise
 
 # Whole words only ("Deliverance" is not "live", "Credits" not "edit"): a Latin letter or digit may
@@ -141,17 +142,10 @@ def _allowed(row: int, catalog: Catalog, rules: QueueRules, cfg: RecommendConfig
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """The rows of the ``k`` highest finite scores, best first (ties: lower row first)."""
-    finite = np.isfinite(scores)
-    if finite.mean() < 0.25:  # mostly -inf (the explore ranking): partition only the finite rows
-        rows = np.flatnonzero(finite)
-        return rows[top_rows(scores[rows], k)] if len(rows) else rows
-    n = len(scores)
-    k = min(k, n)
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(scores, n - k)[n - k :] if k < n else np.arange(n)
-    top = top[np.isfinite(scores[top])]
-    return top[np.lexsort((top, -scores[top]))]
+    if np.isfinite(scores[::SAMPLE_STEP]).mean() < 0.25:  # mostly -inf (the explore ranking): only the finite
+        rows = np.flatnonzero(np.isfinite(scores))
+        return rows[best_rows(scores[rows], k)] if len(rows) else rows
+    return best_rows(scores, k)
 
 
 def pick(

@@ -28,7 +28,7 @@ from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
 from player_plugin.recommend.config import RecommendConfig
-from player_plugin.recommend.first_pass import RESCORE_GATE_FACTOR, FoldedQuery, top_rows
+from player_plugin.recommend.first_pass import RESCORE_GATE_FACTOR, FoldedQuery
 from player_plugin.recommend.habits import listening_habits
 from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.profile import (
@@ -329,8 +329,10 @@ class RecommendService:
         fit = None
         exact = [state.touched]
         if model.prompt is not None and cfg.prompt_fit > 0:
-            fit = index.prompt_fit(model.prompt, self.prompt_script())
-            exact += [top_rows(fit, RESCORE_GATE_FACTOR * cfg.prompt_fit), word_rows[word_match > 0]]
+            wish = self.prompt_script()
+            fit = index.prompt_fit(model.prompt, wish)
+            best_fits = index.prompt_fit_rows(model.prompt, wish, RESCORE_GATE_FACTOR * cfg.prompt_fit)
+            exact += [best_fits, word_rows[word_match > 0]]
         taste, s2s = index.taste(w, np.concatenate(exact), s2s_in)
         if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
             index.keep_generator_scores(generator, s2s_key, s2s)
@@ -374,7 +376,7 @@ class RecommendService:
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
             size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
             held = queued_rows + list(recent_rows)
-            inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size)
+            inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size, best_fits)
             outside = np.ones(catalog.n, bool)
             outside[inside] = False
             scored.main[outside] = -np.inf
