@@ -144,3 +144,21 @@ def test_exact_generator_scores_only_add_their_best_rows_to_the_rescoring(genera
     taste, same = fp.taste_scores(lib, first, w, None, s2s)
     assert same is s2s
     np.testing.assert_allclose(taste[lifted], lib[lifted] @ w, rtol=0, atol=1e-5)
+
+
+def test_rows_that_cannot_be_picked_leave_the_best_of_the_rest_exact(library, first):
+    """A blocklist holding the listener's favourite genre: the rows Up Next then walks are still exact."""
+    rng = np.random.default_rng(5)
+    w = library[11] + 0.2 * rng.standard_normal(library.shape[1]).astype(np.float32)
+    exact = library @ w
+    blocked = np.sort(np.argsort(-exact)[: 3 * fp.RESCORE_ROWS])  # far more than the rows rescored
+    taste, _ = fp.taste_scores(library, first, w, skip_rows=blocked)
+    rest = exact.copy()
+    rest[blocked] = -np.inf
+    top = np.argsort(-rest)[:50]
+    np.testing.assert_allclose(taste[top], exact[top], rtol=0, atol=1e-5)  # rescored, though far down
+    got = taste.copy()
+    got[blocked] = -np.inf
+    assert set(np.argsort(-got)[:50].tolist()) == set(top.tolist())
+    without, _ = fp.taste_scores(library, first, w)
+    assert np.abs(without[top] - exact[top]).max() > 1e-5  # without the skip they stayed approximate

@@ -20,7 +20,7 @@ from player_plugin.recommend.profile import (
     event_weight,
     is_early_skip,
 )
-from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick, version_key
+from player_plugin.recommend.queue import Catalog, QueueRules, blocked_rows, explore_count, pick, version_key
 
 DAY = 86400.0
 NOW = 1_700_000_000.0
@@ -402,6 +402,10 @@ def test_blocklists_and_max_length():
     s = ranked(n)
     got = rows_of(pick(cat, s, s, np.zeros(n, bool), n, no_explore(max_track_s=600), rules))
     assert got == [0, 3, 7]  # 1 artist, 2 genre, 4 too long, 5 and 6 in a blocked folder
+    assert np.flatnonzero(blocked_rows(cat, rules, 600)).tolist() == [1, 2, 4, 5, 6]  # skipped by pick, first pass
+    cat.paths[7] = "C:\\m\\x\\7.mp3"  # a Windows path under a blocked folder
+    assert np.flatnonzero(blocked_rows(cat, QueueRules.from_settings(folders=["C:\\m\\x"]), None)).tolist() == [7]
+    cat.paths[7] = "/m/a/7.mp3"
     # a folder name that is only a prefix of another folder does not block it
     rules = QueueRules.from_settings(folders=["/m/b"])
     cat.paths[3] = "/m/bb/3.mp3"

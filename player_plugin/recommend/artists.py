@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from player_plugin.recommend.spread import mean_std
+
 
 class ArtistIndex:
     """Rows of each (normalised) artist."""
@@ -46,6 +48,8 @@ def artist_bias(taste: np.ndarray, affinity: np.ndarray, weight: float) -> np.nd
     """``weight`` × std(taste) × affinity: the artist term of ``b``."""
     if not weight or not np.any(affinity):
         return np.zeros_like(taste)
-    finite = taste[np.isfinite(taste)]
-    spread = float(np.std(finite)) if len(finite) else 0.0
-    return (weight * spread) * affinity
+    spread = mean_std(taste)[1]
+    if not np.isfinite(spread):  # a -inf (an excluded track) among them: the spread of the rest
+        finite = taste[np.isfinite(taste)]
+        spread = mean_std(finite)[1] if len(finite) else 0.0
+    return np.float32(weight * spread) * affinity

@@ -27,7 +27,7 @@ from player_plugin.recommend.history_state import HistoryState
 from player_plugin.recommend.prompt_language import LEAN_PENALTY, NO_WISH, LanguageWish
 from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
-from player_plugin.recommend.queue import Catalog
+from player_plugin.recommend.queue import Catalog, QueueRules, blocked_rows
 from player_plugin.recommend.select import rows_at_least
 from player_plugin.recommend.seq2seq_rec import GeneratorSide
 
@@ -55,8 +55,9 @@ class CatalogIndex:
     _words: tuple[str, np.ndarray, np.ndarray] | None = None  # (prompt, rows, +1 / -1)
     _s2s: tuple[Any, tuple, np.ndarray] | None = None  # (generator, its input, its scores)
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
-    _fit: tuple[bytes, np.ndarray, dict[int, np.ndarray]] | None = None  # (prompt's key, its fit, its best rows)
+    _fit: tuple[bytes, np.ndarray, dict[tuple, np.ndarray]] | None = None  # (prompt's key, its fit, its best rows)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
+    _blocked: tuple[tuple, np.ndarray, np.ndarray] | None = None  # (rules + length limit, mask, its rows)
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
@@ -74,10 +75,19 @@ class CatalogIndex:
         w: np.ndarray,
         exact_rows: np.ndarray | None = None,
         generator: np.ndarray | FoldedQuery | None = None,
+        skip_rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """(``matrix @ w`` for every track, the generator's scores): from the int8 first pass on a big
-        library, the best rows and ``exact_rows`` exact (``first_pass.taste_scores``)."""
-        return taste_scores(self.catalog.matrix, self.first_pass, w, exact_rows, generator)
+        library, the best rows that are not ``skip_rows`` and ``exact_rows`` exact (``first_pass.taste_scores``)."""
+        return taste_scores(self.catalog.matrix, self.first_pass, w, exact_rows, generator, skip_rows)
+
+    def blocked(self, rules: QueueRules, max_track_s: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """(the rows the rules keep out as a mask, those rows): ``queue.blocked_rows``, kept until the rules change."""
+        key = (rules, max_track_s)
+        if self._blocked is None or self._blocked[0] != key:
+            mask = blocked_rows(self.catalog, rules, max_track_s)
+            self._blocked = (key, mask, np.flatnonzero(mask))
+        return self._blocked[1], self._blocked[2]
 
     @property
     def centre(self) -> LibraryCentre:
@@ -103,13 +113,17 @@ class CatalogIndex:
             self._fit = (key, fit, {})
         return self._fit[1]
 
-    def prompt_fit_rows(self, query: np.ndarray, wish: LanguageWish, k: int) -> np.ndarray:
-        """At least the ``k`` rows that fit the prompt best (``select.rows_at_least``), kept with its fit."""
+    def prompt_fit_rows(
+        self, query: np.ndarray, wish: LanguageWish, k: int, rules: QueueRules, max_track_s: float | None
+    ) -> np.ndarray:
+        """At least the ``k`` rows that fit the prompt best among those the rules let through
+        (``select.rows_at_least``), kept with its fit."""
         fit = self.prompt_fit(query, wish)
         kept = self._fit[2]
-        if k not in kept:
-            kept[k] = rows_at_least(fit, k)
-        return kept[k]
+        key = (k, rules, max_track_s)
+        if key not in kept:
+            kept[key] = rows_at_least(fit, k, self.blocked(rules, max_track_s)[1])
+        return kept[key]
 
     def per_script_standard(self, taste: np.ndarray) -> np.ndarray:
         """``taste`` as z-scores within each script group (CJK-titled or not): the encoder puts one

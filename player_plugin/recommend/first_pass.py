@@ -118,13 +118,17 @@ def taste_scores(
     w: np.ndarray,
     exact_rows: np.ndarray | None = None,
     generator: np.ndarray | FoldedQuery | None = None,
+    skip_rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(``matrix @ w``, the generator's scores or None).
 
     Exact when there is no first pass. Else the first pass, its best :data:`RESCORE_ROWS` rows, the
     generator's best :data:`RESCORE_GENERATOR_ROWS` and ``exact_rows`` rescored exactly. ``generator``
     is its scores (exact already; only the rows it lifts are rescored here) or a :class:`FoldedQuery`,
-    scored in the same first pass and rescored from the same gather of float32 rows."""
+    scored in the same first pass and rescored from the same gather of float32 rows. ``skip_rows``
+    (rows that can never be picked: a blocked genre, artist or folder) are passed over when the best
+    rows are chosen, so a blocklist that holds the listener's favourite genre still leaves the rows
+    Up Next walks exact; their own scores stay approximate."""
     w = np.asarray(w, np.float32)
     folded = generator if isinstance(generator, FoldedQuery) else None
     if first_pass is None:
@@ -134,9 +138,9 @@ def taste_scores(
     else:
         scores, raw = first_pass.scores(np.stack([w, folded.vector]))
         other = (raw + np.float32(folded.offset)) * folded.inverse_norm
-    parts = [rows_at_least(scores, RESCORE_ROWS)]
+    parts = [rows_at_least(scores, RESCORE_ROWS, skip_rows)]
     if other is not None:
-        parts.append(rows_at_least(other, RESCORE_GENERATOR_ROWS))
+        parts.append(rows_at_least(other, RESCORE_GENERATOR_ROWS, skip_rows))
     if exact_rows is not None and len(exact_rows):
         parts.append(np.asarray(exact_rows, np.int64))  # a row twice is rescored twice, alike
     rows = np.concatenate(parts)

@@ -116,11 +116,11 @@ def prompt_gate(
     best_fits: np.ndarray | None = None,
 ) -> np.ndarray:
     """The rows Up Next may pick while a prompt leads: the best ``size`` of the prompt's ``fit`` among
-    those that can be picked now (a finite score, not ``held`` — queued or just played); a track whose
+    those that can be picked now (a finite score, not ``held`` — queued, just played or blocked); a track whose
     genre or artist the prompt names (``word_match`` +1) comes first, one it rules out (-1) never.
 
-    ``best_fits`` (``select.rows_at_least(fit, k)``, every row left out fits worse than every row in
-    it): when ``size`` of them and of the named tracks can be picked and rank at or above the worst of
+    ``best_fits`` (``select.rows_at_least(fit, k)``: every row left out fits worse than every row in
+    it, or is ``held``): when ``size`` of them and of the named tracks can be picked and rank at or above the worst of
     them, the answer lies among them, and only they are looked at — the same rows as over the whole
     library."""
     if best_fits is not None and len(best_fits):
@@ -148,7 +148,7 @@ def _gate_fit(
         fit[at(word_rows[word_match > 0])] += PROMPT_NAMED_FIT
         fit[at(word_rows[word_match < 0])] = -np.inf
     fit[~np.isfinite(scores)] = -np.inf
-    fit[at(np.asarray(list(held), np.int64))] = -np.inf
+    fit[at(np.asarray(held, np.int64))] = -np.inf
     return fit
 
 

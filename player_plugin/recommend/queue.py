@@ -23,6 +23,7 @@ import numpy as np
 from player_plugin.matrix_file import FileRows
 from player_plugin.recommend.config import RecommendConfig
 from player_plugin.recommend.select import SAMPLE_STEP, best_rows
+from player_plugin.recommend.spread import mean_std
 from player_plugin.text_norm import normalise
 
 # Whole words only ("Deliverance" is not "live", "Credits" not "edit"): a Latin letter or digit may
@@ -128,16 +129,26 @@ class Pick:
     score: float
 
 
-def _allowed(row: int, catalog: Catalog, rules: QueueRules, cfg: RecommendConfig) -> bool:
-    if rules.blocked_artists and catalog.artist_sets[row] & rules.blocked_artists:
-        return False
-    if rules.blocked_genres and catalog.genres[row] & rules.blocked_genres:
-        return False
+def blocked_rows(catalog: Catalog, rules: QueueRules, max_track_s: float | None) -> np.ndarray:
+    """Every row the blocklists (artists, genres, folders) or the length limit keep out, as a bool mask:
+    made once per rules (``CatalogIndex.blocked``), read by :func:`pick` and by the first pass, which
+    rescores the best rows that may be picked (recommend/first_pass.py)."""
+    out = np.zeros(catalog.n, dtype=bool)
+    for labels, blocked in ((catalog.artist_sets, rules.blocked_artists), (catalog.genres, rules.blocked_genres)):
+        if blocked:
+            hit: dict[int, bool] = {}  # the sets are shared between rows: each distinct one is looked at once
+            out |= np.fromiter(
+                (hit[id(s)] if id(s) in hit else hit.setdefault(id(s), bool(s & blocked)) for s in labels),
+                dtype=bool,
+                count=catalog.n,
+            )
     if rules.blocked_folders:
-        path = catalog.paths[row]
-        if any(path == f or path.startswith(f + "/") or path.startswith(f + "\\") for f in rules.blocked_folders):
-            return False
-    return not (cfg.max_track_s and catalog.durations[row] > cfg.max_track_s)
+        folders = rules.blocked_folders
+        heads = tuple(f + "/" for f in folders) + tuple(f + "\\" for f in folders)
+        out |= np.fromiter((p in folders or p.startswith(heads) for p in catalog.paths), dtype=bool, count=catalog.n)
+    if max_track_s:
+        out |= catalog.durations > max_track_s
+    return out
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -159,13 +170,17 @@ def pick(
     queued_rows: Sequence[int] = (),
     recent_rows: Sequence[int] = (),
     start_position: int = 0,
+    blocked: np.ndarray | None = None,
 ) -> list[Pick]:
     """``n`` picks: ``scores`` = w_u·w_m + b ranks the main slots, ``taste`` = w_u·w_m the explore ones.
 
     ``queued_rows`` are already in the queue (in order, the current track first); ``recent_rows``
     the last plays, newest last. ``start_position`` is the queue position of the first pick, so the
     explore slots stay at the same places in every block of ``explore_block`` however the queue was filled.
+    ``blocked``: :func:`blocked_rows` of these rules (made here when not given).
     """
+    if blocked is None:
+        blocked = blocked_rows(catalog, rules, cfg.max_track_s)
     recent = list(recent_rows)[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
     blocked_keys = {catalog.version_keys[r] for r in list(queued_rows) + recent}
     taken: set[int] = set(queued_rows) | set(recent)
@@ -180,7 +195,7 @@ def pick(
     explore_at = explore_positions(cfg)
 
     def usable(row: int) -> bool:
-        return row not in taken and catalog.version_keys[row] not in blocked_keys and _allowed(row, catalog, rules, cfg)
+        return row not in taken and catalog.version_keys[row] not in blocked_keys and not blocked[row]
 
     def spaced(row: int) -> bool:
         return not any(catalog.artist_sets[row] & s for s in spacing if s)
@@ -247,9 +262,14 @@ def explore_scores(taste: np.ndarray, never_played: np.ndarray, cfg: RecommendCo
     """Taste of the never-played tracks that are a real match (z-score of taste ≥ ``explore_min_z``
     over the library); -inf elsewhere. An explore slot with no such track goes to the main ranking:
     new music is offered when it fits, not for its own sake."""
+    out = np.full_like(taste, -np.inf)
     finite = np.isfinite(taste)
-    if not finite.any():
-        return np.full_like(taste, -np.inf)
-    t = taste[finite]
-    floor = float(t.mean() + cfg.explore_min_z * t.std())
-    return np.where(never_played & finite & (taste >= floor), taste, -np.inf)
+    if finite.all():
+        mean, sd = mean_std(taste)
+    elif finite.any():
+        mean, sd = mean_std(taste[finite])
+    else:
+        return out
+    keep = np.flatnonzero(never_played & (taste >= np.float32(mean + cfg.explore_min_z * sd)))
+    out[keep] = taste[keep]
+    return out

@@ -26,6 +26,7 @@ import numpy as np
 
 from player_plugin.recommend.artists import artist_bias
 from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, in_taste_units
+from player_plugin.recommend.spread import mean_std
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def score(
     )
     main = base if units is None else base + generator_weight * units
     explore = base if units is None else base + explore_generator_weight * units
-    unit = float(np.std(main)) / reference_spread
+    unit = mean_std(main)[1] / reference_spread
     scores, explore_own = main, False
     for term in bias:
         scale = unit * term.weight

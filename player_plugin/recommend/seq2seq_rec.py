@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from player_plugin.recommend.spread import mean_std
+
 # Picked on the validation splits of netease-dev and yes (docs/seq2seq.md). The aggregations barely differ
 # (mean 0.7 / 0.9 / 1.0 and max within 0.0005 NDCG@10); the blend weight is the one whose worst relative gain over
 # the two datasets (all + cold) is largest: 0.25 helps both, >= 0.5 starts to cost netease-dev while yes wants more.
@@ -174,10 +176,10 @@ def _inverse_norms(vectors: np.ndarray, weight: np.ndarray, bias: np.ndarray) ->
 def in_taste_units(taste: np.ndarray, s2s: np.ndarray) -> np.ndarray | None:
     """``std(taste) / std(s2s) * (s2s - mean(s2s))``: the generator in taste-spread units (None when flat).
     Computed once per fill and added with each of its weights (main ranking, explore slots)."""
-    sd = float(np.std(s2s))
-    if sd <= 1e-12:
+    mean, sd = mean_std(s2s)
+    if not sd > 1e-12:
         return None
-    return (float(np.std(taste)) / sd) * (s2s - float(np.mean(s2s)))
+    return np.float32(mean_std(taste)[1] / sd) * (s2s - np.float32(mean))
 
 
 _WARNED: set[str] = set()

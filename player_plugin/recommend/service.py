@@ -23,7 +23,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from player_plugin.matrix_file import RowVectors
 from player_plugin.models import EventKind, QueueEntry
 from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.catalog_index import CatalogIndex, HistoryCache, read_catalog
@@ -43,7 +42,7 @@ from player_plugin.recommend.prompt_language import LanguageWish, language_wish
 from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre, script_neutral
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
-from player_plugin.recommend.reasons import REASONS, reason
+from player_plugin.recommend.reasons import Likeness, reason
 from player_plugin.recommend.score import Term, score
 from player_plugin.recommend.seeds import Seed, resolve_seed
 from player_plugin.recommend.seq2seq_rec import load_generator_or_none, session_outcomes
@@ -328,12 +327,15 @@ class RecommendService:
         word_rows, word_match = self.prompt_word_matches(index)
         fit = None
         exact = [state.touched]
+        rules = self.rules()
+        blocked, blocked_rows = index.blocked(rules, cfg.max_track_s)
         if model.prompt is not None and cfg.prompt_fit > 0:
             wish = self.prompt_script()
             fit = index.prompt_fit(model.prompt, wish)
-            best_fits = index.prompt_fit_rows(model.prompt, wish, RESCORE_GATE_FACTOR * cfg.prompt_fit)
+            gate_rows = RESCORE_GATE_FACTOR * cfg.prompt_fit
+            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s)
             exact += [best_fits, word_rows[word_match > 0]]
-        taste, s2s = index.taste(w, np.concatenate(exact), s2s_in)
+        taste, s2s = index.taste(w, np.concatenate(exact), s2s_in, blocked_rows)
         if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
             index.keep_generator_scores(generator, s2s_key, s2s)
         if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
@@ -375,7 +377,7 @@ class RecommendService:
             # A prompt leads: what fits it is decided by its own ranking, the rest of the score only orders
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
             size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
-            held = queued_rows + list(recent_rows)
+            held = np.concatenate([np.asarray(queued_rows + list(recent_rows), np.int64), blocked_rows])
             inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size, best_fits)
             outside = np.ones(catalog.n, bool)
             outside[inside] = False
@@ -391,21 +393,21 @@ class RecommendService:
             never_played,
             n,
             cfg.replace(explore_slots=explore_count(cfg, _familiar_share(stats, model.session_rows))),
-            self.rules(),
+            rules,
             queued_rows=queued_rows,
             recent_rows=recent_rows,
             start_position=len(queued_ids),
+            blocked=blocked,
         )
         prompt = self.prompt
         seed_label = self.seed.label if self.seed is not None else None
         alike = dict(zip(neighbour_rows.tolist(), neighbour.tolist(), strict=True)) if cfg.bias_neighbours else {}
         named = set(word_rows[word_match > 0].tolist()) if cfg.bias_prompt_words else set()
-        tail = model.session_rows[-REASONS.session_tail :]
-        vectors = RowVectors(catalog.matrix, [p.row for p in picks] + model.liked_rows + model.completed_rows + tail)
+        likeness = Likeness(catalog.matrix, model, [p.row for p in picks])
         said = {"prompt": prompt, "seed_label": seed_label, "alike": alike, "named": named, "fits": fits}
         return [
             QueueEntry(
-                int(catalog.ids[p.row]), reason(p, catalog, model, stats, vectors=vectors, **said), False, p.score
+                int(catalog.ids[p.row]), reason(p, catalog, model, stats, likeness=likeness, **said), False, p.score
             )
             for p in picks
         ]
