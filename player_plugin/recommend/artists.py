@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from player_plugin.recommend.spread import mean_std
+from player_plugin.recommend.fill_math import mean_std
 
 
 class ArtistIndex:

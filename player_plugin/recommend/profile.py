@@ -27,6 +27,7 @@ import numpy as np
 
 from player_plugin.models import EventKind
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.fill_math import one_thread_product
 from player_plugin.recommend.sessions import current_session_start
 
 NEGATIVE_KINDS = {EventKind.DISLIKE, EventKind.BLOCK, EventKind.QUEUE_REMOVE}
@@ -119,8 +120,8 @@ class UserModel:
             total *= self.history_weight(cfg)
             scale = 1.0
             if sample is not None and len(sample) > 1 and np.any(history):
-                spread_prompt = float(np.std(sample @ self.prompt))
-                spread_history = float(np.std(sample @ (history / np.linalg.norm(history))))
+                both = one_thread_product(sample, np.stack([self.prompt, history / np.linalg.norm(history)], axis=1))
+                spread_prompt, spread_history = float(np.std(both[:, 0])), float(np.std(both[:, 1]))
                 if spread_prompt > 1e-9:
                     scale = spread_history / spread_prompt
             total += cfg.mix_prompt * scale * self.prompt

@@ -22,8 +22,8 @@ import numpy as np
 
 from player_plugin.matrix_file import FileRows
 from player_plugin.recommend.config import RecommendConfig
+from player_plugin.recommend.fill_math import mean_std
 from player_plugin.recommend.select import SAMPLE_STEP, best_rows
-from player_plugin.recommend.spread import mean_std
 from player_plugin.text_norm import normalise
 
 # Whole words only ("Deliverance" is not "live", "Credits" not "edit"): a Latin letter or digit may

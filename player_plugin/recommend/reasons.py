@@ -14,27 +14,12 @@ from typing import Any
 import numpy as np
 
 from player_plugin.recommend.config import ReasonConfig
+from player_plugin.recommend.fill_math import one_thread_product
 from player_plugin.recommend.profile import TrackStats, UserModel
 from player_plugin.recommend.queue import Catalog, Pick
 
 REASONS = ReasonConfig()
 _TEMPLATES = ("like {} you liked", "like {} you finished", "goes with {}")
-
-
-# OpenBLAS multiplies on one thread while m·n·k stays at or under 2^18 (its SMP_THRESHOLD_MIN × the
-# default GEMM_MULTITHREAD_THRESHOLD): the fill's few-row products are cut into such pieces, so no BLAS
-# thread is woken on a busy machine (measured 5-8 ms there), and each piece still runs BLAS's kernel —
-# 3 times faster than einsum's loop for 600 finished tracks × 10 picks.
-_ONE_THREAD_MNK = 1 << 18
-
-
-def _cosines(rows: np.ndarray, picks: np.ndarray) -> np.ndarray:
-    """``picks @ rows.T`` ([picks, rows]) in single-threaded pieces."""
-    step = max(1, _ONE_THREAD_MNK // max(1, picks.shape[0] * picks.shape[1]))
-    out = np.empty((len(picks), len(rows)), np.float32)
-    for i in range(0, len(rows), step):
-        out[:, i : i + step] = picks @ rows[i : i + step].T
-    return out
 
 
 class Likeness:
@@ -57,7 +42,7 @@ class Likeness:
             if not len(others) or not len(picks):
                 self._best.append(None)
                 continue
-            sims = _cosines(self._data[np.searchsorted(wanted, others)], own)
+            sims = one_thread_product(own, self._data[np.searchsorted(wanted, others)].T)
             sims[others[None, :] == picks[:, None]] = -np.inf  # a track is not like itself
             best = np.argmax(sims, axis=1)
             self._best.append((others[best], sims[np.arange(len(picks)), best]))

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from player_plugin.recommend.artists import artist_bias
+from player_plugin.recommend.fill_math import mean_std
 from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, in_taste_units
-from player_plugin.recommend.spread import mean_std
 
 
 @dataclass(frozen=True)

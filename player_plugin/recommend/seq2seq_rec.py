@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from player_plugin.recommend.spread import mean_std
+from player_plugin.recommend.fill_math import mean_std
 
 # Picked on the validation splits of netease-dev and yes (docs/seq2seq.md). The aggregations barely differ
 # (mean 0.7 / 0.9 / 1.0 and max within 0.0005 NDCG@10); the blend weight is the one whose worst relative gain over

@@ -373,23 +373,22 @@ class RecommendService:
         ]
         recent_rows = state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
         fits: set[int] | None = None
+        main, explore = scored.main, scored.explore
         if fit is not None:
             # A prompt leads: what fits it is decided by its own ranking, the rest of the score only orders
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
             size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
             held = np.concatenate([np.asarray(queued_rows + list(recent_rows), np.int64), blocked_rows])
             inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size, best_fits)
-            outside = np.ones(catalog.n, bool)
-            outside[inside] = False
-            scored.main[outside] = -np.inf
-            scored.explore[outside] = -np.inf
+            main, explore = np.full_like(main, -np.inf), np.full_like(explore, -np.inf)  # the rest stays out
+            main[inside], explore[inside] = scored.main[inside], scored.explore[inside]
             fits = set(inside.tolist())
         never_played = np.ones(catalog.n, dtype=bool)
         never_played[touched] = ~(stats.played_at(touched) | stats.excluded[touched])
         picks = pick(
             catalog,
-            scored.main,
-            scored.explore,  # the explore slots' ranking: the generator leads there
+            main,
+            explore,  # the explore slots' ranking: the generator leads there
             never_played,
             n,
             cfg.replace(explore_slots=explore_count(cfg, _familiar_share(stats, model.session_rows))),
