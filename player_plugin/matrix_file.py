@@ -134,7 +134,9 @@ class FileRows:
                 return self._read_rows(unique)[inverse]
             if len(missing):
                 order = (self._next + np.arange(size)) % size  # oldest first, but never a row this read needs
-                free = order[~np.isin(self._row_in[order], rows)][: len(missing)]
+                needed = np.zeros(size, dtype=bool)
+                needed[slots[slots >= 0]] = True
+                free = order[~needed[order]][: len(missing)]
                 self._next = int(free[-1] + 1) % size
                 gone = self._row_in[free]
                 self._slot_of[gone[gone >= 0]] = -1

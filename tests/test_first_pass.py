@@ -162,3 +162,24 @@ def test_rows_that_cannot_be_picked_leave_the_best_of_the_rest_exact(library, fi
     assert set(np.argsort(-got)[:50].tolist()) == set(top.tolist())
     without, _ = fp.taste_scores(library, first, w)
     assert np.abs(without[top] - exact[top]).max() > 1e-5  # without the skip they stayed approximate
+
+
+def test_rows_b_lifts_among_the_best_are_exact_and_the_rest_of_a_long_history_is_not_read(library, first):
+    """A long history touches thousands of rows: only those its b lifts to where Up Next walks are rescored."""
+    rng = np.random.default_rng(6)
+    w = library[13] + 0.2 * rng.standard_normal(library.shape[1]).astype(np.float32)
+    exact = library @ w
+    low = np.argsort(exact)[: 5 * fp.RESCORE_ROWS]  # far below the rescored best
+    favourites, others = low[:20], low[20:]
+    spread = float(np.std(exact))
+    rows = np.concatenate([favourites, others, favourites[:5]])  # a row in two terms: both amounts count
+    amounts = np.concatenate([np.full(20, 20.0), np.zeros(len(others)), np.full(5, 1.0)]).astype(np.float32)
+    amounts[20:40] = -np.inf  # excluded (disliked): never among the best
+    taste, _ = fp.taste_scores(library, first, w, lift=(rows, amounts))
+    np.testing.assert_allclose(taste[favourites], exact[favourites], rtol=0, atol=1e-5)
+    assert np.abs(taste[others] - exact[others]).max() > 1e-5  # unlifted: left approximate, never read
+    final = taste.copy()
+    np.add.at(final, rows, spread * amounts)
+    top = np.argsort(-final)[:50]
+    assert set(favourites.tolist()) <= set(top.tolist())
+    np.testing.assert_allclose(taste[top], exact[top], rtol=0, atol=1e-5)  # all of the best: exact

@@ -38,7 +38,7 @@ from player_plugin.recommend.neighbours import SessionNeighbours
 from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.prompt_space import LibraryCentre, script_neutral
 from player_plugin.recommend.queue import explore_count
-from player_plugin.recommend.score import Scores, Term, score
+from player_plugin.recommend.score import Scores, Term, lift_of, score
 from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, GeneratorSide
 from player_plugin.text_norm import normalise
 
@@ -108,10 +108,11 @@ class UpNextRecommender:
         taste, parts = self.score_inputs(context)
         return score(taste, **parts).taste
 
-    def score_inputs(self, context: np.ndarray, lifted: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def score_inputs(self, context: np.ndarray, bias: Sequence[Term] = ()) -> tuple[np.ndarray, dict[str, Any]]:
         """(w_u · w_m, the keyword arguments of :func:`~player_plugin.recommend.score.score` but ``bias``):
         the user model of the context as a session of completed plays, its artist affinity, the generator.
-        ``lifted``: the rows ``b`` lifts, scored exactly (as the app does the rows its history touched)."""
+        ``bias``: the terms of ``b`` the score will add: the rows where they lift a track among the best
+        are scored exactly, as the app does (``score.lift_of``)."""
         events = [HistoryEvent(int(r), EventKind.COMPLETE, i * self.play_gap_s) for i, r in enumerate(context)]
         model = build_user_model(events, self.vectors, self.cfg, now=len(events) * self.play_gap_s)
         if self._first_pass is None:
@@ -120,17 +121,17 @@ class UpNextRecommender:
         if self.generator is not None and (self.seq2seq_weight or self.explore_seq2seq_weight):
             query = self.generator_side().query(context)
             generator = None if query is None else self.generator_side().for_fill(query, self._first_pass[0])
-        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows, the context's, those
-        # b lifts and those the generator lifts (the explore slots rank never-played tracks by taste and generator)
-        w = script_neutral(model.vector(self.cfg, self.vectors.shape[1]), self.script_axis, model.evidence,
-                           self.cfg.script_neutral_until)  # fmt: skip
-        exact = np.asarray(context, np.int64)
-        if lifted is not None:
-            exact = np.concatenate([exact, np.asarray(lifted, np.int64)])
-        taste, generator = taste_scores(self.vectors, self._first_pass[0], w, exact, generator)
         artist = None
         if self.artists is not None:
             artist = self.artists.affinity(model.session_rows, self.cfg.session_decay, self.cfg.session_tracks)
+        # as the app computes w_u · w_m (recommend/first_pass.py): exact for the best rows, the context's, the
+        # best once b and the artist term are added, and those the generator lifts (the explore slots rank
+        # never-played tracks by taste and generator)
+        w = script_neutral(model.vector(self.cfg, self.vectors.shape[1]), self.script_axis, model.evidence,
+                           self.cfg.script_neutral_until)  # fmt: skip
+        lift = lift_of(bias, artist=artist, artist_weight=self.cfg.bias_artist)
+        exact = np.asarray(context, np.int64)
+        taste, generator = taste_scores(self.vectors, self._first_pass[0], w, exact, generator, lift=lift)
         return taste, {
             "artist": artist,
             "artist_weight": self.cfg.bias_artist,
@@ -170,8 +171,7 @@ class UpNextRecommender:
     def score(self, context: np.ndarray) -> Scores:
         """The product's score (:func:`player_plugin.recommend.score.score`) for this context."""
         bias = self.bias(context)
-        lifted = [np.flatnonzero(t.values) if t.rows is None else t.rows for t in bias]
-        taste, parts = self.score_inputs(context, np.concatenate(lifted) if lifted else None)
+        taste, parts = self.score_inputs(context, bias)
         return score(taste, bias, **parts)
 
     def scores(self, context: np.ndarray) -> np.ndarray:

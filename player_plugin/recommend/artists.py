@@ -43,6 +43,11 @@ class ArtistIndex:
                 out[self.rows[a]] += w
         return np.minimum(out, 1.0) * min(1.0, len(rows) / max(full_at, 1))
 
+    def rows_of(self, session_rows: Sequence[int]) -> np.ndarray:
+        """The rows :meth:`affinity` makes nonzero: every track of an artist of ``session_rows`` (sorted)."""
+        parts = [self.rows[a] for r in session_rows if r >= 0 for a in self.row_artists[r]]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+
 
 def artist_bias(taste: np.ndarray, affinity: np.ndarray, weight: float) -> np.ndarray:
     """``weight`` × std(taste) × affinity: the artist term of ``b``."""

@@ -76,10 +76,12 @@ class CatalogIndex:
         exact_rows: np.ndarray | None = None,
         generator: np.ndarray | FoldedQuery | None = None,
         skip_rows: np.ndarray | None = None,
+        lift: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """(``matrix @ w`` for every track, the generator's scores): from the int8 first pass on a big
-        library, the best rows that are not ``skip_rows`` and ``exact_rows`` exact (``first_pass.taste_scores``)."""
-        return taste_scores(self.catalog.matrix, self.first_pass, w, exact_rows, generator, skip_rows)
+        library, the best rows that are not ``skip_rows`` (with and without ``lift``) and ``exact_rows``
+        exact (``first_pass.taste_scores``)."""
+        return taste_scores(self.catalog.matrix, self.first_pass, w, exact_rows, generator, skip_rows, lift)
 
     def blocked(self, rules: QueueRules, max_track_s: float | None) -> tuple[np.ndarray, np.ndarray]:
         """(the rows the rules keep out as a mask, those rows): ``queue.blocked_rows``, kept until the rules change."""

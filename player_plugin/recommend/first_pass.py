@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from player_plugin import matrix_file
-from player_plugin.recommend.select import rows_at_least
+from player_plugin.recommend.select import SAMPLE_STEP, rows_at_least
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ def taste_scores(
     exact_rows: np.ndarray | None = None,
     generator: np.ndarray | FoldedQuery | None = None,
     skip_rows: np.ndarray | None = None,
+    lift: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(``matrix @ w``, the generator's scores or None).
 
@@ -128,7 +129,11 @@ def taste_scores(
     scored in the same first pass and rescored from the same gather of float32 rows. ``skip_rows``
     (rows that can never be picked: a blocked genre, artist or folder) are passed over when the best
     rows are chosen, so a blocklist that holds the listener's favourite genre still leaves the rows
-    Up Next walks exact; their own scores stay approximate."""
+    Up Next walks exact; their own scores stay approximate. ``lift`` (rows, amounts in units of the
+    taste scores' spread: ``score.lift_of``) is what ``b`` will add: the best :data:`RESCORE_ROWS` with
+    it added are rescored too, so a long history's favourites are exact where they will rank, and its
+    thousands of other rows are not read (rescoring every row a 25,000-listen history touched read
+    ~20,000 rows from the library's file per fill: 37 ms at 100,000 tracks)."""
     w = np.asarray(w, np.float32)
     folded = generator if isinstance(generator, FoldedQuery) else None
     if first_pass is None:
@@ -139,6 +144,8 @@ def taste_scores(
         scores, raw = first_pass.scores(np.stack([w, folded.vector]))
         other = (raw + np.float32(folded.offset)) * folded.inverse_norm
     parts = [rows_at_least(scores, RESCORE_ROWS, skip_rows)]
+    if lift is not None and len(lift[0]):
+        parts.append(_lifted_rows(scores, parts[0], lift, RESCORE_ROWS))
     if other is not None:
         parts.append(rows_at_least(other, RESCORE_GENERATOR_ROWS, skip_rows))
     if exact_rows is not None and len(exact_rows):
@@ -153,6 +160,24 @@ def taste_scores(
         exact = np.einsum("ij,j->i", block, folded.vector) + np.float32(folded.offset)
         other[rows] = exact * folded.inverse_norm[rows]
     return scores, other
+
+
+def _lifted_rows(scores: np.ndarray, best: np.ndarray, lift: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:
+    """The rows ``lift`` raises to or above the worst of ``best`` (at most the ``k`` raised highest): with
+    ``best``, every row that can rank among the best once ``b`` is added. Only the lifted rows are
+    looked at, so a history of any length costs what its touched rows cost."""
+    rows, amounts = lift
+    unique, inverse = np.unique(rows, return_inverse=True)
+    total = np.bincount(inverse, weights=amounts, minlength=len(unique))  # a row in two terms: both
+    spread = float(np.std(scores[::SAMPLE_STEP]))  # the taste's spread: a sample tells it well enough here
+    with np.errstate(invalid="ignore"):  # -inf (an excluded row) stays -inf
+        lifted = scores[unique] + spread * total
+    cut = float(scores[best].min()) if len(best) else -np.inf
+    up = lifted >= cut
+    keep, raised = unique[up], lifted[up]
+    if len(keep) > k:
+        keep = keep[np.argpartition(-raised, k - 1)[:k]]
+    return keep
 
 
 def build_first_pass(matrix: np.ndarray) -> FirstPass | None:

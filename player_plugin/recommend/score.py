@@ -107,3 +107,33 @@ def score(
     if scores is main:
         scores = main.copy()
     return Scores(scores, explore, main, base, units)
+
+
+def lift_of(
+    bias: Sequence[Term],
+    *,
+    artist: np.ndarray | None = None,
+    artist_weight: float = 0.0,
+    artist_rows: np.ndarray | None = None,
+    reference_spread: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, amounts): what ``bias`` and the artist term add to each row they touch, in units of the
+    spread of ``w_u · w_m`` — as :func:`score` adds them, for choosing the rows the first pass rescores
+    exactly before the taste scores exist (recommend/first_pass.py). Its unit is the taste's spread
+    where :func:`score`'s is the main ranking's (taste and generator): a few per cent apart.
+    ``artist_rows``: the rows where ``artist`` is nonzero, when the caller knows them
+    (``ArtistIndex.rows_of``: no pass over the library)."""
+    rows, amounts = [], []
+    for term in bias:
+        at = np.flatnonzero(term.values) if term.rows is None else np.asarray(term.rows, np.int64)
+        values = term.values[at] if term.rows is None else term.values
+        with np.errstate(invalid="ignore"):  # 0 × -inf: an excluded row stays -inf
+            rows.append(at)
+            amounts.append(np.where(np.isneginf(values), values, (term.weight / reference_spread) * values))
+    if artist is not None and artist_weight:
+        at = np.flatnonzero(artist) if artist_rows is None else artist_rows
+        rows.append(at)
+        amounts.append(artist_weight * artist[at])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return np.concatenate(rows), np.concatenate(amounts).astype(np.float32)

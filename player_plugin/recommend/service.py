@@ -43,7 +43,7 @@ from player_plugin.recommend.prompt_space import centred_query, prompt_gate, que
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
 from player_plugin.recommend.queue import Catalog, QueueRules, explore_count, pick
 from player_plugin.recommend.reasons import Likeness, reason
-from player_plugin.recommend.score import Term, score
+from player_plugin.recommend.score import Term, lift_of, score
 from player_plugin.recommend.seeds import Seed, resolve_seed
 from player_plugin.recommend.seq2seq_rec import load_generator_or_none, session_outcomes
 from player_plugin.store import Database, EventRepository, QueueRepository, SettingsRepository, VectorRepository
@@ -322,24 +322,6 @@ class RecommendService:
             rows = model.session_rows
             outcomes = session_outcomes(current_session(state.events, cfg, now), rows)
             s2s_key, s2s_in = self.generator_scores(generator, index, rows, outcomes)
-        # exact for the best rows, and for those the history's terms, the generator or the prompt's gate
-        # lift: the gate orders its few tracks by this score, wherever they rank (recommend/first_pass.py)
-        word_rows, word_match = self.prompt_word_matches(index)
-        fit = None
-        exact = [state.touched]
-        rules = self.rules()
-        blocked, blocked_rows = index.blocked(rules, cfg.max_track_s)
-        if model.prompt is not None and cfg.prompt_fit > 0:
-            wish = self.prompt_script()
-            fit = index.prompt_fit(model.prompt, wish)
-            gate_rows = RESCORE_GATE_FACTOR * cfg.prompt_fit
-            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s)
-            exact += [best_fits, word_rows[word_match > 0]]
-        taste, s2s = index.taste(w, np.concatenate(exact), s2s_in, blocked_rows)
-        if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
-            index.keep_generator_scores(generator, s2s_key, s2s)
-        if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
-            taste = index.per_script_standard(taste)
         # While a prompt is set it leads: habits (b) and the terms that follow the session (same artist)
         # step back by the prompt's share of the mix; exclusions (-inf) stay.
         follow = 1.0 - model.prompt_share(cfg)
@@ -349,6 +331,7 @@ class RecommendService:
         # b, only where it is not 0: the rows the history touched, your "this after that" habit after the
         # current track, your past sessions like this one, and the genres and artists the prompt names (or
         # rules out: the plainest wishes, which a small encoder reads least well, recommend/prompt_words.py).
+        word_rows, word_match = self.prompt_word_matches(index)
         touched = state.touched
         terms = [Term(bias_at(stats, touched, cfg, now), follow, touched)]
         habit_rows, habit = state.transitions_sparse(model.session_rows[-1] if model.session_rows else -1)
@@ -358,6 +341,30 @@ class RecommendService:
             terms.append(Term(neighbour, follow * cfg.bias_neighbours, neighbour_rows))
         if cfg.bias_prompt_words and len(word_rows):
             terms.append(Term(word_match, cfg.bias_prompt_words, word_rows, explore=True))
+        # exact for the best rows as they will rank with b and the generator, and for the prompt's gate:
+        # it orders its few tracks by this score, wherever they rank (recommend/first_pass.py)
+        rules = self.rules()
+        blocked, blocked_rows = index.blocked(rules, cfg.max_track_s)
+        lift = lift_of(
+            terms,
+            artist=artist,
+            artist_weight=follow * cfg.bias_artist,
+            artist_rows=index.artists.rows_of(model.session_rows) if artist is not None else None,
+            reference_spread=cfg.bias_reference_spread,
+        )
+        fit = None
+        exact = [np.zeros(0, np.int64)]
+        if model.prompt is not None and cfg.prompt_fit > 0:
+            wish = self.prompt_script()
+            fit = index.prompt_fit(model.prompt, wish)
+            gate_rows = RESCORE_GATE_FACTOR * cfg.prompt_fit
+            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s)
+            exact += [best_fits, word_rows[word_match > 0]]
+        taste, s2s = index.taste(w, np.concatenate(exact), s2s_in, blocked_rows, lift)
+        if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
+            index.keep_generator_scores(generator, s2s_key, s2s)
+        if cold:  # ... of each script's part of it: the first queue mirrors the library's mix of languages
+            taste = index.per_script_standard(taste)
         # The bias_* weights are cosine units at a taste spread of bias_reference_spread; scaled to this
         # fill's spread, so b keeps its meaning when a prompt (narrow query cosines) leads.
         scored = score(
