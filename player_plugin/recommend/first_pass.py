@@ -37,6 +37,10 @@ RESCORE_GENERATOR_ROWS = 500
 # ... and, while a prompt is set, its best fits: the gate (at most ``prompt_fit`` tracks that can be
 # picked now) is ordered by this score; this many times its size covers what the queue and recent plays hold
 RESCORE_GATE_FACTOR = 8
+# ... and the rows b lifts to within this many spreads of the taste scores of the best rows' cut: the lift is
+# estimated before the generator joins (its part of a row's score spans about a spread either way), so
+# a row b and the generator lift together is still rescored
+LIFT_MARGIN = 1.0
 # The query goes in as uint8 (u8 × s8 is the fast integer kernel) with 7 bits, ±63 around 64: AVX2's
 # u8 × s8 instruction adds pairs into a saturating int16, and 2 × 127 × 127 still fits where 2 × 255 × 127
 # would not (the reason onnxruntime quantises with reduce_range on such CPUs).
@@ -163,16 +167,16 @@ def taste_scores(
 
 
 def _lifted_rows(scores: np.ndarray, best: np.ndarray, lift: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:
-    """The rows ``lift`` raises to or above the worst of ``best`` (at most the ``k`` raised highest): with
-    ``best``, every row that can rank among the best once ``b`` is added. Only the lifted rows are
-    looked at, so a history of any length costs what its touched rows cost."""
+    """The rows ``lift`` raises to within :data:`LIFT_MARGIN` spreads of the worst of ``best`` (at most
+    the ``k`` raised highest): with ``best``, every row that can rank among the best once ``b`` is added.
+    Only the lifted rows are looked at, so a history of any length costs what its touched rows cost."""
     rows, amounts = lift
     unique, inverse = np.unique(rows, return_inverse=True)
     total = np.bincount(inverse, weights=amounts, minlength=len(unique))  # a row in two terms: both
     spread = float(np.std(scores[::SAMPLE_STEP]))  # the taste's spread: a sample tells it well enough here
     with np.errstate(invalid="ignore"):  # -inf (an excluded row) stays -inf
         lifted = scores[unique] + spread * total
-    cut = float(scores[best].min()) if len(best) else -np.inf
+    cut = float(scores[best].min()) - LIFT_MARGIN * spread if len(best) else -np.inf
     up = lifted >= cut
     keep, raised = unique[up], lifted[up]
     if len(keep) > k:
