@@ -159,36 +159,6 @@ class FileRows:
         return out
 
 
-class RowVectors:
-    """A few rows of a matrix read once, indexed by the matrix's own row numbers (``v[i]``, ``v[rows]``);
-    any other row is read from the matrix. For code that reads the same rows again and again, like a
-    fill's reasons (each pick is compared with the same liked and finished tracks): from a file, each
-    read is a system call and a cache lookup."""
-
-    def __init__(self, matrix: np.ndarray | FileRows, rows: Any) -> None:
-        self._matrix = matrix
-        self.rows = np.unique(np.asarray(list(rows), np.int64))
-        self.data = matrix[self.rows] if len(self.rows) else np.zeros((0, matrix.shape[1]), np.float32)
-        self.shape = matrix.shape
-        self._at = {r: i for i, r in enumerate(self.rows.tolist())}  # a few hundred rows: a dict beats numpy
-        self._lists: dict[tuple[int, ...], np.ndarray] = {}  # row lists asked for before (read-only copies)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        at = self._at
-        if _is_int(key):
-            i = at.get(int(key))
-            return self.data[i] if i is not None else self._matrix[key]
-        keys = tuple(key.tolist() if isinstance(key, np.ndarray) else map(int, key))
-        hit = self._lists.get(keys)
-        if hit is not None:  # each pick's reasons ask for the same liked and finished rows
-            return hit
-        pos = [at.get(r, -1) for r in keys]
-        out = self.data[pos] if -1 not in pos else self._matrix[np.asarray(keys, np.int64)]
-        out.flags.writeable = False
-        self._lists[keys] = out
-        return out
-
-
 def _is_int(key: Any) -> bool:
     return isinstance(key, int | np.integer)
 

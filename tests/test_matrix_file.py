@@ -190,20 +190,3 @@ def test_rows_kept_between_reads_are_the_rows_of_the_file(monkeypatch):
         rows = np.concatenate([hot[: k % 40], rng.integers(0, 2000, int(rng.integers(0, 90)))])
         np.testing.assert_array_equal(m[rows], a[rows])
         np.testing.assert_array_equal(m[int(rows[0]) if len(rows) else 0], a[int(rows[0]) if len(rows) else 0])
-
-
-def test_row_vectors_answer_for_their_rows_and_read_any_other(monkeypatch):
-    a = _vectors(500)
-    for m in (a, _in_file(a, monkeypatch)):
-        v = mf.RowVectors(m, [7, 3, 3, 99, 250])
-        np.testing.assert_array_equal(v[3], a[3])
-        np.testing.assert_array_equal(v[[99, 7, 7]], a[[99, 7, 7]])
-        np.testing.assert_array_equal(v[np.array([250, 3])], a[[250, 3]])
-        np.testing.assert_array_equal(v[11], a[11])  # not among its rows: read from the matrix
-        np.testing.assert_array_equal(v[[3, 12]], a[[3, 12]])
-        again = v[[99, 7, 7]]  # asked for before: the same rows, kept, and nobody can change them
-        np.testing.assert_array_equal(again, a[[99, 7, 7]])
-        np.testing.assert_array_equal(v[np.array([3, 12])], a[[3, 12]])
-        with pytest.raises(ValueError):
-            again[0, 0] = 5.0
-        assert mf.RowVectors(m, []).data.shape == (0, a.shape[1])
