@@ -33,7 +33,6 @@ class Likeness:
         picks = np.asarray(list(dict.fromkeys(int(r) for r in rows)), np.int64)
         wanted = np.unique(np.concatenate([picks, *lists]))
         self._data = matrix[wanted] if len(wanted) else np.zeros((0, matrix.shape[1]), np.float32)
-        self._wanted = wanted
         self._at = {r: i for i, r in enumerate(picks.tolist())}
         own = self._data[np.searchsorted(wanted, picks)]
         self._own = own
