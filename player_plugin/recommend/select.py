@@ -23,15 +23,13 @@ CUT_MARGIN = 1.2
 
 
 def rows_at_least(scores: np.ndarray, k: int, skip: np.ndarray | None = None) -> np.ndarray:
-    """:func:`_rows_at_least`, the rows ``skip`` taken as -inf (``scores`` itself is left as it was)."""
+    """:func:`_rows_at_least`, the rows ``skip`` taken as -inf — in a copy: ``scores`` may be a cached
+    array another thread reads (the prompt's fit, which ``similar`` ranks by)."""
     if skip is None or not len(skip):
         return _rows_at_least(scores, k)
-    kept = scores[skip]
+    scores = scores.copy()
     scores[skip] = -np.inf
-    try:
-        return _rows_at_least(scores, k)
-    finally:
-        scores[skip] = kept
+    return _rows_at_least(scores, k)
 
 
 def _rows_at_least(scores: np.ndarray, k: int) -> np.ndarray:
