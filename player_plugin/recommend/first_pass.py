@@ -169,7 +169,8 @@ def taste_scores(
 def _lifted_rows(scores: np.ndarray, best: np.ndarray, lift: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:
     """The rows ``lift`` raises to within :data:`LIFT_MARGIN` spreads of the worst of ``best`` (at most
     the ``k`` raised highest): with ``best``, every row that can rank among the best once ``b`` is added.
-    Only the lifted rows are looked at, so a history of any length costs what its touched rows cost."""
+    A history of any length costs its touched rows and two passes over the scores: no row is read from
+    the library for it beyond those returned."""
     rows, amounts = lift
     # summed per row over the library (a row in two terms: both) and compared there: passes over 100,000
     # numbers are cheaper than sorting a long history's 20,000 rows to find its repeats
