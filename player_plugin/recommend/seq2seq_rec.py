@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from player_plugin.recommend.fill_math import mean_std
+from player_plugin.recommend.fill_math import mean_std, one_thread_product
 
 # Picked on the validation splits of netease-dev and yes (docs/seq2seq.md). The aggregations barely differ
 # (mean 0.7 / 0.9 / 1.0 and max within 0.0005 NDCG@10); the blend weight is the one whose worst relative gain over
@@ -159,7 +159,8 @@ class GeneratorSide:
         if self._inverse_norm is None:
             self._inverse_norm = _inverse_norms(self.vectors, weight, bias)
         q = np.asarray(q, np.float32)
-        return FoldedQuery(np.ascontiguousarray(weight @ q), float(bias @ q), self._inverse_norm)
+        # one BLAS thread: a [384, 128] matrix-vector product would wake OpenBLAS's threads (fill_math.py)
+        return FoldedQuery(one_thread_product(weight, q), float(bias @ q), self._inverse_norm)
 
 
 def _inverse_norms(vectors: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
