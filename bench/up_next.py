@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Up Next fill latency on a 100,000-track library.
 
-    python bench/up_next.py [--tracks 100000] [--fills 300] [--dim 384] [--db PATH]
+    python bench/up_next.py [--tracks 100000] [--fills 300] [--dim 384] [--db PATH] [--load none|embed|other]
 
 What it builds (deterministic, seed 0), in a temporary SQLite database written through the store
 repositories (the real path; the build takes about a minute):
@@ -32,12 +32,17 @@ float32 read once), the int8 first pass alone and the taste scores as the fill g
 from these interleaved runs. Last, the overlap of the top 50 with the exact
 ranking over 50 user vectors (taste) and 20 sessions (the generator's scores), and over 10 of the user
 vectors with their 1,500 best tracks blocked (the rows the queue then walks, below the rescored best).
+With ``--load``, a child process keeps both cores busy while everything is timed: the product's text
+encoder embedding batches of 32 texts, either as the app's first embed runs it (``embed``: its
+onnxruntime threads and its worker thread lowered, player_plugin/priority.py) or as another
+program's job at normal priority (``other``).
 The database is built in a child process, so the peak RSS is the engine's: loading the catalog and filling (taken before
 the comparison reads the whole matrix into memory; the engine keeps a library this big in a private
 file, player_plugin/matrix_file.py).
 
 Prints a table and ends with one JSON line:
-``{"tracks": 100000, "p50_ms": a, "p99_ms": b, "floor_p99_ms": c, "fill_beside_floor_p99_ms": d,
+``{"tracks": 100000, "load": "none", "p50_ms": a, "p99_ms": b, "floor_p99_ms": c, "after_event_p99_ms": a2,
+"fill_beside_floor_p99_ms": d,
 "ratio_p99": d / c, "first_pass": true, "overlap_top50": e, "overlap_top50_blocked": e2,
 "generator_overlap_top50": f, "rss_mb": g}``
 (overlaps: the worst user vector or session; RSS = peak resident set size).
@@ -176,6 +181,40 @@ def build(db_path: Path, n: int, dim: int, n_events: int, now: float) -> tuple[D
     return db, (prompt / np.linalg.norm(prompt)).astype(np.float32)
 
 
+LOAD_TEXTS = 32  # texts per encoder call in the load: an embed job's batch
+LOADS = {
+    "none": "nothing else running",
+    "embed": "the app's first embed beside it (its encoder's threads and its worker lowered, as the app runs them)",
+    "other": "another program's encoder on both cores at normal priority",
+}
+
+
+def _load_child(kind: str) -> int:
+    """The load: the product's encoder embedding batches of texts until killed, on both cores; "embed"
+    runs it as the app's library worker does (player_plugin/priority.py), "other" at normal priority."""
+    from player_plugin.nlp.encoder import Encoder
+    from player_plugin.priority import lower_this_thread
+
+    encoder = Encoder.load(threads=2, background=kind == "embed")
+    if kind == "embed":
+        lower_this_thread()
+    texts = [f"song number {i} about the rain and the city at night, lyrics line {i % 7}" for i in range(LOAD_TEXTS)]
+    encoder.embed(texts)
+    print("ready", flush=True)
+    while True:
+        encoder.embed(texts)
+
+
+def _start_load(kind: str) -> subprocess.Popen | None:
+    if kind == "none":
+        return None
+    child = subprocess.Popen([sys.executable, __file__, "--load-child", kind], stdout=subprocess.PIPE, text=True)
+    if child.stdout is None or child.stdout.readline().strip() != "ready":
+        child.kill()
+        raise SystemExit(f"the {kind!r} load did not start")
+    return child
+
+
 def _percentiles(ms: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
 
@@ -217,8 +256,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fills", type=int, default=300)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--db", type=Path, help="keep the built database here (default: a temporary folder)")
+    ap.add_argument(
+        "--load",
+        choices=list(LOADS),
+        default="none",
+        help="what runs beside the fills: " + "; ".join(f"{k}: {v}" for k, v in LOADS.items()),
+    )
     ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)  # the child that builds
+    ap.add_argument("--load-child", choices=["embed", "other"], help=argparse.SUPPRESS)  # the child that loads
     args = ap.parse_args(argv)
+    if args.load_child:
+        return _load_child(args.load_child)
 
     now = 1_750_000_000.0
     if args.build_only:
@@ -248,66 +296,78 @@ def main(argv: list[str] | None = None) -> int:
         first = svc.recommend(10, [], None)
         t_first = (time.perf_counter() - t0) * 1000
         assert len(first) == 10 and all(e.reason for e in first), first
-        for _ in range(args.warmup):
-            svc.recommend(10, [], None)
-        times = _timed(lambda: svc.recommend(10, [], None), args.fills)
-        events, after_event = EventRepository(db), []
-        some = [int(t) for t in svc.catalog().ids[:: max(1, args.tracks // 997)][: args.fills // 3]]
-        for i, tid in enumerate(some):
-            events.record(Event(tid, EventKind.PLAY if i % 2 == 0 else EventKind.COMPLETE, None, now - 60 + i * 0.01))
-            t0 = time.perf_counter()
-            svc.recommend(10, [], None)
-            after_event.append((time.perf_counter() - t0) * 1000)
-        # the engine's peak: before the comparison below reads the whole matrix into memory
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        # Side by side under the same load: the exact float32 product every fill paid before (the floor
-        # of an exact fill, over the matrix in memory as it was then), the int8 first pass alone, and the
-        # taste scores as the fill now gets them (first pass + exact rescoring of the best rows, read
-        # from the library's file), over user vectors of this library.
-        index = svc.index()
-        stored = index.catalog.matrix
-        in_file = not isinstance(stored, np.ndarray)
-        matrix = stored[:]  # the whole matrix, in memory
-        first_pass = index._first_pass[0] if index._first_pass else None
-        rng = np.random.default_rng(1)
-        users = [prompt_vec] + [v / np.linalg.norm(v) for v in matrix[rng.choice(len(matrix), 49)] + 0.3]
-        w = users[0]
-        # interleaved in runs, the order rotating: every measure sees the same stretches of the machine's
-        # load, so their ratio is not one measure's luck against another's
-        measures = {
-            "fill": lambda: svc.recommend(10, [], None),
-            "floor": lambda: matrix @ w,
-            "first": (lambda: first_pass.scores(w)) if first_pass else None,
-            "taste": lambda: index.taste(w),
-        }
-        rounds = _interleaved({k: f for k, f in measures.items() if f is not None}, args.fills, INTERLEAVE_RUN)
-        floor, first_only, taste = rounds["floor"], rounds.get("first", []), rounds["taste"]
-        overlaps = []
-        for u in users:  # the top 50 of the exact ranking vs the first pass's
-            exact_top = set(np.argsort(-(matrix @ u))[:50].tolist())
-            overlaps.append(len(exact_top & set(np.argsort(-index.taste(u)[0])[:50].tolist())) / 50)
-        # ... and with a blocklist holding each user's 1,500 best tracks: Up Next then walks rows far below
-        # the best 1,000, which the first pass still rescores (the blocked rows are passed over)
-        blocked_overlaps = []
-        for u in users[:10]:
-            exact = matrix @ u
-            blocked = np.sort(np.argsort(-exact)[:BLOCKED_TOP])
-            exact[blocked] = -np.inf
-            got = index.taste(u, None, None, blocked)[0]
-            got[blocked] = -np.inf
-            exact_top = set(np.argsort(-exact)[:50].tolist())
-            blocked_overlaps.append(len(exact_top & set(np.argsort(-got)[:50].tolist())) / 50)
-        # the generator's scores as the fill gets them (folded into the first pass) vs its exact map
-        gen_overlaps = []
-        generator = svc.generator()
-        if generator is not None:
-            side, mapped = index.generator_side(generator), mapped_library(generator, matrix)
-            for _ in range(20):
-                q = side.query(rng.choice(len(matrix), 8, replace=False))
-                exact_top = set(np.argsort(-(mapped @ q))[:50].tolist())
-                got = index.taste(w, None, side.for_fill(q, first_pass))[1]
-                gen_overlaps.append(len(exact_top & set(np.argsort(-got)[:50].tolist())) / 50)
-        db.close()
+        load = _start_load(args.load)
+        try:
+            return _measure(args, svc, db, prompt_vec, first, t_first, load)
+        finally:
+            if load is not None:
+                load.kill()
+                load.wait()
+
+
+def _measure(args, svc, db, prompt_vec, first, t_first, load) -> int:
+    """The timings, the side-by-side comparison and the overlaps; prints the table and the JSON line."""
+    now = svc.clock()
+    for _ in range(args.warmup):
+        svc.recommend(10, [], None)
+    times = _timed(lambda: svc.recommend(10, [], None), args.fills)
+    events, after_event = EventRepository(db), []
+    some = [int(t) for t in svc.catalog().ids[:: max(1, args.tracks // 997)][: args.fills // 3]]
+    for i, tid in enumerate(some):
+        events.record(Event(tid, EventKind.PLAY if i % 2 == 0 else EventKind.COMPLETE, None, now - 60 + i * 0.01))
+        t0 = time.perf_counter()
+        svc.recommend(10, [], None)
+        after_event.append((time.perf_counter() - t0) * 1000)
+    # the engine's peak: before the comparison below reads the whole matrix into memory
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    # Side by side under the same load: the exact float32 product every fill paid before (the floor
+    # of an exact fill, over the matrix in memory as it was then), the int8 first pass alone, and the
+    # taste scores as the fill now gets them (first pass + exact rescoring of the best rows, read
+    # from the library's file), over user vectors of this library.
+    index = svc.index()
+    stored = index.catalog.matrix
+    in_file = not isinstance(stored, np.ndarray)
+    matrix = stored[:]  # the whole matrix, in memory
+    first_pass = index._first_pass[0] if index._first_pass else None
+    rng = np.random.default_rng(1)
+    users = [prompt_vec] + [v / np.linalg.norm(v) for v in matrix[rng.choice(len(matrix), 49)] + 0.3]
+    w = users[0]
+    # interleaved in runs, the order rotating: every measure sees the same stretches of the machine's
+    # load, so their ratio is not one measure's luck against another's
+    measures = {
+        "fill": lambda: svc.recommend(10, [], None),
+        "floor": lambda: matrix @ w,
+        "first": (lambda: first_pass.scores(w)) if first_pass else None,
+        "taste": lambda: index.taste(w),
+    }
+    rounds = _interleaved({k: f for k, f in measures.items() if f is not None}, args.fills, INTERLEAVE_RUN)
+    floor, first_only, taste = rounds["floor"], rounds.get("first", []), rounds["taste"]
+    overlaps = []
+    for u in users:  # the top 50 of the exact ranking vs the first pass's
+        exact_top = set(np.argsort(-(matrix @ u))[:50].tolist())
+        overlaps.append(len(exact_top & set(np.argsort(-index.taste(u)[0])[:50].tolist())) / 50)
+    # ... and with a blocklist holding each user's 1,500 best tracks: Up Next then walks rows far below
+    # the best 1,000, which the first pass still rescores (the blocked rows are passed over)
+    blocked_overlaps = []
+    for u in users[:10]:
+        exact = matrix @ u
+        blocked = np.sort(np.argsort(-exact)[:BLOCKED_TOP])
+        exact[blocked] = -np.inf
+        got = index.taste(u, None, None, blocked)[0]
+        got[blocked] = -np.inf
+        exact_top = set(np.argsort(-exact)[:50].tolist())
+        blocked_overlaps.append(len(exact_top & set(np.argsort(-got)[:50].tolist())) / 50)
+    # the generator's scores as the fill gets them (folded into the first pass) vs its exact map
+    gen_overlaps = []
+    generator = svc.generator()
+    if generator is not None:
+        side, mapped = index.generator_side(generator), mapped_library(generator, matrix)
+        for _ in range(20):
+            q = side.query(rng.choice(len(matrix), 8, replace=False))
+            exact_top = set(np.argsort(-(mapped @ q))[:50].tolist())
+            got = index.taste(w, None, side.for_fill(q, first_pass))[1]
+            gen_overlaps.append(len(exact_top & set(np.argsort(-got)[:50].tolist())) / 50)
+    db.close()
 
     p50, p99 = _percentiles(times)
     f50, f99 = _percentiles(floor)
@@ -317,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         ("tracks", f"{args.tracks:,}"),
         ("dim", str(args.dim)),
         ("events", f"{args.events:,}"),
+        ("load beside the fills", args.load),
         ("first fill (loads the catalog)", f"{t_first:.1f} ms"),
         ("fills timed", str(len(times))),
         ("fill of 10, p50 / p99", both(p50, p99)),
@@ -336,7 +397,14 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in rows:
         print(f"{k:<{width}}  {v:>18}")
     print("sample entries:", "; ".join(e.reason for e in first[:3]), file=sys.stderr)
-    line = {"tracks": args.tracks, "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "floor_p99_ms": round(f99, 2)}
+    line = {
+        "tracks": args.tracks,
+        "load": args.load,
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "floor_p99_ms": round(f99, 2),
+    }
+    line["after_event_p99_ms"] = round(_percentiles(after_event)[1], 2)
     line |= {"fill_beside_floor_p99_ms": round(s99, 2), "ratio_p99": round(s99 / f99, 2)}
     line |= {"first_pass": first_pass is not None, "overlap_top50": round(float(min(overlaps)), 3)}
     line["overlap_top50_blocked"] = round(float(min(blocked_overlaps)), 3)

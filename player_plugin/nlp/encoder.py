@@ -52,9 +52,9 @@ def _load_tokenizer(path: Path, truncation: int):
     return tokenizer
 
 
-def _session(model_path: Path, model_id: str, prefer_gpu: bool, threads: int | None):
+def _session(model_path: Path, model_id: str, prefer_gpu: bool, threads: int | None, background: bool):
     try:
-        return create_session(model_path, prefer_gpu=prefer_gpu, threads=threads)
+        return create_session(model_path, prefer_gpu=prefer_gpu, threads=threads, background=background)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise ModelError(
             f"{model_path}: onnxruntime cannot load it ({exc}); rebuild with: {REBUILD_HINT.format(model_id=model_id)}"
@@ -103,9 +103,13 @@ class Encoder:
         prefer_gpu: bool = True,
         threads: int | None = None,
         batch_size: int | None = None,
+        background: bool = True,
     ) -> Encoder:
         """Verify and load a model folder. CUDA gets the fp16 (else fp32) file; CPU the int8 one
-        (nlp/gpu.py). ``batch_size``: texts per run (default: larger on a GPU)."""
+        (nlp/gpu.py). ``batch_size``: texts per run (default: larger on a GPU). ``background``: the
+        session's threads yield the CPU to a fill or a repaint (player_plugin/priority.py): the
+        encoder's bulk work, a library's first embed, takes minutes on every core; a prompt's query
+        is one short run, and its calling thread keeps its own priority."""
         root = models_root or paths.models_dir()
         folder = root / model_id
         if not folder.is_dir():
@@ -136,13 +140,13 @@ class Encoder:
             tok_path, manifest.files[tok_name], truncation, paths.cache_dir() / "tokenizers"
         )
         tokenizer = None if query_tokenizer is not None else _load_tokenizer(tok_path, truncation)
-        session = _session(model_path, model_id, prefer_gpu, threads)
+        session = _session(model_path, model_id, prefer_gpu, threads, background)
         if model_path.name != cpu_name and session.get_providers()[0] != CUDA:
             # CUDA looked usable but the session fell back to CPU (no GPU, broken driver): the
             # GPU file (fp16/fp32) would run there several times slower than the int8 CPU file.
             log.warning("%s: CUDA is not running it; loading the CPU model %s instead", model_path.name, cpu_name)
             model_path = _verified(manifest, cpu_name, required=True)
-            session = _session(model_path, model_id, False, threads)
+            session = _session(model_path, model_id, False, threads, background)
         if session.get_providers()[0] == CUDA:
             check_placement(model_path, session.get_providers(), int(cfg.get("pad_id", 1)))
         encoder = cls(

@@ -101,8 +101,14 @@ def default_threads() -> int:
     return max(1, n if n <= 4 else n - 1)
 
 
-def create_session(model_path: Path, prefer_gpu: bool = True, threads: int | None = None):
-    """An ``InferenceSession`` on CUDA when it really works, else CPU; logs which one runs."""
+def create_session(model_path: Path, prefer_gpu: bool = True, threads: int | None = None, background: bool = False):
+    """An ``InferenceSession`` on CUDA when it really works, else CPU; logs which one runs.
+    ``background``: its intra-op threads run at :data:`player_plugin.priority.BACKGROUND_NICE` (bulk work
+    that must not slow what the listener waits for; player_plugin/priority.py)."""
+    if background:
+        from player_plugin.priority import built_in_background
+
+        return built_in_background(lambda: create_session(model_path, prefer_gpu, threads))
     ort = _ort()
     choice = choose_provider(prefer_gpu)
     opts = ort.SessionOptions()

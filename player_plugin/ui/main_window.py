@@ -74,7 +74,9 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._sticky_status = ""
         self.font_warning: str | None = None
-        self.library_runner = JobRunner("library-worker", on_thread_exit=engine.release_thread, parent=self)
+        self.library_runner = JobRunner(
+            "library-worker", on_thread_exit=engine.release_thread, parent=self, background=True
+        )
         self.queue_runner = JobRunner("queue-worker", on_thread_exit=engine.release_thread, parent=self)
         self.engine_signals = EngineSignals(engine, self)
         self.setWindowTitle(window_title(None))

@@ -21,6 +21,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from player_plugin.priority import lower_this_thread
+
 log = logging.getLogger(__name__)
 _ids = itertools.count(1)
 
@@ -55,9 +57,18 @@ class JobRunner(QThread):
     _finished = Signal(object, object, object)  # job, result, error
     busy_changed = Signal(bool)
 
-    def __init__(self, name: str, on_thread_exit: Callable[[], None] | None = None, parent: QObject | None = None):
+    def __init__(
+        self,
+        name: str,
+        on_thread_exit: Callable[[], None] | None = None,
+        parent: QObject | None = None,
+        background: bool = False,
+    ):
+        """``background``: the thread runs bulk work (scans, embeds) at a lower priority
+        (player_plugin/priority.py), so fills and repaints keep their core while it runs."""
         super().__init__(parent)
         self.setObjectName(name)
+        self._background = background
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._current: Job | None = None
         self._pending = 0
@@ -150,6 +161,8 @@ class JobRunner(QThread):
     # -- worker thread side ----------------------------------------------------------------------
 
     def run(self) -> None:  # noqa: D401 - QThread entry point
+        if self._background:
+            lower_this_thread()
         try:
             while True:
                 job = self._queue.get()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
+import pytest
 from PySide6.QtCore import Qt
 
 from tests.ui.conftest import WAIT_MS
@@ -99,3 +101,16 @@ def _chain(a, b):
         b(value)
 
     return both
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_library_worker_runs_its_jobs_lowered_and_the_queue_worker_does_not(make_window, qtbot):
+    from player_plugin import priority
+
+    window = make_window()
+    mine, seen = priority.thread_nice(), {}
+    for name, runner in (("library", window.library_runner), ("queue", window.queue_runner)):
+        runner.submit(lambda _job: priority.thread_nice(), on_done=lambda v, k=name: seen.__setitem__(k, v))
+        qtbot.waitUntil(lambda k=name: k in seen, timeout=WAIT_MS)
+    assert seen["library"] >= priority.BACKGROUND_NICE and seen["queue"] == mine
+    assert priority.thread_nice() == mine
