@@ -29,7 +29,9 @@ incrementally, not re-read). Then, for comparison under the same load, ``--fills
 runs of 25 taken in turn: a fill, the exact ``matrix @ w`` (the floor an exact fill pays: 150 MB of
 float32 read once), the int8 first pass alone and the taste scores as the fill gets them (first pass
 + exact rescoring of the best rows, recommend/first_pass.py) — the fill's p99 over the floor's comes
-from these interleaved runs. Last, the overlap of the top 50 with the exact
+from these interleaved runs. Then the fill and the floor each after 100 ms of sleep, as a fill in
+the app comes (after a track, not after another fill): what the caches hold then is not theirs.
+Last, the overlap of the top 50 with the exact
 ranking over 50 user vectors (taste) and 20 sessions (the generator's scores), and over 10 of the user
 vectors with their 1,500 best tracks blocked (the rows the queue then walks, below the rescored best).
 With ``--load``, a child process keeps both cores busy while everything is timed: the product's text
@@ -42,7 +44,7 @@ file, player_plugin/matrix_file.py).
 
 Prints a table and ends with one JSON line:
 ``{"tracks": 100000, "load": "none", "p50_ms": a, "p99_ms": b, "floor_p99_ms": c, "after_event_p99_ms": a2,
-"fill_beside_floor_p99_ms": d,
+"after_idle_p50_ms": i, "floor_after_idle_p50_ms": j, "fill_beside_floor_p99_ms": d,
 "ratio_p99": d / c, "first_pass": true, "overlap_top50": e, "overlap_top50_blocked": e2,
 "generator_overlap_top50": f, "rss_mb": g}``
 (overlaps: the worst user vector or session; RSS = peak resident set size).
@@ -78,6 +80,9 @@ from player_plugin.store import (  # noqa: E402
 from player_plugin.store.tracks import ScannedFile  # noqa: E402
 
 INTERLEAVE_RUN = 25  # calls of one measure in a row before the next measure's turn
+# A fill in the app follows a pause (a track playing), not another fill: after this long the caches hold
+# other things, and each of the fill and the floor is timed this many times after one
+IDLE_GAP_S, IDLE_CALLS = 0.1, 40
 BLOCKED_TOP = 1_500  # the overlap with a blocklist holding each user's best tracks: more than the first pass rescores
 MODEL = "bench-384"
 GENRES = [f"Genre {i}" for i in range(40)]
@@ -239,6 +244,18 @@ def _interleaved(fns: dict, count: int, chunk: int) -> dict[str, list[float]]:
     return out
 
 
+def _after_idle(fns: dict, count: int, gap_s: float) -> dict[str, list[float]]:
+    """Each of ``fns`` timed ``count`` times, each call after ``gap_s`` of sleep, taken in turn."""
+    out: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(count):
+        for k, fn in fns.items():
+            time.sleep(gap_s)
+            t0 = time.perf_counter()
+            fn()
+            out[k].append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def _timed(fn, count: int) -> list[float]:
     out = []
     for _ in range(count):
@@ -342,6 +359,7 @@ def _measure(args, svc, db, prompt_vec, first, t_first, load) -> int:
     }
     rounds = _interleaved({k: f for k, f in measures.items() if f is not None}, args.fills, INTERLEAVE_RUN)
     floor, first_only, taste = rounds["floor"], rounds.get("first", []), rounds["taste"]
+    after_idle = _after_idle({"fill": measures["fill"], "floor": measures["floor"]}, IDLE_CALLS, IDLE_GAP_S)
     overlaps = []
     for u in users:  # the top 50 of the exact ranking vs the first pass's
         exact_top = set(np.argsort(-(matrix @ u))[:50].tolist())
@@ -387,6 +405,8 @@ def _measure(args, svc, db, prompt_vec, first, t_first, load) -> int:
         ("taste: first pass + rescoring, p50 / p99", both(*_percentiles(taste))),
         ("fill beside the floor, p50 / p99", both(s50, s99)),
         ("fill p99 / floor p99 (interleaved)", f"{s99 / f99:.2f}x"),
+        (f"fill after {IDLE_GAP_S * 1000:.0f} ms idle, p50 / p99", both(*_percentiles(after_idle["fill"]))),
+        (f"floor after {IDLE_GAP_S * 1000:.0f} ms idle, p50 / p99", both(*_percentiles(after_idle["floor"]))),
         ("top-50 overlap with exact, mean / min", _mean_min(overlaps)),
         ("generator's top-50 overlap, mean / min", _mean_min(gen_overlaps) if gen_overlaps else "no generator"),
         (f"overlap with the best {BLOCKED_TOP:,} blocked, mean / min", _mean_min(blocked_overlaps)),
@@ -405,6 +425,8 @@ def _measure(args, svc, db, prompt_vec, first, t_first, load) -> int:
         "floor_p99_ms": round(f99, 2),
     }
     line["after_event_p99_ms"] = round(_percentiles(after_event)[1], 2)
+    line["after_idle_p50_ms"] = round(_percentiles(after_idle["fill"])[0], 2)
+    line["floor_after_idle_p50_ms"] = round(_percentiles(after_idle["floor"])[0], 2)
     line |= {"fill_beside_floor_p99_ms": round(s99, 2), "ratio_p99": round(s99 / f99, 2)}
     line |= {"first_pass": first_pass is not None, "overlap_top50": round(float(min(overlaps)), 3)}
     line["overlap_top50_blocked"] = round(float(min(blocked_overlaps)), 3)
