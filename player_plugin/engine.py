@@ -182,6 +182,7 @@ class Engine(QueueOps, HostSettings):
     def similar(self, text: str, count: int = 10) -> list[tuple[Track, float]]:
         """Library tracks ranked by how well they fit a free-text query: the prompt's own ranking, the same
         one Up Next follows while a prompt is set (recommend/prompt_space.py)."""
+        from player_plugin.recommend.prompt_adapter import prompt_lead
         from player_plugin.recommend.prompt_language import language_wish
         from player_plugin.recommend.prompt_space import centred_query
 
@@ -191,7 +192,7 @@ class Engine(QueueOps, HostSettings):
         if len(ids) == 0:
             return []
         raw = self.encoder.embed_query(text)
-        query = centred_query(text, raw, recommender.query_centre(), len(ids))
+        query = prompt_lead(centred_query(text, raw, recommender.query_centre(), len(ids)), text, index.model_id)
         scores = index.prompt_fit(query, language_wish(text, raw, index.model_id))
         k = min(count, len(ids))
         top = np.argpartition(-scores, k - 1)[:k]

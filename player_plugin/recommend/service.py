@@ -38,6 +38,7 @@ from player_plugin.recommend.profile import (
     build_user_model,
     current_session,
 )
+from player_plugin.recommend.prompt_adapter import prompt_lead
 from player_plugin.recommend.prompt_language import LanguageWish, language_wish
 from player_plugin.recommend.prompt_space import centred_query, prompt_gate, query_centre, script_neutral
 from player_plugin.recommend.prompt_words import PromptWords, prompt_matches
@@ -356,9 +357,10 @@ class RecommendService:
         exact = [np.zeros(0, np.int64)]
         if model.prompt is not None and cfg.prompt_fit > 0:
             wish = self.prompt_script()
-            fit = index.prompt_fit(model.prompt, wish)
+            lead = prompt_lead(model.prompt, self.prompt, index.model_id)  # recommend/prompt_adapter.py
+            fit = index.prompt_fit(lead, wish)
             gate_rows = RESCORE_GATE_FACTOR * cfg.prompt_fit
-            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s)
+            best_fits = index.prompt_fit_rows(lead, wish, gate_rows, rules, cfg.max_track_s)
             exact += [best_fits, word_rows[word_match > 0]]
         taste, s2s = index.taste(w, np.concatenate(exact), s2s_in, blocked_rows, lift)
         if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
