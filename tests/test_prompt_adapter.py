@@ -1,6 +1,7 @@
 """The prompt adapter (recommend/prompt_adapter.py, fitted by export/train_prompt_adapter.py): the shipped
-file loads and never saw the test split, it moves the fit of prompts written in CJK only, the app's
-fits and ``similar`` go by it, and a damaged adapter is ignored with one log line."""
+file loads and never saw the test split, it moves prompts written in CJK only, the app's fits, its
+``w_u`` and ``similar`` go by it (the generator by the prompt's own vector), and a damaged adapter is
+ignored with one log line."""
 
 from __future__ import annotations
 
@@ -121,3 +122,16 @@ def test_a_damaged_adapter_is_ignored_with_one_line(tmp_path, monkeypatch, caplo
 
 def _about(model_id: str = DEFAULT_MODEL_ID, script: str = "cjk") -> dict:
     return {"model_id": model_id, "alpha": 2.0, "prompt_script": script}
+
+
+def test_the_user_model_leads_by_the_adapter_and_the_generator_keeps_the_prompts_own_vector(engine):
+    engine.set_prompt("欧美R&B入坑曲")
+    svc = engine.recommender
+    own, lead = svc.prompt_vector(), svc.prompt_lead_vector()
+    assert own is not None and lead is not None and float(own @ lead) < 0.999
+    index = svc.index()
+    model = svc.user_model(index.catalog, [], svc.config(), svc.clock())
+    assert np.array_equal(model.prompt, lead)
+    assert np.array_equal(pa.prompt_lead(own, svc.prompt, DEFAULT_MODEL_ID), lead)
+    engine.set_prompt("rainy night, mellow")
+    assert np.array_equal(svc.prompt_vector(), svc.prompt_lead_vector())

@@ -6,16 +6,18 @@ as a sentence and a track as its title, artist and lyrics, and the two land in d
 its space: the closest tracks to a request are often those whose *words* echo it, not the music it
 names. The shipped adapter (``resources/prompt_adapter/<model id>.npz``, a ridge regression fitted by
 ``export/train_prompt_adapter.py`` on netease-dev's train and validation playlists: each name and its
-tags → the mean vector of its tracks) predicts that region, and the fit goes by ``q + alpha · q W``
-(unit length) instead of the query ``q`` alone. Measured through the real engine with the adapter
-fitted without each name's fold: the prompt task's NDCG@10 at h0 / h20 / h200 on train + validation
-0.111 / 0.107 / 0.103 → 0.124 / 0.121 / 0.120 (docs/evaluation.md, "The prompt task").
+tags → the mean vector of its tracks) predicts that region, and the prompt leads by
+``q + alpha · q W`` (unit length) instead of the query ``q`` alone: the prompt's fit (Up Next's gate,
+``similar``) and its part of ``w_u`` (which orders the gate) go by it; the generator keeps reading
+the prompt's own vector, which it was trained on (``RecommendService.prompt_lead_vector``).
+Measured through the real engine with the adapter fitted without each name's fold: the prompt
+task's NDCG@10 at h0 / h20 / h200 on train + validation 0.111 / 0.107 / 0.103 → 0.141 / 0.125 /
+0.126 (docs/evaluation.md, "The prompt task").
 
 Every name and tag it was fitted on is written in Chinese, so it leads only prompts written in CJK
 (like the prompt-script head, recommend/prompt_language.py): an English prompt's query sits in
 another part of the space, where nothing says what the regression does. Its input and output are
-the centred query and the centred track space the fit uses, so it changes the fit and nothing else
-(the user model and the generator read the prompt's own vector).
+the centred query and the centred track space the fit uses.
 """
 
 from __future__ import annotations

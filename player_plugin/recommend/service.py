@@ -77,6 +77,7 @@ class RecommendService:
         self._lock = threading.RLock()  # held by a fill and by the index build (see the module doc)
         self._prompt_vec: tuple[str, str, int, np.ndarray] | None = None  # (model, text, library size, vector)
         self._prompt_wish: tuple[str, str, LanguageWish] | None = None  # (model, text, the script it wants)
+        self._prompt_lead: tuple[tuple, np.ndarray] | None = None  # ((model, text, its vector), its lead)
         self._query_centre: tuple[str, dict[bool, np.ndarray]] | None = None  # (model, mean request per script)
         self._config: tuple[object, RecommendConfig] | None = None  # (the settings it was made from, config)
         self.seed: Seed | None = None
@@ -190,6 +191,18 @@ class RecommendService:
             self._prompt_wish = (model_id, text, language_wish(text, query, model_id))
         return self._prompt_vec[3]
 
+    def prompt_lead_vector(self) -> np.ndarray | None:
+        """What the prompt leads by: its vector moved by the prompt adapter (recommend/prompt_adapter.py)
+        towards where the music it names lies. The user model's prompt part and the prompt's fit; the
+        generator reads :meth:`prompt_vector` (what it was trained on)."""
+        query = self.prompt_vector()
+        if query is None:
+            return None
+        key = (self._model_id(), self.prompt, query.tobytes())
+        if self._prompt_lead is None or self._prompt_lead[0] != key:
+            self._prompt_lead = (key, prompt_lead(query, self.prompt, key[0]))
+        return self._prompt_lead[1]
+
     def prompt_script(self) -> LanguageWish:
         """The script the prompt wants (recommend/prompt_language.py): read with its vector; from its
         words alone when the vector came from elsewhere."""
@@ -272,7 +285,7 @@ class RecommendService:
         state: HistoryState | None = None,
     ) -> UserModel:
         """The user model at ``now``; ``state`` (the same ``events`` folded) makes it O(session)."""
-        prompt, comments = self.prompt_vector(), self.comment_vectors()
+        prompt, comments = self.prompt_lead_vector(), self.comment_vectors()
         if state is not None:
             model = state.user_model(now, prompt, comments)
         else:
@@ -357,10 +370,9 @@ class RecommendService:
         exact = [np.zeros(0, np.int64)]
         if model.prompt is not None and cfg.prompt_fit > 0:
             wish = self.prompt_script()
-            lead = prompt_lead(model.prompt, self.prompt, index.model_id)  # recommend/prompt_adapter.py
-            fit = index.prompt_fit(lead, wish)
+            fit = index.prompt_fit(model.prompt, wish)  # model.prompt: the prompt's lead (prompt_lead_vector)
             gate_rows = RESCORE_GATE_FACTOR * cfg.prompt_fit
-            best_fits = index.prompt_fit_rows(lead, wish, gate_rows, rules, cfg.max_track_s)
+            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s)
             exact += [best_fits, word_rows[word_match > 0]]
         taste, s2s = index.taste(w, np.concatenate(exact), s2s_in, blocked_rows, lift)
         if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
