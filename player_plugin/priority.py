@@ -1,8 +1,8 @@
 """Background work yields the CPU to what the listener is waiting for.
 
-A first embed of a big library keeps both cores busy for minutes (100,000 tracks: about seven), and
-an Up Next fill or a repaint that has to share a core with it at equal priority takes three times as
-long, with a p99 set by the scheduler's time slices (``bench/up_next.py --load embed``). So the
+A first embed of a big library keeps both cores busy for minutes (100,000 tracks: seven to eight on
+two cores), and an Up Next fill or a repaint that has to share a core with it at equal priority takes
+two to three times as long, with a p99 set by the scheduler's time slices (``bench/up_next.py --load embed``). So the
 threads that do bulk work (the library worker, the text encoder's onnxruntime threads) run at a
 higher nice value: on an idle machine they are as fast as before, beside a fill they step aside.
 

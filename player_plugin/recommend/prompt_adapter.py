@@ -50,7 +50,7 @@ class PromptAdapter:
         return self.prompts == "any" or (self.prompts == "cjk") == has_cjk(prompt)
 
     def lead(self, query: np.ndarray) -> np.ndarray:
-        """The vector the prompt's fit goes by (``query`` itself when the sizes do not match)."""
+        """The vector the prompt leads by (``query`` itself when the sizes do not match)."""
         q = np.asarray(query, np.float32).ravel()
         if q.shape != (self.weight.shape[0],) or self.weight.shape[0] != self.weight.shape[1]:
             return q
@@ -86,7 +86,8 @@ def prompt_adapter(model_id: str) -> PromptAdapter | None:
 
 
 def learned_lead(query: np.ndarray, prompt: str | None, model_id: str) -> np.ndarray:
-    """What the prompt's fit goes by: the adapter's lead for a prompt it knows, else ``query``."""
+    """What the prompt leads by (its fit, its part of ``w_u``): the adapter's lead for a prompt it
+    knows, else ``query``."""
     adapter = prompt_adapter(model_id)
     if adapter is None or not prompt or not adapter.knows(prompt):
         return np.asarray(query, np.float32)
