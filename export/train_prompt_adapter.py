@@ -23,7 +23,6 @@ data, figures, the command).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT / "export"))
 import train_prompt_script  # noqa: E402
 
 from player_plugin.evaluation.dataset import Dataset, Playlist, load_dataset  # noqa: E402
-from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder  # noqa: E402
+from player_plugin.nlp.encoder import Encoder  # noqa: E402
 from player_plugin.recommend.prompt_space import LibraryCentre, centred_query, query_centre  # noqa: E402
 from player_plugin.text_norm import has_cjk  # noqa: E402
 
@@ -86,8 +85,6 @@ def stacked(rows: list[int], queries: np.ndarray, tag_queries: list, targets: np
 def prompt_task(dataset: Dataset, encoder: Encoder, named, queries, tag_queries, targets, lam, alpha) -> str:
     """The prompt task on train + validation through the real engine, each name's adapter and lean
     fitted without its fold (the shipped ones saw every name: in-sample)."""
-    from player_plugin.evaluation.prompt_task import evaluate_prompts
-    from player_plugin.evaluation.vector_cache import dataset_vectors
     from player_plugin.recommend import prompt_adapter, prompt_language
 
     fold = np.random.default_rng(SEED).integers(0, FOLDS, len(named))
@@ -109,20 +106,12 @@ def prompt_task(dataset: Dataset, encoder: Encoder, named, queries, tag_queries,
 
     prompt_adapter.learned_lead = lead
     prompt_language.learned_lean = lambda query, _m: lean_of[np.asarray(query, np.float32).tobytes()]
-    vectors = dataset_vectors(dataset, encoder)
-    result = evaluate_prompts(dataset, ["upnext"], vectors, encoder, DEFAULT_MODEL_ID, "train+validation")
-    figures = result["results"]["upnext"]
-    return " ".join(f"{h}: NDCG@10 {v['ndcg@10']:.4f} (gap {v['language_gap']:.2f})" for h, v in figures.items())
+    return train_prompt_script.engine_figures(dataset, encoder)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dataset", required=True, type=Path)
-    ap.add_argument("--model", default=DEFAULT_MODEL_ID)
-    ap.add_argument("--out", type=Path, help="where to write the adapter (nothing is written without it)")
-    ap.add_argument("--lambda", dest="lam", type=float, default=LAMBDA)
+    ap = train_prompt_script.base_parser(__doc__, "adapter", LAMBDA)
     ap.add_argument("--alpha", type=float, default=ALPHA)
-    ap.add_argument("--prompt-task", action="store_true", help="also run the cross-validated prompt task (~1 min)")
     args = ap.parse_args(argv)
 
     from player_plugin.evaluation.vector_cache import dataset_vectors

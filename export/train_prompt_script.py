@@ -68,8 +68,6 @@ def cross_validated(x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 def prompt_task(dataset, x: np.ndarray, y: np.ndarray, lam: float) -> str:
     """The prompt task on train + validation through the real engine, each name's lean read by a head
     fitted without it (the head's own names are in-sample for the shipped one)."""
-    from player_plugin.evaluation.prompt_task import evaluate_prompts
-    from player_plugin.evaluation.vector_cache import dataset_vectors
     from player_plugin.recommend import prompt_language
 
     encoder = Encoder.load(DEFAULT_MODEL_ID)
@@ -79,19 +77,34 @@ def prompt_task(dataset, x: np.ndarray, y: np.ndarray, lam: float) -> str:
         return 2.0 * held_out[np.asarray(query, np.float32).tobytes()] - 1.0  # every name of the run is there
 
     prompt_language.learned_lean = lean
+    return engine_figures(dataset, encoder)
+
+
+def engine_figures(dataset, encoder) -> str:
+    """The prompt task on train + validation through the real engine (with whatever cross-validated
+    head or adapter the caller has put in place), as one line."""
+    from player_plugin.evaluation.prompt_task import evaluate_prompts
+    from player_plugin.evaluation.vector_cache import dataset_vectors
+
     vectors = dataset_vectors(dataset, encoder)
     result = evaluate_prompts(dataset, ["upnext"], vectors, encoder, DEFAULT_MODEL_ID, "train+validation")
     figures = result["results"]["upnext"]
     return " ".join(f"{h}: NDCG@10 {v['ndcg@10']:.4f} (gap {v['language_gap']:.2f})" for h, v in figures.items())
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def base_parser(doc: str, what: str, lam: float) -> argparse.ArgumentParser:
+    """The options both prompt fits take (this head, export/train_prompt_adapter.py)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--dataset", required=True, type=Path)
     ap.add_argument("--model", default=DEFAULT_MODEL_ID)
-    ap.add_argument("--out", type=Path, help="where to write the head (nothing is written without it)")
-    ap.add_argument("--lambda", dest="lam", type=float, default=0.1)
+    ap.add_argument("--out", type=Path, help=f"where to write the {what} (nothing is written without it)")
+    ap.add_argument("--lambda", dest="lam", type=float, default=lam)
     ap.add_argument("--prompt-task", action="store_true", help="also run the cross-validated prompt task (~1 min)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = base_parser(__doc__, "head", 0.1)
     args = ap.parse_args(argv)
 
     dataset = load_dataset(args.dataset)

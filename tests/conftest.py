@@ -91,3 +91,31 @@ def embedded_demo_library(root: Path, encoder=None, model_id: str | None = None)
     assert engine.embed().embedded == 32
     engine.close()
     return root / "template.db"
+
+
+E5 = "multilingual-e5-small"
+
+
+@pytest.fixture(scope="module")
+def e5():
+    """The default encoder (multilingual-e5-small, int8, on the CPU), once per test module."""
+    from player_plugin.nlp.encoder import Encoder
+
+    return Encoder.load(E5, prefer_gpu=False)
+
+
+@pytest.fixture(scope="module")
+def e5_demo_template(tmp_path_factory, e5):
+    return embedded_demo_library(tmp_path_factory.mktemp("demo"), e5, E5)
+
+
+@pytest.fixture
+def e5_demo_engine(e5_demo_template, tmp_path, e5):
+    """An engine on its own copy of the demo library, embedded with :func:`e5`."""
+    from player_plugin.engine import Engine
+    from player_plugin.store import Database
+
+    shutil.copyfile(e5_demo_template, tmp_path / "library.db")
+    engine = Engine(Database(tmp_path / "library.db"), encoder_factory=lambda _mid: e5, model_id=E5)
+    yield engine
+    engine.close()

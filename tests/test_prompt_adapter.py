@@ -13,13 +13,10 @@ import numpy as np
 import pytest
 
 from player_plugin import paths
-from player_plugin.engine import Engine
-from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder
+from player_plugin.nlp.encoder import DEFAULT_MODEL_ID
 from player_plugin.recommend import prompt_adapter as pa
 from player_plugin.recommend.prompt_space import centred_query
-from player_plugin.store import Database
 from player_plugin.text_norm import has_cjk
-from tests.conftest import embedded_demo_library
 
 
 @pytest.fixture(autouse=True)
@@ -29,22 +26,9 @@ def fresh_adapters():
     pa.prompt_adapter.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def e5() -> Encoder:
-    return Encoder.load(DEFAULT_MODEL_ID, prefer_gpu=False)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, e5):
-    return embedded_demo_library(tmp_path_factory.mktemp("demo"), e5, DEFAULT_MODEL_ID)
-
-
 @pytest.fixture
-def engine(template, tmp_path, e5):
-    shutil.copyfile(template, tmp_path / "library.db")
-    e = Engine(Database(tmp_path / "library.db"), encoder_factory=lambda mid: e5, model_id=DEFAULT_MODEL_ID)
-    yield e
-    e.close()
+def engine(e5_demo_engine):
+    return e5_demo_engine
 
 
 def test_the_shipped_adapter_is_for_the_default_encoder_and_never_saw_the_test_split(e5):

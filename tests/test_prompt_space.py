@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
 from player_plugin.engine import Engine
-from player_plugin.nlp.encoder import Encoder
 from player_plugin.recommend.prompt_space import FULL_CENTRE_AT, LibraryCentre, centre_weight, centred_query, corpus
-from player_plugin.store import Database
 from player_plugin.text_norm import has_cjk
-from tests.conftest import embedded_demo_library
 
 E5 = "multilingual-e5-small"
 PROMPT = "rainy night, mellow"
 
 
-@pytest.fixture(scope="module")
-def e5():
-    return Encoder.load(E5, prefer_gpu=False)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, e5):
-    return embedded_demo_library(tmp_path_factory.mktemp("demo"), e5, E5)
-
-
 @pytest.fixture
-def engine(template, tmp_path, e5):
-    shutil.copyfile(template, tmp_path / "library.db")
-    e = Engine(Database(tmp_path / "library.db"), encoder_factory=lambda mid: e5, model_id=E5)
-    yield e
-    e.close()
+def engine(e5_demo_engine):
+    return e5_demo_engine
 
 
 def _id(engine: Engine, title: str) -> int:
