@@ -315,14 +315,14 @@ def main(argv: list[str] | None = None) -> int:
         assert len(first) == 10 and all(e.reason for e in first), first
         load = _start_load(args.load)
         try:
-            return _measure(args, svc, db, prompt_vec, first, t_first, load)
+            return _measure(args, svc, db, prompt_vec, first, t_first)
         finally:
             if load is not None:
                 load.kill()
                 load.wait()
 
 
-def _measure(args, svc, db, prompt_vec, first, t_first, load) -> int:
+def _measure(args, svc, db, prompt_vec, first, t_first) -> int:
     """The timings, the side-by-side comparison and the overlaps; prints the table and the JSON line."""
     now = svc.clock()
     for _ in range(args.warmup):

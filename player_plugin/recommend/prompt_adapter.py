@@ -22,20 +22,16 @@ the centred query and the centred track space the fit uses.
 
 from __future__ import annotations
 
-import json
 import logging
-import zipfile
 from functools import lru_cache
 
 import numpy as np
 
-from player_plugin import paths
 from player_plugin.recommend.fill_math import one_thread_product
-from player_plugin.text_norm import has_cjk
+from player_plugin.recommend.shipped_fits import knows_script, read_fit
 
 log = logging.getLogger(__name__)
 ADAPTER_FOLDER = "prompt_adapter"
-PROMPT_SCRIPTS = ("cjk", "latin", "any")
 
 
 class PromptAdapter:
@@ -47,7 +43,7 @@ class PromptAdapter:
 
     def knows(self, prompt: str) -> bool:
         """Whether it was fitted on prompts in this prompt's script (the shipped one: CJK only)."""
-        return self.prompts == "any" or (self.prompts == "cjk") == has_cjk(prompt)
+        return knows_script(self.prompts, prompt)
 
     def lead(self, query: np.ndarray) -> np.ndarray:
         """The vector the prompt leads by (``query`` itself when the sizes do not match)."""
@@ -62,27 +58,16 @@ class PromptAdapter:
 @lru_cache(maxsize=4)
 def prompt_adapter(model_id: str) -> PromptAdapter | None:
     """The adapter for ``model_id``, or None when none ships or it is damaged (said once in the log)."""
-    path = paths.resources_dir() / ADAPTER_FOLDER / f"{model_id}.npz"
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            about = json.loads(str(f["about"]))
-            weight = np.asarray(f["weight"], np.float32)
-        if about.get("model_id") != model_id:
-            raise ValueError(f"it was fitted for {about.get('model_id')!r}")
+
+    def build(about: dict, f, prompts: str) -> PromptAdapter:
+        weight, alpha = np.asarray(f["weight"], np.float32), float(about.get("alpha", 0.0))
         if weight.ndim != 2 or weight.shape[0] != weight.shape[1]:
             raise ValueError(f"its weight has shape {weight.shape}, not [dim, dim]")
-        alpha = float(about.get("alpha", 0.0))
         if not np.all(np.isfinite(weight)) or not np.isfinite(alpha) or alpha < 0:
             raise ValueError("its numbers are not finite and non-negative")
-        prompts = about.get("prompt_script", "any")
-        if prompts not in PROMPT_SCRIPTS:
-            raise ValueError(f"unknown prompt script {prompts!r}")
-    except (OSError, KeyError, ValueError, TypeError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
-        log.warning("ignoring the prompt adapter %s: %s", path, exc)
-        return None
-    return PromptAdapter(weight, alpha, prompts)
+        return PromptAdapter(weight, alpha, prompts)
+
+    return read_fit(ADAPTER_FOLDER, model_id, "prompt adapter", build)
 
 
 def learned_lead(query: np.ndarray, prompt: str | None, model_id: str) -> np.ndarray:

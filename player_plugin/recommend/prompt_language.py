@@ -27,18 +27,16 @@ measured the same, penalties of 0.2-0.6 within 0.001).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from player_plugin import paths
 from player_plugin.recommend.prompt_words import CJK_NEGATORS, NEGATORS
-from player_plugin.text_norm import has_cjk, normalise
+from player_plugin.recommend.shipped_fits import knows_script, read_fit
+from player_plugin.text_norm import normalise
 
 log = logging.getLogger(__name__)
 HEAD_FOLDER = "prompt_script"
@@ -110,7 +108,7 @@ class ScriptHead:
         """Whether the head was fitted on prompts in this prompt's script. The shipped one knows only
         prompts written in CJK (every NetEase name is): an English prompt's vector sits elsewhere in
         the e5 space, and the head read "Latin titles" into nearly every one."""
-        return self.prompts == "any" or (self.prompts == "cjk") == has_cjk(prompt)
+        return knows_script(self.prompts, prompt)
 
     def share(self, query: np.ndarray) -> float | None:
         """The predicted share of CJK titles the prompt wants (None: a vector of another size)."""
@@ -123,25 +121,14 @@ class ScriptHead:
 @lru_cache(maxsize=4)
 def script_head(model_id: str) -> ScriptHead | None:
     """The head for ``model_id``, or None when none ships or it is damaged (said once in the log)."""
-    path = paths.resources_dir() / HEAD_FOLDER / f"{model_id}.npz"
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            about = json.loads(str(f["about"]))
-            weight = np.asarray(f["weight"], np.float32).ravel()
-            bias = float(f["bias"])
-        if about.get("model_id") != model_id:
-            raise ValueError(f"it was fitted for {about.get('model_id')!r}")
+
+    def build(_about: dict, f, prompts: str) -> ScriptHead:
+        weight, bias = np.asarray(f["weight"], np.float32).ravel(), float(f["bias"])
         if not np.all(np.isfinite(weight)) or not np.isfinite(bias):
             raise ValueError("its numbers are not finite")
-        prompts = about.get("prompt_script", "any")
-        if prompts not in ("cjk", "latin", "any"):
-            raise ValueError(f"unknown prompt script {prompts!r}")
-    except (OSError, KeyError, ValueError, TypeError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
-        log.warning("ignoring the prompt-script head %s: %s", path, exc)
-        return None
-    return ScriptHead(weight, bias, prompts)
+        return ScriptHead(weight, bias, prompts)
+
+    return read_fit(HEAD_FOLDER, model_id, "prompt-script head", build)
 
 
 def learned_lean(query: np.ndarray, model_id: str) -> float:
