@@ -106,6 +106,9 @@ def test_the_first_queue_mirrors_the_librarys_mix_of_languages(engine):
         ("华语经典老歌", True),
         ("粤语 rainy night", True),
         ("不要欧美", True),
+        ("不想听欧美的歌", True),
+        ("非欧美", True),
+        ("华语R&B：百听不厌的华语节奏布鲁斯", True),  # "never tired of": no negation (a NetEase name)
         ("中英文歌", None),  # both
         ("rainy night, mellow", None),
         ("K-pop 精选", None),  # K-pop titles are mostly Latin: no wish read into it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from player_plugin.recommend.prompt_words import PromptWords, index_labels, label_matches
+from player_plugin.recommend.prompt_words import PromptWords, cjk_negated, index_labels, label_matches
 
 
 def test_parse_runs_plurals_and_negation_per_clause():
@@ -33,6 +33,17 @@ def test_match_genres_artists_and_cjk():
     q = PromptWords.parse("不要摇滚，来点安静的民谣")
     assert q.match("民谣", genre=True) == 1 and q.match("摇滚", genre=True) == -1 and q.match("爵士", genre=True) == 0
     assert PromptWords.parse("更多林夕雨").match("林夕雨", genre=False) == 1
+    # words of wanting or playing may stand between the negator and the label; other words end it
+    assert PromptWords.parse("不要听民谣").match("民谣", genre=True) == -1
+    assert PromptWords.parse("别放摇滚").match("摇滚", genre=True) == -1
+    assert PromptWords.parse("百听不厌的民谣").match("民谣", genre=True) == 1
+
+
+def test_cjk_negated_takes_a_negator_and_words_of_wanting_only():
+    for before in ("不要", "不想听", "没有", "非", "不太喜欢", "别放", "不要听"):
+        assert cjk_negated(before), before
+    for before in ("", "百听不厌的", "安静的", "不说再见的", "来点"):
+        assert not cjk_negated(before), before
 
 
 def test_label_matches_rule_out_wins():

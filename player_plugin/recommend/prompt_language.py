@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from player_plugin.recommend.prompt_words import CJK_NEGATORS, NEGATORS
+from player_plugin.recommend.prompt_words import NEGATORS, cjk_negated
 from player_plugin.recommend.shipped_fits import knows_script, read_fit
 from player_plugin.text_norm import normalise
 
@@ -65,13 +65,12 @@ LANGUAGE_WORDS: dict[str, bool] = {
     **dict.fromkeys(("欧美", "英文", "英语", "western", "english"), False),
 }
 BOTH_WORDS = ("中英", "中外", "中西", "华语欧美", "欧美华语")  # "中英文歌": Chinese and English, no wish
-_NEGATION_REACH = 3  # a CJK negator this many characters before the word negates it ("不要中文", "不听华语")
 _CLAUSE = re.compile(r"[,;.!?/|，；。！？、]+|\bbut\b")
 
 
 def _negated(clause: str, at: int) -> bool:
     before = clause[:at]
-    if any(neg in before[-(_NEGATION_REACH + 2) :] for neg in CJK_NEGATORS):
+    if cjk_negated(before):  # "不要中文", "不听华语"; not "百听不厌的华语"
         return True
     return any(w in NEGATORS for w in re.findall(r"[a-z]+", before))
 

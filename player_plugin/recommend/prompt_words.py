@@ -18,7 +18,8 @@ Matching (all text NFKC, case-folded):
 * a label in a script without spaces (Chinese, Japanese) matches when it occurs in the prompt
   ("民谣" in "安静的民谣");
 * negation: in a Latin clause (split at , ; . / and "but"), every word after a negator is unwanted;
-  a CJK label is unwanted when a negator stands just before it.
+  a CJK label is unwanted when a negator stands just before it, or a few words of wanting or playing
+  after one (:func:`cjk_negated`: "不要摇滚", "不想听民谣"; "百听不厌的民谣" rules nothing out).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ import numpy as np
 from player_plugin.text_norm import normalise
 
 NEGATORS = frozenset({"no", "not", "without", "non", "never", "nothing", "except", "minus", "none", "less"})
-CJK_NEGATORS = ("不要", "不想听", "不想", "没有", "不听", "别", "不", "无", "没")
+CJK_NEGATORS = ("不要", "不想听", "不想", "没有", "不听", "不是", "别", "不", "无", "没", "非")
+# between a CJK negator and what it rules out, only words of wanting or playing ("不要听民谣", "别放摇滚",
+# "不太喜欢华语"): "百听不厌的华语" (never tired of Chinese songs) negates nothing
+_CJK_NEGATED = re.compile(
+    "(?:" + "|".join(sorted(map(re.escape, CJK_NEGATORS), key=len, reverse=True)) + ")[要想听放是含带太喜欢用的]{0,3}$"
+)
 # Words that say nothing about which genre or artist: never matched on their own.
 FILLER = frozenset(
     {"music", "song", "songs", "track", "tracks", "more", "some", "play", "like", "by", "from", "please", "only"}
@@ -100,8 +106,13 @@ class PromptWords:
         at = self.text.find(compact)
         if at < 0:
             return 0
-        before = self.text[max(0, at - 3) : at]
-        return -1 if any(before.endswith(n) for n in CJK_NEGATORS) else 1
+        return -1 if cjk_negated(self.text[:at]) else 1
+
+
+def cjk_negated(before: str) -> bool:
+    """Whether the CJK text just before a word rules it out: a negator ("不要", "没有", "非", …), then at
+    most a few words of wanting or playing, then the word ("不要摇滚", "不想听华语", "非欧美")."""
+    return _CJK_NEGATED.search(before) is not None
 
 
 def label_matches(
