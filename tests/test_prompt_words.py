@@ -39,6 +39,16 @@ def test_match_genres_artists_and_cjk():
     assert PromptWords.parse("百听不厌的民谣").match("民谣", genre=True) == 1
 
 
+def test_a_one_character_cjk_name_matches_only_a_prompt_that_is_little_more_than_it():
+    # in NetEase playlist names every such match by containment was a piece of another word
+    for prompt in ("花", "更多花的歌", "来点花"):
+        assert PromptWords.parse(prompt).match("花", genre=False) == 1, prompt
+    for prompt in ("花开于彼岸", "神仙嗓音天花板", "物哀纯音丨花开于彼岸"):
+        assert PromptWords.parse(prompt).match("花", genre=False) == 0, prompt
+    assert PromptWords.parse("不要听花的歌").match("花", genre=False) == -1
+    assert PromptWords.parse("神仙嗓音天花板：周深").match("周深", genre=False) == 1  # two characters: inside
+
+
 def test_cjk_negated_takes_a_negator_and_words_of_wanting_only():
     for before in ("不要", "不想听", "没有", "非", "不太喜欢", "别放", "不要听"):
         assert cjk_negated(before), before

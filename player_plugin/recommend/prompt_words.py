@@ -16,7 +16,8 @@ Matching (all text NFKC, case-folded):
   a prompt that is little more than that name ("more Low", not "low and slow"); words like "music",
   "songs", "more" never match on their own;
 * a label in a script without spaces (Chinese, Japanese) matches when it occurs in the prompt
-  ("民谣" in "安静的民谣");
+  ("民谣" in "安静的民谣"); a one-character label only when the prompt is little more than it
+  ("更多花的歌", not "花开于彼岸");
 * negation: in a Latin clause (split at , ; . / and "but"), every word after a negator is unwanted;
   a CJK label is unwanted when a negator stands just before it, or a few words of wanting or playing
   after one (:func:`cjk_negated`: "不要摇滚", "不想听民谣"; "百听不厌的民谣" rules nothing out).
@@ -37,15 +38,18 @@ NEGATORS = frozenset({"no", "not", "without", "non", "never", "nothing", "except
 CJK_NEGATORS = ("不要", "不想听", "不想", "没有", "不听", "不是", "别", "不", "无", "没", "非")
 # between a CJK negator and what it rules out, only words of wanting or playing ("不要听民谣", "别放摇滚",
 # "不太喜欢华语"): "百听不厌的华语" (never tired of Chinese songs) negates nothing
-_CJK_NEGATED = re.compile(
-    "(?:" + "|".join(sorted(map(re.escape, CJK_NEGATORS), key=len, reverse=True)) + ")[要想听放是含带太喜欢用的]{0,3}$"
-)
+_CJK_NEGATOR = re.compile("|".join(sorted(map(re.escape, CJK_NEGATORS), key=len, reverse=True)))
+_CJK_NEGATED = re.compile("(?:" + _CJK_NEGATOR.pattern + ")[要想听放是含带太喜欢用的]{0,3}$")
 # Words that say nothing about which genre or artist: never matched on their own.
 FILLER = frozenset(
     {"music", "song", "songs", "track", "tracks", "more", "some", "play", "like", "by", "from", "please", "only"}
     | {"just", "the", "a", "an", "of", "me", "and", "new", "old", "style", "mix", "sound", "sounds", "stuff"}
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# what a CJK request says around a name ("更多花的歌", "来点雨"): a one-character label matches only a
+# prompt that is that character and these (in NetEase's playlist names every one-character artist that
+# matched by containment — 音, 花, 单, 杰, 雨, 106 in all — was a piece of another word)
+_CJK_REQUEST = re.compile(r"更多|来点|来些|来一些|播放|放点|只听|听|的|歌曲|歌|音乐|[\s!?。！？,，、]")  # and negators
 _CLAUSE = re.compile(r"[,;.!?/|，；。！？、]+|\bbut\b")
 
 
@@ -106,6 +110,8 @@ class PromptWords:
         at = self.text.find(compact)
         if at < 0:
             return 0
+        if len(compact) == 1 and _CJK_REQUEST.sub("", _CJK_NEGATOR.sub("", self.text.replace(compact, "", 1))):
+            return 0  # "花" names the artist 花 in "更多花", not in "花开于彼岸"
         return -1 if cjk_negated(self.text[:at]) else 1
 
 
