@@ -29,6 +29,9 @@ def test_match_genres_artists_and_cjk():
     assert PromptWords.parse("neon lights").match("neon tide", genre=False) == 0
     assert PromptWords.parse("more Low").match("low", genre=False) == 1
     assert PromptWords.parse("low and slow").match("low", genre=False) == 0
+    assert PromptWords.parse("来点 Low 的歌").match("low", genre=False) == 1
+    assert PromptWords.parse("欧美民谣 I 往昔璀璨如钻").match("i", genre=False) == 0  # a NetEase name
+    assert PromptWords.parse("超棒的日系组合｜夜鹿 YOASOBI 真夜中").match("yoasobi", genre=False) == 1
     # scripts without spaces: the label inside the prompt, a negator just before it rules it out
     q = PromptWords.parse("不要摇滚，来点安静的民谣")
     assert q.match("民谣", genre=True) == 1 and q.match("摇滚", genre=True) == -1 and q.match("爵士", genre=True) == 0

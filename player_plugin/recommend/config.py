@@ -73,7 +73,7 @@ class RecommendConfig:
     # (recommend/prompt_space.py); the history orders among them. 0: no such gate.
     # (tuned on netease-dev's named train + validation playlists, each name judged by an adapter and a
     # head fitted without it: NDCG@10 mean over h0/h20/h200 for 12 / 15 / 18 / 30 / 60: 0.139 / 0.140 /
-    # 0.138 / 0.135 / 0.122 (session 10, with the prompt adapter); docs/evaluation.md "The prompt task")
+    # 0.138 / 0.135 / 0.126 (session 10, with the prompt adapter); docs/evaluation.md "The prompt task")
     # ... and at most this share of a small library, so a prompt still decides there (never fewer than
     # the picks asked for)
     prompt_fit: int = 15

@@ -49,7 +49,8 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # what a CJK request says around a name ("更多花的歌", "来点雨"): a one-character label matches only a
 # prompt that is that character and these (in NetEase's playlist names every one-character artist that
 # matched by containment — 音, 花, 单, 杰, 雨, 106 in all — was a piece of another word)
-_CJK_REQUEST = re.compile(r"更多|来点|来些|来一些|播放|放点|只听|听|的|歌曲|歌|音乐|[\s!?。！？,，、]")  # and negators
+_SHORT_NAME = 3  # a Latin one-word artist this short ("I", "X") matches in a CJK prompt only when it is all there is
+_CJK_REQUEST = re.compile(r"更多|来点|来些|来一些|播放|放点|只听|听|的|歌曲|歌|音乐")
 _CLAUSE = re.compile(r"[,;.!?/|，；。！？、]+|\bbut\b")
 
 
@@ -64,6 +65,7 @@ class PromptWords:
     unwanted: frozenset[str]
     text: str  # the normalised prompt without spaces, for labels in scripts without them
     content_words: frozenset[str] = frozenset()  # the prompt's single words, less negators and FILLER
+    cjk_rest: str = ""  # what the prompt says in CJK beyond request words (_beyond)
 
     @classmethod
     def parse(cls, prompt: str) -> PromptWords:
@@ -71,6 +73,7 @@ class PromptWords:
         wanted: set[str] = set()
         unwanted: set[str] = set()
         content: set[str] = set()
+        cjk = "".join(w for w in _WORD.findall(text) if not _is_spaced(w))
         for clause in _CLAUSE.split(text):
             words = [w for w in _WORD.findall(clause) if _is_spaced(w)]
             content.update(w for w in words if w not in NEGATORS and w not in FILLER)
@@ -83,7 +86,8 @@ class PromptWords:
                     gram = "".join(run)
                     grams = {gram, gram[:-1]} if gram.endswith("s") and len(gram) > 3 else {gram}  # "ballads"
                     (unwanted if i > negated_from else wanted).update(grams)
-        return cls(frozenset(wanted - unwanted), frozenset(unwanted), text.replace(" ", ""), frozenset(content))
+        compact = text.replace(" ", "")
+        return cls(frozenset(wanted - unwanted), frozenset(unwanted), compact, frozenset(content), _beyond(cjk))
 
     @property
     def empty(self) -> bool:
@@ -92,7 +96,8 @@ class PromptWords:
     def match(self, label: str, *, genre: bool) -> int:
         """+1 wanted, -1 unwanted, 0 not named. ``genre``: single words of the label may match too;
         otherwise (an artist) a one-word name matches only a prompt that is little more than that name
-        ("more Low", not "low and slow")."""
+        ("more Low", "来点 Low", "夜鹿 YOASOBI 真夜中"; not "low and slow", nor a name shorter than
+        :data:`_SHORT_NAME` beside other CJK words: "欧美民谣 I 往昔璀璨如钻")."""
         if not label:
             return 0
         if _is_spaced(label):
@@ -101,7 +106,8 @@ class PromptWords:
             if compact in FILLER:
                 return 0
             keys = {compact} | ({w for w in words if len(w) >= 3 and w not in FILLER} if genre else set())
-            if not genre and len(words) == 1 and self.content_words != frozenset({compact}):
+            lone = self.content_words != frozenset({compact}) or (self.cjk_rest and len(compact) < _SHORT_NAME)
+            if not genre and len(words) == 1 and lone:
                 return 0
             if keys & self.unwanted:
                 return -1
@@ -110,9 +116,15 @@ class PromptWords:
         at = self.text.find(compact)
         if at < 0:
             return 0
-        if len(compact) == 1 and _CJK_REQUEST.sub("", _CJK_NEGATOR.sub("", self.text.replace(compact, "", 1))):
+        if len(compact) == 1 and _beyond(self.text.replace(compact, "", 1)):
             return 0  # "花" names the artist 花 in "更多花", not in "花开于彼岸"
         return -1 if cjk_negated(self.text[:at]) else 1
+
+
+def _beyond(text: str) -> str:
+    """``text`` less negators, CJK request words and everything not a letter or digit: what a prompt
+    says beside a name ("" for "更多花的歌" beside 花, "往昔璀璨如钻" beside "I")."""
+    return re.sub(r"[\W_]+", "", _CJK_REQUEST.sub("", _CJK_NEGATOR.sub("", text)))
 
 
 def cjk_negated(before: str) -> bool:
