@@ -46,10 +46,10 @@ FILLER = frozenset(
     | {"just", "the", "a", "an", "of", "me", "and", "new", "old", "style", "mix", "sound", "sounds", "stuff"}
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SHORT_NAME = 3  # a Latin one-word artist this short ("I", "X") matches in a CJK prompt only when it is all there is
 # what a CJK request says around a name ("更多花的歌", "来点雨"): a one-character label matches only a
 # prompt that is that character and these (in NetEase's playlist names every one-character artist that
 # matched by containment — 音, 花, 单, 杰, 雨, 106 in all — was a piece of another word)
-_SHORT_NAME = 3  # a Latin one-word artist this short ("I", "X") matches in a CJK prompt only when it is all there is
 _CJK_REQUEST = re.compile(r"更多|来点|来些|来一些|播放|放点|只听|听|的|歌曲|歌|音乐")
 _CLAUSE = re.compile(r"[,;.!?/|，；。！？、]+|\bbut\b")
 
