@@ -38,6 +38,7 @@ from seq2seq_model import DecoderGraph, EncoderGraph, Seq2Seq  # noqa: E402
 from player_plugin.evaluation.dataset import load_dataset, tracks_in  # noqa: E402
 from player_plugin.evaluation.evaluate import evaluate, evaluation_points  # noqa: E402
 from player_plugin.evaluation.seq2seq import Seq2SeqRecommender  # noqa: E402
+from player_plugin.nlp.seq2seq import RAW, SCRIPT_CENTRED, TRACK_SPACES  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = Path("/root/.cache/player-plugin/eval")
@@ -61,8 +62,10 @@ def load_vectors(ds) -> np.ndarray:
     return dataset_vectors(ds, Encoder.load()).astype(np.float32)
 
 
-def prompt_vectors(ds) -> dict[int, np.ndarray]:
-    """Pseudo-prompts: each train playlist's name + tags, embedded as a query (only where there is text)."""
+def prompt_vectors(ds, track_space: str = RAW) -> dict[int, np.ndarray]:
+    """Pseudo-prompts: each train playlist's name + tags, embedded as a query (only where there is text). For a
+    script-centred generator each one is then centred as the app centres a typed prompt before the generator
+    reads it (``prompt_space.centred_query``: less the mean request of its script)."""
     texts = {}
     for i, p in enumerate(ds.split("train")):
         t = " ".join([p.name, *p.tags]).strip()
@@ -75,11 +78,36 @@ def prompt_vectors(ds) -> dict[int, np.ndarray]:
     if f.exists():
         arr = np.load(f)
     else:
-        from player_plugin.nlp.encoder import Encoder
-
-        arr = Encoder.load(prefer_gpu=False).embed(list(texts.values()), kind="query")
+        arr = _query_encoder().embed(list(texts.values()), kind="query")
+        f.parent.mkdir(parents=True, exist_ok=True)
         np.save(f, arr)
+    if track_space == SCRIPT_CENTRED:
+        from player_plugin.recommend.prompt_space import centred_query, query_centre
+
+        centres = query_centre(lambda t: _query_encoder().embed(list(t), kind="query"))
+        arr = np.stack([centred_query(t, q, centres, ds.n_tracks) for t, q in zip(texts.values(), arr, strict=True)])
     return dict(zip(texts.keys(), arr, strict=True))
+
+
+_ENCODER: list = []
+
+
+def _query_encoder():
+    from player_plugin.nlp.encoder import Encoder
+
+    if not _ENCODER:
+        _ENCODER.append(Encoder.load(prefer_gpu=False))
+    return _ENCODER[0]
+
+
+def centred_vectors(vectors: np.ndarray, titles) -> np.ndarray:
+    """The library as a script-centred generator reads it (``seq2seq_rec.TrackView``): each vector less its
+    script group's mean (``prompt_space.LibraryCentre``), unit length."""
+    from player_plugin.recommend.prompt_space import LibraryCentre
+
+    centre = LibraryCentre(vectors, titles)
+    out = (vectors - centre.means[centre.group.astype(np.int64)]) / centre.norms[:, None]
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 class Data:
@@ -89,6 +117,8 @@ class Data:
         self.ds = load_dataset(DATA / name)
         self.name = name
         self.vectors = load_vectors(self.ds)
+        if args.track_space == SCRIPT_CENTRED:
+            self.vectors = centred_vectors(self.vectors, self.ds.titles)
         self.V = torch.from_numpy(self.vectors).to(DEVICE)
         self.train = [p.tracks.astype(np.int64) for p in self.ds.split("train")]
         seen = tracks_in(self.train, self.ds.n_tracks)
@@ -103,7 +133,7 @@ class Data:
         self.pop_t = torch.from_numpy(self.pop).to(DEVICE)
         self.pseudo_cold_t = torch.from_numpy(self.pseudo_cold).to(DEVICE)
         self.positions = np.array([(i, p) for i, t in enumerate(self.train) for p in range(5, len(t) - 2)], np.int64)
-        self.prompts = prompt_vectors(self.ds) if use_prompts else {}
+        self.prompts = prompt_vectors(self.ds, args.track_space) if use_prompts else {}
         # validation examples for the loss: the harness's points (context 10)
         pts = evaluation_points(self.ds, "validation")
         self.val_examples = [(pt.context.astype(np.int64), pt.targets.astype(np.int64)) for pt in pts]
@@ -483,6 +513,7 @@ def export(model: Seq2Seq, info: dict, args) -> None:
         "kind": "seq2seq-next-track-generator",
         "architecture": "pre-LN Transformer encoder-decoder over frozen track vectors (export/seq2seq_model.py)",
         "track_encoder": "multilingual-e5-small",
+        "track_space": args.track_space,
         "dim": dim,
         "out_dim": D,
         "K": model.K,
@@ -591,6 +622,13 @@ def main(argv=None) -> int:
     ap.add_argument("--aug-like", type=float, default=0.05)
     ap.add_argument("--p-prompt", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--track-space",
+        choices=TRACK_SPACES,
+        default=RAW,
+        help="the track vectors it reads: the encoder's (raw, seq2seq-v1) or each less its script's mean "
+        "(script-centred: measured, not shipped; docs/seq2seq.md)",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
     ap.add_argument("--load", default="", help="skip training: export the state saved by --save in this .pt")

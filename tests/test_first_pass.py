@@ -4,6 +4,8 @@ exactly the exact ranking's (compared as sets and by value, so it holds on any C
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -101,25 +103,44 @@ def generator():
     return gen
 
 
+@pytest.fixture(scope="module", params=["raw", "script-centred"])
+def any_space(generator, request):
+    """The shipped generator (raw vectors), and the same weights told to read script-centred ones (what
+    ``export/train_seq2seq.py --track-space script-centred`` builds): the fold's maths in both."""
+    gen = copy.copy(generator)
+    gen.track_space = request.param
+    return gen
+
+
 @pytest.fixture(scope="module")
 def big(generator) -> tuple[np.ndarray, fp.FirstPass]:
     lib = _library(fp.FIRST_PASS_MIN_TRACKS + 1000, dim=generator.dim, seed=4)
     return lib, fp.FirstPass(lib, threads=1)
 
 
-def test_the_generator_folded_into_the_first_pass_ranks_as_its_exact_map(generator, big):
-    """t_m · q with t_m = normalise(v_m W + c), scored as one more column of the first pass: its best
-    rows are the exact map's, with the exact map's values, and the rest are close."""
+def _centre(lib: np.ndarray):
+    """The library's script groups (recommend/prompt_space.py): a third of its tracks CJK-titled."""
+    from player_plugin.recommend.prompt_space import LibraryCentre
+
+    return LibraryCentre(lib, [f"雨夜 {i}" if i % 3 == 0 else f"Rain {i}" for i in range(len(lib))])
+
+
+def test_the_generator_folded_into_the_first_pass_ranks_as_its_exact_map(any_space, big):
+    """t_m · q with t_m = normalise(v_m W + c) (v_m script-centred for a script-centred generator: then a
+    per-track offset), scored as one more column of the first pass: its best rows are the exact map's,
+    with the exact map's values, and the rest are close."""
     from player_plugin.recommend.first_pass import FoldedQuery
     from player_plugin.recommend.seq2seq_rec import GeneratorSide, mapped_library, seq2seq_scores
 
+    generator = any_space
     lib, first = big
-    mapped = mapped_library(generator, lib)
-    side = GeneratorSide(generator, lib)
+    centre = _centre(lib)
+    mapped = mapped_library(generator, lib, centre)
+    side = GeneratorSide(generator, lib, centre)
     rng = np.random.default_rng(5)
     for _ in range(3):
         session = rng.choice(len(lib), 6, replace=False)
-        exact = seq2seq_scores(generator, lib, session, mapped=mapped)
+        exact = seq2seq_scores(generator, lib, session, mapped=mapped, centre=centre)
         q = side.query(session)
         folded = side.for_fill(q, first)
         assert isinstance(folded, FoldedQuery)
@@ -133,6 +154,28 @@ def test_the_generator_folded_into_the_first_pass_ranks_as_its_exact_map(generat
         np.testing.assert_allclose(taste[best], (lib @ w)[best], rtol=0, atol=1e-5)
         # without the first pass the same side scores the exact map
         np.testing.assert_array_equal(side.for_fill(q, None), mapped @ q)
+
+
+def test_a_script_centred_generator_reads_each_track_less_its_scripts_mean(generator, big):
+    """What a script-centred generator reads (recommend/seq2seq_rec.TrackView): (v - m_g) / |v - m_g|, the mean
+    of the track's script group taken out; without the library's centre it refuses, in one line."""
+    from player_plugin.recommend.seq2seq_rec import GeneratorSide, TrackView, mapped_library, needs_centre
+
+    assert not needs_centre(generator)  # the shipped one reads raw vectors (its manifest has no "track_space")
+    generator = copy.copy(generator)
+    generator.track_space = "script-centred"
+    assert needs_centre(generator)
+    lib, _ = big
+    centre = _centre(lib)
+    cjk = centre.group
+    by_hand = lib - np.where(cjk[:, None], lib[cjk].mean(axis=0), lib[~cjk].mean(axis=0))
+    by_hand /= np.linalg.norm(by_hand, axis=1, keepdims=True)
+    rows = np.array([0, 1, 2, 3, 999, len(lib) - 1])
+    np.testing.assert_allclose(TrackView(generator, lib, centre).rows(rows), by_hand[rows], rtol=0, atol=1e-5)
+    mapped = mapped_library(generator, lib, centre)
+    np.testing.assert_allclose(mapped[rows], generator.map_tracks(by_hand[rows]), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="script-centred"):
+        GeneratorSide(generator, lib)
 
 
 def test_exact_generator_scores_only_add_their_best_rows_to_the_rescoring(generator, big):

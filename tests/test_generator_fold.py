@@ -7,10 +7,13 @@ ones carry approximate scores in both runs."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
 from player_plugin.models import Event, EventKind, TrackTags
+from player_plugin.nlp.manifest import TRACK_SPACES
 from player_plugin.recommend import first_pass
 from player_plugin.recommend.seq2seq_rec import load_generator_or_none
 from player_plugin.recommend.service import RecommendService
@@ -22,10 +25,12 @@ NOW = 2_000_000.0
 
 class BareGenerator:
     """The shipped generator seen through the generator interface alone (as a generator trained by
-    export/train_seq2seq.py is): no ``weight`` / ``bias`` to fold."""
+    export/train_seq2seq.py is): no ``weight`` / ``bias`` to fold; the track vectors it reads
+    (``track_space``) are part of that interface."""
 
     def __init__(self, generator) -> None:
         self._g = generator
+        self.track_space = generator.track_space
 
     def map_tracks(self, vectors: np.ndarray) -> np.ndarray:
         return self._g.map_tracks(vectors)
@@ -42,7 +47,8 @@ def _store(path, n: int, dim: int) -> tuple[Database, list[int]]:
     ids = []
     with db.transaction():
         for i in range(n):
-            tags = TrackTags(title=f"Song {i}", artists=(f"Artist {i % 300}",), duration_s=200.0)
+            title = f"Song {i}" if i % 4 else f"歌 {i}"  # two script groups, for a script-centred generator
+            tags = TrackTags(title=title, artists=(f"Artist {i % 300}",), duration_s=200.0)
             tid = tracks.insert(ScannedFile(f"/music/{i}.mp3", 1000, i, "", tags, None, None), now=1.0)
             v = styles[i % 30] + 0.7 * rng.standard_normal(dim).astype(np.float32)
             vectors.put(tid, "m", v / np.linalg.norm(v), "h")
@@ -50,10 +56,15 @@ def _store(path, n: int, dim: int) -> tuple[Database, list[int]]:
     return db, ids
 
 
-def test_folded_and_exact_generator_fill_alike(tmp_path, monkeypatch):
+@pytest.mark.parametrize("track_space", TRACK_SPACES)
+def test_folded_and_exact_generator_fill_alike(tmp_path, monkeypatch, track_space):
+    """The shipped generator reads raw vectors; a script-centred one (export/train_seq2seq.py
+    --track-space) is the same weights told to read each track less its script's mean."""
     generator = load_generator_or_none()
     if generator is None:
         pytest.skip("the shipped generator is missing")
+    generator = copy.copy(generator)
+    generator.track_space = track_space
     monkeypatch.setattr(first_pass, "FIRST_PASS_MIN_TRACKS", 1000)
     monkeypatch.setattr(first_pass, "RESCORE_ROWS", 60)
     monkeypatch.setattr(first_pass, "RESCORE_GENERATOR_ROWS", 40)

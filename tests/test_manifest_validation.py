@@ -133,11 +133,12 @@ SEQ2SEQ_CASES = [
     ("outcomes.liked", "2"),
     ("outcomes.liked", 10**20),
     ("io", {"encoder.onnx": 5}),
+    ("track_space", "centred"),
 ]
 # Every field of the generator's manifest that the app reads or relies on, given a wrong type (the audit's [[]]).
 SEQ2SEQ_FIELDS = [
     "model_id", "kind", "architecture", "track_encoder", "dim", "out_dim", "K", "max_context",
-    "outcomes", "graphs", "track_map", "io", "files", "sizes",
+    "outcomes", "graphs", "track_map", "io", "files", "sizes", "track_space",
 ]  # fmt: skip
 SEQ2SEQ_CASES += [(f, [[]]) for f in SEQ2SEQ_FIELDS]
 

@@ -167,7 +167,8 @@ def test_the_fill_over_a_file_backed_library_is_the_fill_in_memory(tmp_path, mon
 
 
 def test_the_generators_map_of_a_file_backed_library_is_the_map_in_memory(monkeypatch):
-    from player_plugin.recommend.seq2seq_rec import load_generator_or_none, mapped_library
+    from player_plugin.recommend.prompt_space import LibraryCentre
+    from player_plugin.recommend.seq2seq_rec import TrackView, load_generator_or_none, mapped_library
 
     generator = load_generator_or_none()
     if generator is None:
@@ -175,8 +176,11 @@ def test_the_generators_map_of_a_file_backed_library_is_the_map_in_memory(monkey
     a = _vectors(9000, dim=generator.dim)  # two blocks
     monkeypatch.setattr(mf, "BLOCK_ROWS", 4096)
     m = _in_file(a, monkeypatch)
-    np.testing.assert_array_equal(mapped_library(generator, m), mapped_library(generator, a))
-    np.testing.assert_allclose(mapped_library(generator, a), generator.map_tracks(a), atol=1e-6)
+    titles = [f"雨夜 {i}" if i % 3 == 0 else f"Rain {i}" for i in range(len(a))]
+    centre_a, centre_m = LibraryCentre(a, titles), LibraryCentre(m, titles)
+    np.testing.assert_array_equal(mapped_library(generator, m, centre_m), mapped_library(generator, a, centre_a))
+    read = TrackView(generator, a, centre_a).rows(np.arange(len(a)))  # raw, or script-centred
+    np.testing.assert_allclose(mapped_library(generator, a, centre_a), generator.map_tracks(read), atol=1e-6)
 
 
 def test_rows_kept_between_reads_are_the_rows_of_the_file(monkeypatch):

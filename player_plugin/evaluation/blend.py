@@ -39,7 +39,7 @@ from player_plugin.recommend.profile import HistoryEvent, build_user_model
 from player_plugin.recommend.prompt_space import LibraryCentre, script_neutral
 from player_plugin.recommend.queue import explore_count
 from player_plugin.recommend.score import Scores, Term, lift_of, score
-from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, GeneratorSide
+from player_plugin.recommend.seq2seq_rec import BLEND_WEIGHT, EXPLORE_BLEND_WEIGHT, GeneratorSide, needs_centre
 from player_plugin.text_norm import normalise
 
 
@@ -94,6 +94,7 @@ class UpNextRecommender:
         self._side: GeneratorSide | None = None  # the generator's view of the library, made once
         self._first_pass: tuple[Any] | None = None  # the app's int8 first pass over this library, built once
         self.script_axis: np.ndarray | None = None  # its CJK vs other direction (recommend/prompt_space.py)
+        self.centre: LibraryCentre | None = None  # its script groups' means (from fit)
 
     def fit(self, train_playlists: Sequence[np.ndarray], dataset: Any) -> None:
         self.cooc.fit(train_playlists, dataset)
@@ -101,7 +102,9 @@ class UpNextRecommender:
         self.never_played = ~tracks_in(train_playlists, len(self.vectors))
         # The artists as the app's catalog keeps them: each one normalised as in every rule of the app
         self.artists = ArtistIndex([frozenset(filter(None, map(normalise, a.split(",")))) for a in dataset.artists])
-        self.script_axis = LibraryCentre(self.vectors, dataset.titles).script_axis  # as the app's catalog has it
+        self.centre = LibraryCentre(self.vectors, dataset.titles)  # as the app's catalog has it
+        self.script_axis = self.centre.script_axis
+        self._side = None  # the generator's view depends on the library's centre
 
     def taste(self, context: np.ndarray) -> np.ndarray:
         """The main ranking's taste side: w_u · w_m + artist affinity + the generator (no b)."""
@@ -143,7 +146,8 @@ class UpNextRecommender:
     def generator_side(self) -> GeneratorSide:
         """The generator's view of the library (recommend/seq2seq_rec.py), made once per recommender."""
         if self._side is None:
-            self._side = GeneratorSide(self.generator, self.vectors)
+            centre = self.centre if needs_centre(self.generator) else None
+            self._side = GeneratorSide(self.generator, self.vectors, centre)
         return self._side
 
     def train_evidence(self, context: np.ndarray) -> np.ndarray:

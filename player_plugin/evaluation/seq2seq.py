@@ -15,9 +15,11 @@ from player_plugin.recommend.seq2seq_rec import (
     BLEND_WEIGHT,
     STEP_DECAY,
     Generator,
+    TrackView,
     aggregate,
     in_taste_units,
     mapped_library,
+    needs_centre,
     seq2seq_scores,
 )
 
@@ -43,11 +45,12 @@ class Seq2SeqRecommender:
         self.cold_bonus = cold_bonus
         self.seen: np.ndarray | None = None  # train-seen tracks, from fit
         self._mapped: np.ndarray | None = None
+        self.centre: Any = None  # the library's LibraryCentre, for a script-centred generator (from fit)
 
     def mapped(self) -> np.ndarray:
         """The library in the generator's track space, mapped once per recommender."""
         if self._mapped is None:
-            self._mapped = mapped_library(self.generator, self.vectors)
+            self._mapped = mapped_library(self.generator, self.vectors, self.centre)
         return self._mapped
 
     def _calibrate(self, s: np.ndarray) -> np.ndarray:
@@ -61,6 +64,12 @@ class Seq2SeqRecommender:
         if dataset is not None and dataset.n_tracks != len(self.vectors):
             raise ValueError(f"{len(self.vectors)} vectors for a library of {dataset.n_tracks} tracks")
         self.seen = tracks_in(train_playlists, len(self.vectors))
+        if needs_centre(self.generator):
+            from player_plugin.recommend.prompt_space import LibraryCentre
+
+            if dataset is None:
+                raise ValueError("a script-centred generator needs the dataset's titles (fit with the dataset)")
+            self.centre, self._mapped = LibraryCentre(self.vectors, dataset.titles), None
 
     def scores(self, context: np.ndarray) -> np.ndarray:
         return self._calibrate(
@@ -72,18 +81,20 @@ class Seq2SeqRecommender:
                 agg=self.agg,
                 step_decay=self.step_decay,
                 mapped=self.mapped(),
+                centre=self.centre,
             )
         )
 
     def scores_batch(self, contexts: Sequence[np.ndarray]) -> np.ndarray:
         """Contexts of equal length go through the generator together (the harness's are all 10 long)."""
         mapped = self.mapped()
+        view = TrackView(self.generator, self.vectors, self.centre)
         out = np.empty((len(contexts), len(self.vectors)), np.float32)
         by_len: dict[int, list[int]] = {}
         for i, c in enumerate(contexts):
             by_len.setdefault(len(c), []).append(i)
         for _, idx in by_len.items():
-            x = np.stack([self.vectors[np.asarray(contexts[i], dtype=np.int64)] for i in idx])
+            x = np.stack([view.rows(np.asarray(contexts[i], dtype=np.int64)) for i in idx])
             g = self.generator.generate_batch(x, None, None, self.steps)  # [b, K, out_dim]
             sims = np.einsum("nd,bkd->bnk", mapped, g, optimize=True)
             out[idx] = aggregate(sims, self.agg, self.step_decay)

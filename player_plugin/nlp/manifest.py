@@ -192,6 +192,13 @@ def _listed_file(data: dict, key: str, path: Path, listed: dict[str, str], *, re
         raise _bad(path, key, "the name of a file listed under 'files'", value)
 
 
+# The track vectors a generator was trained on (its manifest's "track_space", recommend/seq2seq_rec.TrackView):
+# the encoder's as they are, or each one less its script group's mean (the language-neutral space of
+# recommend/prompt_space.py): e5 gives every CJK-titled track a shared offset, and a generator fed it spends
+# itself on "stay in this script" (issue 14; docs/seq2seq.md).
+TRACK_SPACES = ("raw", "script-centred")
+
+
 def validate_manifest(data: dict, path: Path) -> None:
     """Check the types and shapes of every field the app reads; raise ModelError naming the file and
     the field. The Seq2Seq generator's manifest (``graphs``, ``kind: seq2seq-…``) is checked for its
@@ -273,6 +280,8 @@ def _validate_seq2seq(data: dict, path: Path, files: dict[str, str]) -> None:
         for name, row in outcomes.items():
             _index(row, path, f"outcomes.{name}", "a row")
     _strings(data, "io", path)
+    if "track_space" in data and (not isinstance(data["track_space"], str) or data["track_space"] not in TRACK_SPACES):
+        raise _bad(path, "track_space", " or ".join(map(repr, TRACK_SPACES)), data["track_space"])
 
 
 def survey_manifests(models_root: Path) -> list[tuple[Path, Manifest | ModelError]]:

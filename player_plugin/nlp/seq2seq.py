@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from player_plugin import paths
-from player_plugin.nlp.manifest import Manifest, ModelError, is_seq2seq, load_manifest
+from player_plugin.nlp.manifest import TRACK_SPACES, Manifest, ModelError, is_seq2seq, load_manifest
 from player_plugin.nlp.model_files import verified_file
 from player_plugin.nlp.runtime import create_session
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "seq2seq-v1"
 REBUILD = "python export/train_seq2seq.py (see docs/seq2seq.md)"
+RAW, SCRIPT_CENTRED = TRACK_SPACES  # the track vectors it reads (nlp/manifest.py)
 
 
 def _verified(manifest: Manifest, name: str) -> Path:
@@ -63,6 +64,8 @@ class Seq2SeqGenerator:
         self.out_dim = int(d["out_dim"])
         self.steps = int(d["K"])
         self.max_context = int(d.get("max_context", 50))
+        # the track vectors it was trained on (recommend/seq2seq_rec.TrackView; checked by validate_manifest)
+        self.track_space = str(d.get("track_space", RAW))
         if self.weight.shape != (self.dim, self.out_dim) or self.bias.shape != (self.out_dim,):
             raise ModelError(
                 f"{manifest.folder}: track map has shape {self.weight.shape}/{self.bias.shape}, "

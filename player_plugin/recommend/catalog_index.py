@@ -29,7 +29,7 @@ from player_plugin.recommend.prompt_space import LibraryCentre
 from player_plugin.recommend.prompt_words import index_labels
 from player_plugin.recommend.queue import Catalog, QueueRules, blocked_rows
 from player_plugin.recommend.select import rows_at_least
-from player_plugin.recommend.seq2seq_rec import GeneratorSide
+from player_plugin.recommend.seq2seq_rec import GeneratorSide, needs_centre
 
 
 @dataclass
@@ -154,7 +154,8 @@ class CatalogIndex:
     def generator_side(self, generator: Any) -> GeneratorSide:
         """The generator's view of this catalog (seq2seq_rec.GeneratorSide), made once per generator."""
         if self._generator is None or self._generator.generator is not generator:
-            self._generator = GeneratorSide(generator, self.catalog.matrix)
+            centre = self.centre if needs_centre(generator) else None
+            self._generator = GeneratorSide(generator, self.catalog.matrix, centre)
         return self._generator
 
     def cached_words(self, text: str) -> tuple[np.ndarray, np.ndarray] | None:

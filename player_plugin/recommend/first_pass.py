@@ -109,11 +109,17 @@ class FoldedQuery:
     fill (51 MB at 100,000 tracks, and 51 MB kept)."""
 
     vector: np.ndarray  # W q, in the encoder's space
-    offset: float  # c · q
+    offset: float | np.ndarray  # c · q (per track for a script-centred generator, seq2seq_rec.GeneratorSide)
     inverse_norm: np.ndarray  # 1 / |v_m W + c| per track (0 where the map gives the zero vector)
 
+    def offset_at(self, rows: np.ndarray | None = None) -> np.float32 | np.ndarray:
+        """The offset of ``rows`` (all rows when None), to add to their ``v_m · vector``."""
+        if not isinstance(self.offset, np.ndarray):
+            return np.float32(self.offset)
+        return self.offset if rows is None else self.offset[rows]
+
     def exact(self, matrix: np.ndarray) -> np.ndarray:
-        return (matrix_file.product(matrix, self.vector) + np.float32(self.offset)) * self.inverse_norm
+        return (matrix_file.product(matrix, self.vector) + self.offset_at()) * self.inverse_norm
 
 
 def taste_scores(
@@ -146,7 +152,7 @@ def taste_scores(
         scores, other = first_pass.scores(w), generator
     else:
         scores, raw = first_pass.scores(np.stack([w, folded.vector]))
-        other = (raw + np.float32(folded.offset)) * folded.inverse_norm
+        other = (raw + folded.offset_at()) * folded.inverse_norm
     parts = [rows_at_least(scores, RESCORE_ROWS, skip_rows)]
     if lift is not None and len(lift[0]):
         parts.append(_lifted_rows(scores, parts[0], lift, RESCORE_ROWS))
@@ -161,7 +167,7 @@ def taste_scores(
     block = matrix[rows]
     scores[rows] = np.einsum("ij,j->i", block, w)
     if folded is not None and other is not None:
-        exact = np.einsum("ij,j->i", block, folded.vector) + np.float32(folded.offset)
+        exact = np.einsum("ij,j->i", block, folded.vector) + folded.offset_at(rows)
         other[rows] = exact * folded.inverse_norm[rows]
     return scores, other
 

@@ -20,11 +20,12 @@ leads, as it is what knows which new tracks follow a session.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
+from player_plugin.nlp.seq2seq import RAW, SCRIPT_CENTRED
 from player_plugin.recommend.fill_math import mean_std, one_thread_product
 
 # Picked on the validation splits of netease-dev and yes (docs/seq2seq.md). The aggregations barely differ
@@ -51,14 +52,48 @@ class Generator(Protocol):
     ) -> np.ndarray: ...
 
 
-def mapped_library(generator: Generator, vectors: np.ndarray) -> np.ndarray:
-    """``generator.map_tracks(vectors)`` as contiguous float32: every library track in the generator's space.
-    Not cached here: the app keeps it with its catalog (``service.CatalogIndex``), the harness per recommender.
-    Mapped block by block (player_plugin/matrix_file.py): no temporaries the size of the library."""
-    from player_plugin import matrix_file
+def needs_centre(generator: Generator | None) -> bool:
+    """Whether ``generator`` reads script-centred track vectors (then give it the library's ``LibraryCentre``)."""
+    return getattr(generator, "track_space", RAW) == SCRIPT_CENTRED
 
-    out = np.ascontiguousarray(generator.map_tracks(vectors[:0]), dtype=np.float32)
-    for start, block in matrix_file.blocks(vectors):
+
+class TrackView:
+    """The library as ``generator`` reads it: ``vectors`` as they are, or for a script-centred generator
+    ``(v - m_g) / |v - m_g|`` with ``m_g`` the mean of the library's tracks of ``v``'s script
+    (``centre``, a :class:`~player_plugin.recommend.prompt_space.LibraryCentre` of the same library)."""
+
+    def __init__(self, generator: Generator, vectors: np.ndarray, centre: Any = None) -> None:
+        self.vectors = vectors
+        self.centre = None
+        if needs_centre(generator):
+            if centre is None or len(centre.group) != len(vectors):
+                raise ValueError("this generator reads script-centred vectors: give it the library's LibraryCentre")
+            self.centre = centre
+
+    def _centred(self, rows: np.ndarray, v: np.ndarray) -> np.ndarray:
+        c = self.centre
+        return (v - c.means[c.group[rows].astype(np.int64)]) / c.norms[rows, None]
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        v = np.asarray(self.vectors[rows], dtype=np.float32)
+        return v if self.centre is None else self._centred(rows, v)
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """The view a block of rows at a time (player_plugin/matrix_file.py): no copy of the library."""
+        from player_plugin import matrix_file
+
+        for start, block in matrix_file.blocks(self.vectors):
+            v = np.asarray(block, dtype=np.float32)
+            yield start, v if self.centre is None else self._centred(np.arange(start, start + len(v)), v)
+
+
+def mapped_library(generator: Generator, vectors: np.ndarray, centre: Any = None) -> np.ndarray:
+    """``generator.map_tracks`` of the library as it reads it (:class:`TrackView`), contiguous float32.
+    Not cached here: the app keeps it with its catalog (``service.CatalogIndex``), the harness per recommender.
+    Mapped block by block: no temporaries the size of the library."""
+    view = TrackView(generator, vectors, centre)
+    out = np.ascontiguousarray(generator.map_tracks(np.zeros((0, vectors.shape[1]), np.float32)), dtype=np.float32)
+    for start, block in view.blocks():
         part = generator.map_tracks(block)
         if start == 0:
             out = np.empty((len(vectors), part.shape[1]), np.float32)
@@ -80,7 +115,7 @@ def aggregate(sims: np.ndarray, agg: str = AGG, step_decay: float = STEP_DECAY) 
     raise ValueError(f"unknown aggregation {agg!r} (mean, max)")
 
 
-def _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps) -> np.ndarray | None:
+def _generate(generator, view: TrackView, context_rows, outcomes, prompt_vector, steps) -> np.ndarray | None:
     rows = np.asarray(context_rows, dtype=np.int64)
     outs = np.zeros(len(rows), np.int64) if outcomes is None else np.asarray(outcomes, dtype=np.int64)
     keep = rows >= 0
@@ -88,7 +123,7 @@ def _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps) 
     if len(rows) == 0:
         return None
     return generator.generate_batch(
-        np.asarray(vectors[rows], dtype=np.float32)[None],
+        view.rows(rows)[None],
         outs[None],
         None if prompt_vector is None else np.asarray(prompt_vector, np.float32)[None],
         steps,
@@ -106,20 +141,22 @@ def seq2seq_scores(
     agg: str = AGG,
     step_decay: float = STEP_DECAY,
     mapped: np.ndarray | None = None,
+    centre: Any = None,
 ) -> np.ndarray:
     """The generator's opinion of every library track for one session: ``[n_tracks]`` float32.
 
     ``vectors`` ``[n_tracks, dim]`` encoder vectors (library order); ``context_rows`` the session's rows, oldest
     first (rows < 0, tracks without a vector, are dropped with their outcomes); ``outcomes`` 0 completed /
     1 skipped / 2 liked per row (default all completed); ``prompt_vector`` the embedded prompt or None.
-    ``mapped``: :func:`mapped_library` of ``vectors``, when the caller keeps it (else computed here).
+    ``mapped``: :func:`mapped_library` of ``vectors``, when the caller keeps it (else computed here);
+    ``centre``: the library's ``LibraryCentre``, needed by a script-centred generator (:class:`TrackView`).
     An empty session gives zeros (no opinion).
     """
-    g = _generate(generator, vectors, context_rows, outcomes, prompt_vector, steps)
+    g = _generate(generator, TrackView(generator, vectors, centre), context_rows, outcomes, prompt_vector, steps)
     if g is None:
         return np.zeros(len(vectors), np.float32)
     if mapped is None:
-        mapped = mapped_library(generator, vectors)
+        mapped = mapped_library(generator, vectors, centre)
     if agg == "mean":  # linear in the steps: one matrix-vector product instead of n × K dot products
         return mapped @ (g.T @ step_weights(g.shape[0], step_decay))
     return aggregate(mapped @ g.T, agg, step_decay)
@@ -132,18 +169,21 @@ class GeneratorSide:
     ``bias``: the shipped one), a session's scores ride on the first pass as a :class:`FoldedQuery`
     and only ``|v_m W + c|`` is kept per track; otherwise the library is mapped into the generator's
     space once and scored exactly (``mapped @ q``, as :func:`seq2seq_scores` does). The app's catalog
-    index and the evaluation's ``upnext`` keep one each."""
+    index and the evaluation's ``upnext`` keep one each. ``centre``: the library's ``LibraryCentre``
+    (recommend/prompt_space.py), which a script-centred generator needs (:class:`TrackView`)."""
 
-    def __init__(self, generator: Generator, vectors: np.ndarray) -> None:
+    def __init__(self, generator: Generator, vectors: np.ndarray, centre: Any = None) -> None:
         self.generator, self.vectors = generator, vectors
+        self.view = TrackView(generator, vectors, centre)
         self._mapped: np.ndarray | None = None
         self._inverse_norm: np.ndarray | None = None
+        self._group_maps: np.ndarray | None = None  # m_g W per script group (a script-centred generator)
 
     def query(self, rows, outcomes=None, prompt_vector=None) -> np.ndarray | None:
         """The session's generated steps as one vector, ``q = sum_k a_k g_k`` (``agg="mean"``): every
         track's score is then ``t_m · q``. None for an empty session (rows < 0, tracks without a vector,
         are dropped with their outcomes)."""
-        g = _generate(self.generator, self.vectors, rows, outcomes, prompt_vector, None)
+        g = _generate(self.generator, self.view, rows, outcomes, prompt_vector, None)
         return None if g is None else g.T @ step_weights(g.shape[0])
 
     def for_fill(self, q: np.ndarray, first_pass: Any) -> Any:
@@ -154,22 +194,34 @@ class GeneratorSide:
         weight, bias = getattr(self.generator, "weight", None), getattr(self.generator, "bias", None)
         if first_pass is None or not isinstance(weight, np.ndarray) or not isinstance(bias, np.ndarray):
             if self._mapped is None:
-                self._mapped = mapped_library(self.generator, self.vectors)
+                self._mapped = mapped_library(self.generator, self.vectors, self.view.centre)
             return self._mapped @ q
         if self._inverse_norm is None:
-            self._inverse_norm = _inverse_norms(self.vectors, weight, bias)
+            self._inverse_norm = _inverse_norms(self.view, weight, bias)
         q = np.asarray(q, np.float32)
         # one BLAS thread: a [384, 128] matrix-vector product would wake OpenBLAS's threads (fill_math.py)
-        return FoldedQuery(one_thread_product(weight, q), float(bias @ q), self._inverse_norm)
+        vector = one_thread_product(weight, q)
+        c = self.view.centre
+        if c is None:
+            return FoldedQuery(vector, float(bias @ q), self._inverse_norm)
+        # t_m = normalise(v'_m W + c) with v'_m = (v_m - m_g) / n_m is normalise(v_m W - m_g W + n_m c):
+        # the same column of the first pass, with a per-track offset n_m (c · q) - (m_g W) · q
+        if self._group_maps is None:
+            self._group_maps = (c.means @ weight).astype(np.float32)
+        offset = c.norms * np.float32(bias @ q) - (self._group_maps @ q)[c.group.astype(np.int64)]
+        return FoldedQuery(vector, offset.astype(np.float32), self._inverse_norm)
 
 
-def _inverse_norms(vectors: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``1 / |v_m W + c|`` per track, block by block (0 where the norm is 0, as ``map_tracks`` gives 0)."""
-    from player_plugin import matrix_file
-
-    out = np.zeros(len(vectors), np.float32)
-    for start, block in matrix_file.blocks(vectors):
-        norm = np.linalg.norm(np.asarray(block, np.float32) @ weight + bias, axis=1)
+def _inverse_norms(view: TrackView, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``1 / |v_m W + c|`` per track of the view, block by block (0 where the norm is 0, as ``map_tracks`` gives
+    0); for a script-centred view the norm of ``v_m W - m_g W + n_m c``, the same direction unscaled by
+    ``1 / n_m`` (what :class:`~player_plugin.recommend.first_pass.FoldedQuery` multiplies)."""
+    out = np.zeros(len(view.vectors), np.float32)
+    scale = view.centre.norms if view.centre is not None else None
+    for start, block in view.blocks():
+        norm = np.linalg.norm(block @ weight + bias, axis=1)
+        if scale is not None:
+            norm = norm * scale[start : start + len(block)]
         out[start : start + len(block)] = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 1e-12)
     return out
 
