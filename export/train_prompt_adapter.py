@@ -65,7 +65,7 @@ def training_pairs(
         return centred_query(text, encoder.embed_query(text), centres, n)
 
     library = LibraryCentre(matrix, dataset.titles)
-    space = (matrix - library.means[library.group.astype(np.int64)]) / library.norms[:, None]  # fit = space @ q
+    space = library.centred(np.arange(len(matrix)), matrix)  # fit = space @ q
     queries = np.stack([centred(name) for name, _p in named])
     tags = [" ".join(t for t in (p.tags or []) if t.strip()) for _n, p in named]
     tag_queries = [centred(t) if t else None for t in tags]

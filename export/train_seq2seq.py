@@ -105,8 +105,7 @@ def centred_vectors(vectors: np.ndarray, titles) -> np.ndarray:
     script group's mean (``prompt_space.LibraryCentre``), unit length."""
     from player_plugin.recommend.prompt_space import LibraryCentre
 
-    centre = LibraryCentre(vectors, titles)
-    out = (vectors - centre.means[centre.group.astype(np.int64)]) / centre.norms[:, None]
+    out = LibraryCentre(vectors, titles).centred(np.arange(len(vectors)), vectors)
     return np.ascontiguousarray(out, dtype=np.float32)
 
 

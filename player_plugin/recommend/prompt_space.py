@@ -81,7 +81,7 @@ class LibraryCentre:
         for k in (0, 1):
             if counts[k]:
                 self.means[k] = centre_weight(len(matrix)) * self.sums[k] / float(counts[k])
-        g = self.group.astype(np.int64)
+        self.group_index = g = self.group.astype(np.int64)  # 0 not CJK, 1 CJK: each row's row of ``means``
         # v · (its group's mean), via an n × 2 product
         dots = matrix_file.product(matrix, self.means.T)[np.arange(len(g)), g] if len(g) else np.zeros(0, np.float32)
         sq = 1.0 - 2.0 * dots + np.einsum("ij,ij->i", self.means, self.means)[g]
@@ -95,9 +95,14 @@ class LibraryCentre:
         norm = float(np.linalg.norm(d))
         return (d / norm).astype(np.float32) if norm > 1e-9 and self.group.any() and not self.group.all() else None
 
+    def centred(self, rows: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``v`` (the library's ``rows``) less each one's group mean, unit length: the space a
+        script-centred generator reads (recommend/seq2seq_rec.TrackView, export/train_seq2seq.py)."""
+        return (v - self.means[self.group_index[rows]]) / self.norms[rows, None]
+
     def fit(self, matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
         """How well each track fits ``query`` (a centred query): cosine of ``v - its group's mean`` and it."""
-        offsets = (self.means @ query)[self.group.astype(np.int64)]
+        offsets = (self.means @ query)[self.group_index]
         return (matrix_file.product(matrix, query) - offsets) / self.norms
 
 

@@ -70,13 +70,9 @@ class TrackView:
                 raise ValueError("this generator reads script-centred vectors: give it the library's LibraryCentre")
             self.centre = centre
 
-    def _centred(self, rows: np.ndarray, v: np.ndarray) -> np.ndarray:
-        c = self.centre
-        return (v - c.means[c.group[rows].astype(np.int64)]) / c.norms[rows, None]
-
     def rows(self, rows: np.ndarray) -> np.ndarray:
         v = np.asarray(self.vectors[rows], dtype=np.float32)
-        return v if self.centre is None else self._centred(rows, v)
+        return v if self.centre is None else self.centre.centred(rows, v)
 
     def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
         """The view a block of rows at a time (player_plugin/matrix_file.py): no copy of the library."""
@@ -84,7 +80,7 @@ class TrackView:
 
         for start, block in matrix_file.blocks(self.vectors):
             v = np.asarray(block, dtype=np.float32)
-            yield start, v if self.centre is None else self._centred(np.arange(start, start + len(v)), v)
+            yield start, v if self.centre is None else self.centre.centred(np.arange(start, start + len(v)), v)
 
 
 def mapped_library(generator: Generator, vectors: np.ndarray, centre: Any = None) -> np.ndarray:
@@ -208,7 +204,7 @@ class GeneratorSide:
         # the same column of the first pass, with a per-track offset n_m (c · q) - (m_g W) · q
         if self._group_maps is None:
             self._group_maps = (c.means @ weight).astype(np.float32)
-        offset = c.norms * np.float32(bias @ q) - (self._group_maps @ q)[c.group.astype(np.int64)]
+        offset = c.norms * np.float32(bias @ q) - (self._group_maps @ q)[c.group_index]
         return FoldedQuery(vector, offset.astype(np.float32), self._inverse_norm)
 
 
