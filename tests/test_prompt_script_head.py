@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +130,22 @@ def test_a_damaged_head_is_ignored_with_one_line(tmp_path, monkeypatch, caplog, 
     assert pl.language_wish("欧美 轻音乐", q, DEFAULT_MODEL_ID).script is False  # the words still work
     lines = [r.getMessage() for r in caplog.records if "prompt-script head" in r.getMessage()]
     assert len(lines) == 1 and "\n" not in lines[0]
+
+
+def test_the_language_gap_bounds_are_what_each_rule_would_leave():
+    """export/train_prompt_script.language_gap_bounds (docs/evaluation.md, "Where the prompt task's
+    language gap is left"): a named language decides, else the reading's side or its share; the
+    one-script floor is E[min(T, 1 - T)]."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "export" / "train_prompt_script.py"
+    spec = importlib.util.spec_from_file_location("train_prompt_script", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    share = np.array([0.0, 1.0, 0.3, 0.6])
+    read = np.array([0.9, 0.7, 0.2, 0.44])  # the first is overruled: "欧美" names Latin titles
+    line = module.language_gap_bounds(share, read, ["欧美R&B", "古风", "轻音乐", "城市夜色"])
+    # by side: 0, 0, 0.3, 0.6 -> 0.225; the read share (to a tenth): 0, 0.3, 0.1, 0.2 -> 0.150; floor 0, 0, 0.3, 0.4
+    assert "one script by the reading 0.225" in line, line
+    assert "the read share 0.150" in line, line
+    assert "knowing each side 0.175" in line, line
