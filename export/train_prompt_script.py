@@ -72,10 +72,10 @@ def language_gap_bounds(share: np.ndarray, read: np.ndarray, names: list[str]) -
     playlist's side, E[min(T, 1 - T)] (docs/evaluation.md, "Where the prompt task's language gap is left")."""
     from player_plugin.recommend.prompt_language import names_a_language, script_wish
 
-    named = [script_wish(n) if names_a_language(n) else "unnamed" for n in names]
+    named = [script_wish(n) if names_a_language(n) else None for n in names]  # None: both or none named
 
     def gap(policy) -> float:
-        tops = [float(w) if w in (True, False) else policy(r) for w, r in zip(named, read, strict=True)]
+        tops = [policy(r) if w is None else float(w) for w, r in zip(named, read, strict=True)]
         return float(np.abs(np.asarray(tops) - share).mean())
 
     return (
