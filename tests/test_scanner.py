@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import threading
@@ -10,6 +11,7 @@ from player_plugin.library.scanner import Scanner
 from player_plugin.models import Event, EventKind
 from player_plugin.store import Database, EventRepository, TrackRepository
 from tests.conftest import make_track
+from tests.mode_bound import run_mode_bound
 
 
 @pytest.fixture
@@ -166,15 +168,39 @@ def test_unreadable_file_is_reported_and_existing_row_kept(db, library, monkeypa
     assert TrackRepository(db).by_path(str(sun)) is not None  # nothing lost
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_permissions_for_real(db, library):
-    locked = library / "Bo"
-    os.chmod(locked, 0)
+SCAN = """
+import json, sys
+from player_plugin.library.scanner import Scanner
+from player_plugin.store import Database
+report = Scanner(Database(sys.argv[1])).scan([sys.argv[2]])
+print(json.dumps({"added": report.added, "failures": [[f.path, f.reason] for f in report.failures]}))
+"""
+
+
+def test_unreadable_permissions_for_real(db, library, tmp_path):
+    """A folder and a new file the kernel refuses (mode 000), scanned by a process the modes bind (as
+    root too): each reported by name, the readable rest read, and nothing lost — a known file whose
+    mode changed is unchanged on disk, so it is kept without being read."""
+    Scanner(db).scan([library])
+    album = library / "Anna" / "First"
+    locked, known = library / "Bo", album / "02 Sun.flac"
+    new = make_track(album, "03 Moon", "mp3", title="Moon", artist="Anna")
+    make_track(album, "04 Stars", "mp3", title="Stars", artist="Anna")
+    for path in (locked, known, new):
+        os.chmod(path, 0)
     try:
-        report = Scanner(db).scan([library])
+        got = json.loads(run_mode_bound(SCAN, str(tmp_path / "db" / "lib.db"), str(library)))
     finally:
         os.chmod(locked, 0o755)
-    assert any("permission denied" in f.reason for f in report.failures)
+        os.chmod(known, 0o644)
+        os.chmod(new, 0o644)
+    reasons = sorted((os.path.basename(p), r) for p, r in got["failures"])
+    assert reasons == [("03 Moon.mp3", "permission denied"), ("Bo", "cannot list folder: permission denied")]
+    assert got["added"] == 1  # 04 Stars
+    tracks = TrackRepository(db)
+    for path in (locked / "Night.ogg", locked / "Dawn.opus", known, album / "04 Stars.mp3"):
+        assert tracks.by_path(str(path)) is not None
+    assert tracks.by_path(str(new)) is None
 
 
 def test_file_vanishing_during_scan(db, library, monkeypatch):
