@@ -127,10 +127,37 @@ def check_ours(conn: sqlite3.Connection, path: os.PathLike[str] | str) -> None:
         )
 
 
+def refused_message(path: os.PathLike[str] | str, exc: BaseException) -> str | None:
+    """What file modes refuse the user about ``path``, as the message for ``exc``, when that is why SQLite
+    failed ("unable to open database file", "attempt to write a readonly database" say neither what nor
+    why); None when the modes allow it all."""
+    text = str(exc)
+    if "unable to open database file" not in text and "readonly database" not in text:
+        return None
+    path = Path(path)
+    folder = path.parent
+    if path.exists() and not os.access(path, os.R_OK):
+        return f"cannot open database {path}: permission denied (you may not read it: check its owner and mode)"
+    if path.exists() and not os.access(path, os.W_OK):
+        return (
+            f"database {path} is read-only for you (permission denied) and this command writes to it: "
+            "check its owner and mode, or give another file with --db"
+        )
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"cannot open database {path}: permission denied in its folder {folder}, where SQLite keeps "
+            f"{path.name}-wal and {path.name}-shm: make the folder writable for you or give another file with --db"
+        )
+    return None
+
+
 def open_error(path: Path, exc: BaseException) -> StoreError:
     """The one-line StoreError for a failure to open, configure or migrate ``path``."""
     if isinstance(exc, StoreError):
         return exc
+    refused = refused_message(path, exc) if isinstance(exc, sqlite3.OperationalError) else None
+    if refused is not None:
+        return StoreError(refused)
     if is_locked(exc):
         return DatabaseLockedError(locked_message(path))
     if isinstance(exc, SchemaTooNewError):
