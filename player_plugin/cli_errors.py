@@ -82,17 +82,9 @@ def describe(exc: BaseException, db_path: Path | None) -> tuple[str, int]:
         return str(exc), EXIT_ERROR
     sqlite_error = _loaded("sqlite3", "Error")
     if sqlite_error is not None and isinstance(exc, sqlite_error):
-        from player_plugin.store.db import damaged_message, is_damaged, is_locked, locked_message, refused_message
+        from player_plugin.store.db import storage_message
 
-        where = db_path if db_path is not None else "the database"
-        if is_locked(exc):
-            return locked_message(where), EXIT_ERROR
-        refused = refused_message(db_path, exc) if db_path is not None else None
-        if refused is not None:
-            return refused, EXIT_ERROR
-        if is_damaged(exc):
-            return damaged_message(where, exc), EXIT_ERROR
-        return f"database {where}: {exc}", EXIT_ERROR
+        return storage_message(db_path, exc), EXIT_ERROR
     if isinstance(exc, OSError):
         what = f"{exc.filename}: " if exc.filename is not None else ""
         return f"{what}{exc.strerror or exc}", EXIT_ERROR

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -68,6 +69,41 @@ def damaged_message(path: os.PathLike[str] | str, detail: object) -> str:
         f"database {path} is damaged ({detail}); this command changed nothing in it: restore a backup, "
         "or move the file aside and scan again"
     )
+
+
+def full_message(path: os.PathLike[str] | str, exc: BaseException) -> str | None:
+    """The message for SQLite's "database or disk is full" at ``path`` (the free space of its disk, and
+    that a failed transaction kept what was saved before it); None for any other error."""
+    if "database or disk is full" not in str(exc):
+        return None
+    try:
+        free = f"{shutil.disk_usage(Path(path).parent).free / 1e6:,.1f} MB free there"
+    except OSError:
+        free = "its disk's free space unknown"
+    return (
+        f"database {path}: no room to write ({free}: the disk is full, or a quota or file-size limit was "
+        "reached); what was saved before stays: free some space and run the command again"
+    )
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the database (SQLite, or this module's checks), not from the work around it."""
+    return isinstance(exc, sqlite3.Error | StoreError)
+
+
+def storage_message(path: os.PathLike[str] | str | None, exc: BaseException) -> str:
+    """The one line the CLI and the app say for a database error at ``path`` (None: not known)."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    where = path if path is not None else "the database"
+    if is_locked(exc):
+        return locked_message(where)
+    said = (refused_message(path, exc) or full_message(path, exc)) if path is not None else None
+    if said is not None:
+        return said
+    if is_damaged(exc):
+        return damaged_message(where, exc)
+    return f"database {where}: {exc}"
 
 
 def quick_check(conn: sqlite3.Connection) -> str | None:
@@ -155,9 +191,11 @@ def open_error(path: Path, exc: BaseException) -> StoreError:
     """The one-line StoreError for a failure to open, configure or migrate ``path``."""
     if isinstance(exc, StoreError):
         return exc
-    refused = refused_message(path, exc) if isinstance(exc, sqlite3.OperationalError) else None
-    if refused is not None:
-        return StoreError(refused)
+    said = (
+        (refused_message(path, exc) or full_message(path, exc)) if isinstance(exc, sqlite3.OperationalError) else None
+    )
+    if said is not None:
+        return StoreError(said)
     if is_locked(exc):
         return DatabaseLockedError(locked_message(path))
     if isinstance(exc, SchemaTooNewError):
