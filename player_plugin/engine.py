@@ -29,6 +29,7 @@ from player_plugin.store import (
     TrackRepository,
     VectorRepository,
 )
+from player_plugin.store.db import is_storage_error, storage_message
 from player_plugin.store.listing import TrackRow, track_rows
 from player_plugin.store.play_counts import play_counts
 from player_plugin.store.settings import MODEL_KEY
@@ -93,6 +94,16 @@ class Engine(QueueOps, HostSettings):
 
     def close(self) -> None:
         self.db.close()
+
+    def error_text(self, exc: BaseException) -> str:
+        """The one line a host shows for an error from the engine: a database's in the CLI's words (a full
+        disk with its free space, a file the modes refuse, a lock, damage), anything else as it says."""
+        return storage_message(self.db.path, exc) if is_storage_error(exc) else str(exc)
+
+    @staticmethod
+    def is_storage_error(exc: BaseException) -> bool:
+        """Whether ``exc`` is the database's (the work around it, a model say, went fine)."""
+        return is_storage_error(exc)
 
     # -- library -------------------------------------------------------------------------------
 

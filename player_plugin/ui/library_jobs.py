@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from player_plugin.engine import Engine
-from player_plugin.store.db import is_storage_error, storage_message
 from player_plugin.ui.text import friendly_provider
 from player_plugin.ui.workers import Job, JobRunner
 
@@ -152,7 +151,7 @@ class LibraryJobs(QObject):
 
     def _on_embed_error(self, exc: BaseException) -> None:
         self.work_hidden.emit()
-        if is_storage_error(exc):
+        if self.engine.is_storage_error(exc):
             # The model ran; the database would not take its vectors (a full disk, a read-only file). What
             # was saved before stays usable, so Up Next recommends from it; the next embed goes on from there.
             self.message.emit(f"Could not save what the model understood: {self._said(exc)}")
@@ -163,4 +162,4 @@ class LibraryJobs(QObject):
         self.embed_finished.emit(exc)
 
     def _said(self, exc: BaseException) -> str:
-        return storage_message(self.engine.db.path, exc) if is_storage_error(exc) else str(exc)
+        return self.engine.error_text(exc)

@@ -86,7 +86,7 @@ class PlayerController(QObject):
             lambda _job: call(),
             name,
             on_done=done,
-            on_error=lambda e: self.message.emit(f"Could not record ({name}): {e}"),
+            on_error=lambda e: self.message.emit(f"Could not record ({name}): {self.engine.error_text(e)}"),
         )
 
     def _started(self, track_id: TrackId, via: str) -> Job:

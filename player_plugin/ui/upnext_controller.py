@@ -246,7 +246,7 @@ class UpNextController(QObject):
 
     def _recommend_failed(self, exc: BaseException) -> None:
         log.warning("Up Next: %s", exc, exc_info=exc)
-        self.notice.emit(f"Up Next can't recommend right now: {exc}")
+        self.notice.emit(f"Up Next can't recommend right now: {self.engine.error_text(exc)}")
 
     def _show_queue(self, entries: list[QueueEntry], announce: bool = True) -> None:
         self._queue = list(entries)
