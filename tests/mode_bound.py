@@ -75,3 +75,22 @@ def run_mode_bound(code: str, *args: str) -> str:
     got = subprocess.run([*argv, "-c", code, *args], capture_output=True, text=True, cwd=REPO, timeout=CHILD_TIMEOUT_S)
     assert got.returncode == 0, got.stderr
     return got.stdout
+
+
+# argv: MODULE FUNCTION ERROR PATH: what FUNCTION(PATH) gives, or the ``reason`` of the ERROR it raises
+REASON_OF = """
+import importlib, sys
+from pathlib import Path
+module = importlib.import_module(sys.argv[1])
+read, error = getattr(module, sys.argv[2]), getattr(module, sys.argv[3])
+try:
+    print(repr(read(Path(sys.argv[4]))))
+except error as exc:
+    print(exc.reason)
+"""
+
+
+def reason_of(module: str, function: str, error: str, path: Path) -> str:
+    """The ``reason`` of the ``error`` that ``module.function(path)`` raises in a mode-bound child (or the
+    repr of what it returned, which no caller expects)."""
+    return run_mode_bound(REASON_OF, module, function, error, str(path)).strip()

@@ -19,7 +19,7 @@ from player_plugin.library.lyrics import (
     strip_lrc,
 )
 from player_plugin.library.tag_bounds import MAX_LYRICS_CHARS
-from tests.mode_bound import run_mode_bound
+from tests.mode_bound import reason_of
 
 CHINESE = "月亮代表我的心\n你问我爱你有多深"
 TRADITIONAL = "月亮代表我的心\n你問我愛你有多深\n我愛你有幾分"
@@ -264,17 +264,6 @@ def test_read_sidecar_missing(tmp_path: Path) -> None:
     assert info.value.reason == "file not found"
 
 
-READ_SIDECAR = """
-import sys
-from pathlib import Path
-from player_plugin.library.lyrics import LyricsReadError, read_sidecar
-try:
-    print(repr(read_sidecar(Path(sys.argv[1]))))
-except LyricsReadError as exc:
-    print(exc.reason)
-"""
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 def test_read_sidecar_unreadable(tmp_path: Path) -> None:
     """A sidecar the kernel refuses (mode 000), read by a process the mode binds (as root too)."""
@@ -282,7 +271,7 @@ def test_read_sidecar_unreadable(tmp_path: Path) -> None:
     path.write_text("[00:01.00]x")
     path.chmod(0)
     try:
-        assert run_mode_bound(READ_SIDECAR, str(path)).strip() == "permission denied"
+        assert reason_of("player_plugin.library.lyrics", "read_sidecar", "LyricsReadError", path) == "permission denied"
     finally:
         path.chmod(0o644)
 

@@ -33,7 +33,7 @@ from mutagen.mp4 import MP4Cover, MP4FreeForm
 
 from player_plugin.library.tags import AUDIO_EXTENSIONS, TagReadError, read_tags
 from player_plugin.models import TrackTags
-from tests.mode_bound import run_mode_bound
+from tests.mode_bound import reason_of
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 
@@ -506,24 +506,13 @@ def test_directory(tmp_path: Path) -> None:
     assert _reason(folder) == "is a directory"
 
 
-READ_TAGS = """
-import sys
-from pathlib import Path
-from player_plugin.library.tags import TagReadError, read_tags
-try:
-    print(repr(read_tags(Path(sys.argv[1]))))
-except TagReadError as exc:
-    print(exc.reason)
-"""
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 def test_unreadable_file(tmp_path: Path) -> None:
     """A file the kernel refuses (mode 000), read by a process the mode binds (as root too)."""
     path = copy_fixture(tmp_path, "tone.mp3")
     path.chmod(0)
     try:
-        assert run_mode_bound(READ_TAGS, str(path)).strip() == "permission denied"
+        assert reason_of("player_plugin.library.tags", "read_tags", "TagReadError", path) == "permission denied"
     finally:
         path.chmod(0o644)
 
