@@ -98,7 +98,7 @@ def storage_message(path: os.PathLike[str] | str | None, exc: BaseException) -> 
     where = path if path is not None else "the database"
     if is_locked(exc):
         return locked_message(where)
-    said = (refused_message(path, exc) or full_message(path, exc)) if path is not None else None
+    said = explained(path, exc) if path is not None else None
     if said is not None:
         return said
     if is_damaged(exc):
@@ -187,13 +187,16 @@ def refused_message(path: os.PathLike[str] | str, exc: BaseException) -> str | N
     return None
 
 
+def explained(path: os.PathLike[str] | str, exc: BaseException) -> str | None:
+    """The message for an error SQLite words vaguely at ``path``: file modes that refuse it, or no room left."""
+    return refused_message(path, exc) or full_message(path, exc)
+
+
 def open_error(path: Path, exc: BaseException) -> StoreError:
     """The one-line StoreError for a failure to open, configure or migrate ``path``."""
     if isinstance(exc, StoreError):
         return exc
-    said = (
-        (refused_message(path, exc) or full_message(path, exc)) if isinstance(exc, sqlite3.OperationalError) else None
-    )
+    said = explained(path, exc) if isinstance(exc, sqlite3.OperationalError) else None
     if said is not None:
         return StoreError(said)
     if is_locked(exc):

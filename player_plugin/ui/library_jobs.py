@@ -106,7 +106,7 @@ class LibraryJobs(QObject):
 
     def _on_scan_error(self, exc: BaseException) -> None:
         self._hide_work()
-        self.message.emit(f"Scan failed: {self._said(exc)}")
+        self.message.emit(f"Scan failed: {self.engine.error_text(exc)}")
         self.scan_finished.emit(exc)
 
     def _hide_work(self) -> None:
@@ -154,12 +154,9 @@ class LibraryJobs(QObject):
         if self.engine.is_storage_error(exc):
             # The model ran; the database would not take its vectors (a full disk, a read-only file). What
             # was saved before stays usable, so Up Next recommends from it; the next embed goes on from there.
-            self.message.emit(f"Could not save what the model understood: {self._said(exc)}")
+            self.message.emit(f"Could not save what the model understood: {self.engine.error_text(exc)}")
             self.model_ready.emit(False)
         else:
             self.model_failed.emit(str(exc))
             self.message.emit("Music model unavailable: recommendations are off")
         self.embed_finished.emit(exc)
-
-    def _said(self, exc: BaseException) -> str:
-        return self.engine.error_text(exc)
