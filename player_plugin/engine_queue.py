@@ -58,16 +58,19 @@ class QueueOps:
         """Drop the recommended entries and fill again (after a prompt change, a like, a dislike)."""
         return self._refill(n, self.now_playing)
 
-    def picks(self, n: int, queued: Iterable[TrackId] = ()) -> list[QueueEntry]:
+    def picks(
+        self, n: int, queued: Iterable[TrackId] = (), unplayable: frozenset[TrackId] = frozenset()
+    ) -> list[QueueEntry]:
         """For a host that keeps its own queue (MPD, Quod Libet): ``n`` fresh recommendations, none of
-        them among ``queued`` (what the host's queue already holds). Up Next's recommended entries are
-        picked again for it, so they follow the latest events and prompt."""
+        them among ``queued`` (what the host's queue already holds) or ``unplayable`` (library tracks the
+        host cannot play; pass the same set each time while it holds). Up Next's recommended entries
+        are picked again for it, so they follow the latest events and prompt."""
         self._edit_queue(lambda entries: [e for e in entries if e.manual], announce=False)
         manual = self.queue_repo.entries()
         mine = {e.track_id for e in manual}
         # the host's queue is what the picks follow (held out, and the queue rules' spacing counts it)
         held = [e.track_id for e in manual] + [t for t in dict.fromkeys(queued) if t not in mine]
-        fresh = self.recommender.recommend(n, held, self.now_playing)
+        fresh = self.recommender.recommend(n, held, self.now_playing, unplayable)
         self._write_queue(manual + fresh)
         return fresh
 

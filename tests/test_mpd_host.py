@@ -168,3 +168,61 @@ def test_the_mpd_command_stops_cleanly_on_sigterm(server, tmp_path):
     err = proc.stderr.read()
     proc.stderr.close()
     assert "Traceback" not in err and "keeping 2 songs queued" in err
+
+
+AUDIO = (".mp3", ".flac", ".ogg", ".opus", ".m4a")
+
+
+def _newcomers(music: Path) -> list[str]:
+    """A copy of every demo song under ``Newcomers/``, each retagged as a song of its own (another
+    title and artist: not the same recording); their URIs (paths under ``music``)."""
+    import mutagen
+
+    uris = []
+    for src in sorted(p for p in demo_library_dir().rglob("*") if p.suffix in AUDIO):
+        dest = music / "Newcomers" / src.parent.name / src.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
+        audio = mutagen.File(dest, easy=True)
+        audio["title"], audio["artist"] = f"New {audio['title'][0]}", "The Newcomers"
+        audio.save()
+        uris.append(dest.relative_to(music).as_posix())
+    return uris
+
+
+def test_songs_mpd_has_not_read_are_never_queued_and_its_update_brings_them_in(server, tmp_path):
+    """A file on disk that MPD's database does not hold yet (no ``mpc update`` since it came) is in our
+    library but MPD refuses to queue it: such songs are not picked (before, a pick of one made MPD
+    refuse the ``addid`` and the host reconnected over and over, the queue never filled). MPD's own
+    update then brings them in without a restart."""
+    from player_plugin.hosts.mpd import MpdHost, MpdTarget
+
+    newcomers = _newcomers(server.music)  # on disk, not in MPD's database
+    engine = Engine(Database(tmp_path / "library.db"))
+    host = MpdHost(engine, MpdTarget(server.socket), keep=5, backoff=(0.2, 1.0))
+    thread = threading.Thread(target=host.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(host.connected.is_set, "the host to connect, scan and embed", timeout=240)
+        wait_for(lambda: len(server.playlist()) >= 5, "the queue to be filled")
+        time.sleep(1.0)
+        assert host.reconnects == 0
+        assert not set(server.playlist()) & set(newcomers)
+        assert engine.library_counts().tracks == 2 * len(newcomers)  # our scan read them all
+        assert len(host.unplayable) == len(newcomers)
+
+        server.mpc("update", "--wait")  # MPD reads them: the host follows its database
+        wait_for(lambda: not host.unplayable, "the host to sync with MPD's new database", timeout=120)
+        server.mpc("clear")  # every pick may now be a newcomer
+        wait_for(lambda: len(server.playlist()) >= 5, "the queue to be filled again")
+        assert host.reconnects == 0
+
+        (server.music / newcomers[0]).unlink()  # gone from disk and, after MPD's update, from its database
+        server.mpc("update", "--wait")
+        wait_for(lambda: engine.library_counts().tracks == 2 * len(newcomers) - 1, "the library to follow", 120)
+        assert newcomers[0] not in host._ids and not host.unplayable
+    finally:
+        host.stop()
+        thread.join(10)
+        engine.close()
+    assert not thread.is_alive()

@@ -185,6 +185,19 @@ def test_prompt_changes_the_queue_and_clearing_returns(engine, prompt, expected)
     assert not any("matches" in e.reason.lower() for e in back)
 
 
+@pytest.mark.parametrize("prompt", [None, "rain"])
+def test_picks_for_a_host_pass_over_what_it_cannot_play(engine, prompt):
+    """A host that keeps its own queue names the library tracks it cannot play (MPD: files its database
+    does not hold): they are never picked, the prompt's best fits included, and the rest fill in."""
+    engine.set_prompt(prompt)
+    plain = ids(engine.picks(10))
+    unplayable = frozenset(plain[:6] + [track_id(engine, "Rain on Glass")])
+    for _ in range(2):  # the second time from what the index keeps for the same set
+        got = ids(engine.picks(10, (), unplayable))
+        assert len(got) == 10 and not set(got) & unplayable
+    assert ids(engine.picks(10)) == plain  # an empty set: as before
+
+
 def test_a_typed_genre_or_artist_leads_even_after_a_like(engine):
     """One like is a hint, not a taste: the prompt still leads, and a genre or artist it names comes first."""
     engine.record(track_id(engine, "雨夜的信"), "like")

@@ -11,7 +11,12 @@ The host only reports and displays (the engine decides, docs/architecture.md): i
 * **the queue** — ``keep`` songs after the current one: when fewer are left, Up Next's picks are
   appended by URI (never removing or moving what the user queued), and if playback had run dry while
   playing it starts again (ashuffle's rule). In ``random`` mode the host only observes (the order of
-  the queue is not the play order there).
+  the queue is not the play order there). Only songs MPD's database holds are picked: a file our
+  scan read that MPD has not (its ``update`` not run yet, a format it does not play) is unplayable
+  for the engine, never an ``add`` that MPD refuses;
+* **the library** — MPD's music folder is scanned into ours (then embedded) at the start, and again
+  whenever MPD's database changes (its ``database`` idle; on reconnecting, a ``db_update`` time that
+  moved while the host was away), so what ``mpc update`` (or MPD's ``auto_update``) adds can be picked at once.
 
 A prompt comes with ``--prompt`` or live, as a client-to-client message on the channel
 :data:`CHANNEL` (``mpc sendmessage player-plugin "rainy night"``; an empty message clears it). The
@@ -41,7 +46,8 @@ CHANNEL = "player-plugin"  # the client-to-client channel for prompts (and the h
 WAKE = "<player-plugin:stop>"  # what stop() sends on CHANNEL to wake its own idle: no prompt anyone types
 END_SLACK_S = 2.0  # this close to the end, a song MPD moved on from played out
 SKIP_REASON = "next"
-IDLE_EVENTS = ("player", "playlist", "options", "message")
+TOP_UP_ROUNDS = 3  # picks asked again in one top-up when MPD refused some (a file gone from its database)
+IDLE_EVENTS = ("player", "playlist", "options", "message", "database")
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,10 @@ class MpdHost:
         self._backoff = backoff
         self._stop = threading.Event()
         self._current: _Playing | None = None
-        self._ids: dict[str, int] = {}  # MPD URI -> track id
-        self._uris: dict[int, str] = {}  # and back
+        self._ids: dict[str, int] = {}  # MPD URI -> track id (every library track under the music folder)
+        self._uris: dict[int, str] = {}  # track id -> URI, for the songs MPD's database holds
+        self.unplayable: frozenset[int] = frozenset()  # library tracks MPD cannot queue (no URI in its database)
+        self._synced_at: str | None = None  # MPD's db_update when the library was last synced with it
         self._ours: set[str] = set()  # MPD song ids this host added (a new prompt may replace those not yet played)
         self.connected = threading.Event()
         self.reconnects = 0
@@ -121,20 +129,29 @@ class MpdHost:
     # -- the library ------------------------------------------------------------------------------
 
     def sync_library(self, client: Any) -> None:
-        """Scan MPD's music folder into the library (and embed what is new); map URIs to track ids."""
+        """Scan MPD's music folder into the library (and embed what is new); map URIs to track ids,
+        keeping as playable only the songs MPD's database holds."""
         if self.music_dir is None:
             if not self.target.is_socket:
                 raise ValueError("MPD tells its music folder only over a local socket: pass --music-dir")
             self.music_dir = Path(client.config()).resolve()
+        synced_at = client.stats().get("db_update")
         self.engine.scan([self.music_dir])
         self.engine.embed()
         root = str(self.music_dir)
-        self._ids = {
-            os.path.relpath(t.path, root): t.id
-            for t in self.engine.tracks.iter_all()
-            if t.path.startswith(root + os.sep)
-        }
-        self._uris = {tid: uri for uri, tid in self._ids.items()}
+        library = [(t.id, t.path) for t in self.engine.tracks.iter_all()]
+        self._ids = {os.path.relpath(path, root): tid for tid, path in library if path.startswith(root + os.sep)}
+        known = _database_files(client)
+        self._uris = {tid: uri for uri, tid in self._ids.items() if uri in known}
+        self.unplayable = frozenset(tid for tid, _ in library if tid not in self._uris)
+        self._synced_at = synced_at
+        log.info("library synced with MPD: %d songs it can queue, %d it cannot", len(self._uris), len(self.unplayable))
+
+    def _sync_if_changed(self, client: Any) -> None:
+        """On (re)connecting: sync unless MPD's database is as it was at the last sync (its ``db_update``,
+        in whole seconds, is only for this: a ``database`` idle always syncs)."""
+        if not self._ids or client.stats().get("db_update") != self._synced_at:
+            self.sync_library(client)
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -177,8 +194,7 @@ class MpdHost:
 
     def _session(self, client: Any) -> None:
         client.subscribe(CHANNEL)
-        if not self._ids:
-            self.sync_library(client)
+        self._sync_if_changed(client)
         self.connected.set()
         self._observe(client)  # the state as we find it (the first idle would only say what changes)
         self._top_up(client, was_playing=False)
@@ -190,6 +206,8 @@ class MpdHost:
                         self._set_prompt(client, m.get("message", ""))
             if self._stop.is_set():
                 break
+            if "database" in changed:
+                self.sync_library(client)
             was_playing = self._current is not None and self._current.playing
             self._observe(client)
             self._top_up(client, was_playing=was_playing)
@@ -238,18 +256,37 @@ class MpdHost:
         # the current song and what is still to come (a song played earlier in the queue may come again)
         queued = {s.get("file") for s in client.playlistinfo() if int(s.get("pos", 0)) >= position}
         queued_ids = {self._ids[uri] for uri in queued if uri in self._ids}
-        added = []
-        # a few more than missing: a library track outside MPD's music folder has no URI there
-        for entry in self.engine.picks(self.keep + missing, queued_ids):
-            uri = self._uris.get(entry.track_id)
-            if uri:
-                added.append(client.addid(uri))
-                self._ours.add(str(added[-1]))
-                if len(added) == missing:
-                    break
+        added: list[str] = []
+        for _ in range(TOP_UP_ROUNDS):  # another round only when MPD refused a pick
+            refused = False
+            for entry in self.engine.picks(missing - len(added), queued_ids, self.unplayable):
+                song_id = self._add(client, entry.track_id)
+                if song_id is None:
+                    refused = True
+                    continue
+                added.append(song_id)
+                self._ours.add(song_id)
+                queued_ids.add(entry.track_id)
+            if not refused or len(added) >= missing:
+                break
         ran_dry = status.get("state") == "stop" and "song" not in status  # a stop by the user keeps its song
         if added and was_playing and ran_dry:
             client.playid(added[0])  # the queue ran dry while playing: go on (ashuffle's rule)
+
+    def _add(self, client: Any, track_id: int) -> str | None:
+        """Append the track to MPD's queue: its song id, or None when MPD refused it (the file left its
+        database since the last sync), which makes the track unplayable until the database changes."""
+        uri = self._uris.get(track_id)
+        try:
+            if uri is not None:
+                return str(client.addid(uri))
+        except Exception as exc:  # noqa: BLE001 - python-mpd2's CommandError; anything else goes on up
+            if not _refused(exc):
+                raise
+            log.info("MPD cannot queue %s (%s): not picked again until its database changes", uri, exc)
+        self._uris.pop(track_id, None)
+        self.unplayable = self.unplayable | {track_id}
+        return None
 
     def _set_prompt(self, client: Any, text: str) -> None:
         """A new wish: the songs this host queued and that have not played yet answered the old one, so
@@ -261,6 +298,23 @@ class MpdHost:
             if song.get("id") in self._ours and (current is None or int(song["pos"]) > int(current)):
                 client.deleteid(song["id"])
                 self._ours.discard(song["id"])
+
+
+def _database_files(client: Any) -> set[str]:
+    """Every song URI MPD's database holds, listed one top folder at a time: a single ``listall`` of a
+    big library can pass MPD's output buffer (``max_output_buffer_size``, 8 MiB by default)."""
+    files: set[str] = set()
+    for entry in client.lsinfo():
+        if "file" in entry:
+            files.add(entry["file"])
+        elif "directory" in entry:
+            files.update(e["file"] for e in client.listall(entry["directory"]) if "file" in e)
+    return files
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether ``exc`` is MPD refusing one command (python-mpd2's CommandError), not a lost connection."""
+    return type(exc).__name__ == "CommandError" and type(exc).__module__.startswith("mpd")
 
 
 def send_prompt(target: MpdTarget, text: str, connect: Callable[[MpdTarget], Any] = _connect) -> None:

@@ -57,7 +57,7 @@ class CatalogIndex:
     _centre: LibraryCentre | None = None  # the library's mean, for the prompt's own ranking
     _fit: tuple[bytes, np.ndarray, dict[tuple, np.ndarray]] | None = None  # (prompt's key, its fit, its best rows)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
-    _blocked: tuple[tuple, np.ndarray, np.ndarray] | None = None  # (rules + length limit, mask, its rows)
+    _blocked: tuple[tuple, np.ndarray, np.ndarray] | None = None  # (rules, length limit, unplayable; mask, rows)
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
@@ -83,11 +83,16 @@ class CatalogIndex:
         exact (``first_pass.taste_scores``)."""
         return taste_scores(self.catalog.matrix, self.first_pass, w, exact_rows, generator, skip_rows, lift)
 
-    def blocked(self, rules: QueueRules, max_track_s: float | None) -> tuple[np.ndarray, np.ndarray]:
-        """(the rows the rules keep out as a mask, those rows): ``queue.blocked_rows``, kept until the rules change."""
-        key = (rules, max_track_s)
+    def blocked(
+        self, rules: QueueRules, max_track_s: float | None, unplayable: frozenset[int] = frozenset()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(the rows kept out as a mask, those rows): what the rules keep out (``queue.blocked_rows``) and
+        the tracks the host cannot play (``unplayable``: track ids), kept until either changes."""
+        key = (rules, max_track_s, unplayable)  # a host passes the same set each fill: compared by identity
         if self._blocked is None or self._blocked[0] != key:
             mask = blocked_rows(self.catalog, rules, max_track_s)
+            row_of = self.catalog.row_of
+            mask[[row_of[t] for t in unplayable if t in row_of]] = True
             self._blocked = (key, mask, np.flatnonzero(mask))
         return self._blocked[1], self._blocked[2]
 
@@ -116,15 +121,21 @@ class CatalogIndex:
         return self._fit[1]
 
     def prompt_fit_rows(
-        self, query: np.ndarray, wish: LanguageWish, k: int, rules: QueueRules, max_track_s: float | None
+        self,
+        query: np.ndarray,
+        wish: LanguageWish,
+        k: int,
+        rules: QueueRules,
+        max_track_s: float | None,
+        unplayable: frozenset[int] = frozenset(),
     ) -> np.ndarray:
-        """At least the ``k`` rows that fit the prompt best among those the rules let through
-        (``select.rows_at_least``), kept with its fit."""
+        """At least the ``k`` rows that fit the prompt best among those that are not kept out
+        (:meth:`blocked`; ``select.rows_at_least``), kept with its fit."""
         fit = self.prompt_fit(query, wish)
         kept = self._fit[2]
-        key = (k, rules, max_track_s)
+        key = (k, rules, max_track_s, unplayable)
         if key not in kept:
-            kept[key] = rows_at_least(fit, k, self.blocked(rules, max_track_s)[1])
+            kept[key] = rows_at_least(fit, k, self.blocked(rules, max_track_s, unplayable)[1])
         return kept[key]
 
     def per_script_standard(self, taste: np.ndarray) -> np.ndarray:

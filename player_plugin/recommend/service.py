@@ -233,14 +233,19 @@ class RecommendService(PromptReading):
                 self.seed = None
         return model
 
-    def recommend(self, n: int, queued_ids: list[int], current_id: int | None = None) -> list[QueueEntry]:
-        """``n`` new entries to append after ``queued_ids`` (``current_id`` is playing now)."""
+    def recommend(
+        self, n: int, queued_ids: list[int], current_id: int | None = None, unplayable: frozenset[int] = frozenset()
+    ) -> list[QueueEntry]:
+        """``n`` new entries to append after ``queued_ids`` (``current_id`` is playing now), none of them
+        ``unplayable`` (tracks the host cannot play: a file its own library does not hold)."""
         if n <= 0:
             return []
         with self._lock:
-            return self._recommend(n, queued_ids, current_id)
+            return self._recommend(n, queued_ids, current_id, unplayable)
 
-    def _recommend(self, n: int, queued_ids: list[int], current_id: int | None) -> list[QueueEntry]:
+    def _recommend(
+        self, n: int, queued_ids: list[int], current_id: int | None, unplayable: frozenset[int]
+    ) -> list[QueueEntry]:
         index = self.index()
         catalog = index.catalog
         if catalog.n == 0:
@@ -291,7 +296,7 @@ class RecommendService(PromptReading):
         # exact for the best rows as they will rank with b and the generator, and for the prompt's gate:
         # it orders its few tracks by this score, wherever they rank (recommend/first_pass.py)
         rules = self.rules()
-        blocked, blocked_rows = index.blocked(rules, cfg.max_track_s)
+        blocked, blocked_rows = index.blocked(rules, cfg.max_track_s, unplayable)
         lift = lift_of(
             terms,
             artist=artist,
@@ -305,7 +310,7 @@ class RecommendService(PromptReading):
             wish = self.prompt_script()
             fit = index.prompt_fit(model.prompt, wish)  # model.prompt: the prompt's lead (prompt_lead_vector)
             gate_rows = RESCORE_GATE_FACTOR * cfg.prompt_fit
-            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s)
+            best_fits = index.prompt_fit_rows(model.prompt, wish, gate_rows, rules, cfg.max_track_s, unplayable)
             exact += [best_fits, word_rows[word_match > 0]]
         taste, s2s = index.taste(w, np.concatenate(exact), s2s_in, blocked_rows, lift)
         if s2s is not None and index.cached_generator_scores(generator, s2s_key) is None:  # new: kept
