@@ -33,7 +33,7 @@ from player_plugin.store.db import is_storage_error, storage_message
 from player_plugin.store.listing import TrackRow, track_rows
 from player_plugin.store.play_counts import play_counts
 from player_plugin.store.settings import MODEL_KEY
-from player_plugin.store.tracks import LibraryCounts
+from player_plugin.store.tracks import LibraryCounts, is_under
 from player_plugin.store.unreadable import UnreadableFile, UnreadableRepository
 
 if TYPE_CHECKING:  # the scanner, the embedder, the encoder and the recommender load when first used:
@@ -126,6 +126,26 @@ class Engine(QueueOps, HostSettings):
                     self.settings.add_root(root)
 
         report = Scanner(self.db).scan(roots, progress=progress, cancel=cancel)
+        self.recommender.invalidate()
+        self._listeners.send("library_changed")
+        return report
+
+    def scan_changes(
+        self,
+        folders: Iterable[str],
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | threading.Event | None = None,
+        deleted: Iterable[str] = (),
+    ) -> ScanReport:
+        """Rescan only ``folders``, inside the library folders: what a watcher saw change
+        (library/watch.py), each scanned as part of its library folder, with the paths it saw
+        ``deleted`` known to be gone (``Scanner.scan``)."""
+        from player_plugin.library.scanner import Scanner
+
+        roots = self.settings.roots()
+        inside = [f for f in folders if any(is_under(f, r) for r in roots)]
+        scanner = Scanner(self.db)
+        report = scanner.scan(inside, progress=progress, cancel=cancel, library_roots=roots, deleted=deleted)
         self.recommender.invalidate()
         self._listeners.send("library_changed")
         return report

@@ -52,6 +52,14 @@ class HostSettings:
     def remove_root(self, path: str) -> bool:
         return self.settings.remove_root(path)
 
+    @property
+    def watch_folders(self) -> bool:
+        """Whether a host watches the music folders for changes (library/watch.py; a setting, on at first)."""
+        return self.settings.watch_folders()
+
+    def set_watch_folders(self, on: bool) -> None:
+        self.settings.set_watch_folders(on)
+
     def blocklist(self) -> dict[str, list[str]]:
         """{"artists": [...], "genres": [...], "folders": [...]}: never recommended."""
         return self.settings.blocklist()

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 
 from player_plugin.library.errors import ScanFailure
+from player_plugin.store.tracks import is_under
 
 EMPTIED_RULE = "a root or a top folder of a root that is present but holds no audio, while the library has tracks there"
 MIN_TRACKS_KEPT = 1  # library tracks under such a folder that make its emptiness suspicious
@@ -29,11 +30,18 @@ def _group(path: str, root: str) -> str:
 
 
 def emptied_folders(
-    roots: Iterable[str], known: Iterable[str], seen: Iterable[str], display: Callable[[str], str]
+    roots: Iterable[str],
+    known: Iterable[str],
+    seen: Iterable[str],
+    display: Callable[[str], str],
+    library_roots: Iterable[str] = (),
 ) -> tuple[list[str], list[ScanFailure]]:
     """(candidate folders, a warning for each if it is kept) for listed ``roots``, the library's
-    ``known`` paths under them and the paths the walk ``seen`` (found or failed)."""
-    roots = list(roots)
+    ``known`` paths under them and the paths the walk ``seen`` (found or failed). When ``roots`` are
+    folders inside ``library_roots`` (a watcher's scan), the rule's folders are those of the library
+    folders, and only the ones inside a listed root are candidates."""
+    listed = list(roots)
+    roots = [r for r in library_roots if any(is_under(p, r) for p in listed)] or listed
     counts: dict[str, int] = {}
     for path in known:
         root = next((r for r in roots if path.startswith(r.rstrip(os.sep) + os.sep)), None)
@@ -52,6 +60,8 @@ def emptied_folders(
             continue
         if any(group.startswith(f.rstrip(os.sep) + os.sep) for f in folders):
             continue  # inside a folder already kept whole
+        if not any(is_under(group, r) for r in listed):
+            continue  # a library folder around a watched folder: most of it was not looked at
         folders.append(group)
         warnings.append(
             ScanFailure(

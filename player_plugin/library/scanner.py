@@ -140,18 +140,29 @@ class Scanner:
         roots: Iterable[str | os.PathLike[str]],
         progress: ProgressFn | None = None,
         cancel: CancelFn | threading.Event | None = None,
+        library_roots: Iterable[str] | None = None,
+        deleted: Iterable[str] = (),
     ) -> ScanReport:
         """Scan ``roots``; waits up to ``lock_wait_s`` for another scan of this database to end,
-        then raises ``ScanAlreadyRunningError``."""
+        then raises ``ScanAlreadyRunningError``.
+
+        With ``library_roots``, ``roots`` are folders inside those (the ones a watcher saw change,
+        library/watch.py) and each is scanned as part of its library folder: a folder that is gone
+        is empty (its tracks go, as in a scan of the whole library folder, where it would not be
+        found), and the rule for a folder that suddenly holds nothing (library/emptied.py) looks at
+        the library folder and its top folders, as a whole scan's does. A track under ``deleted`` (paths
+        the watcher saw deleted or moved away) is not kept by that rule: its file is known to be gone."""
         self.db.conn  # noqa: B018 - opens (creates) the database first: the lock file lies next to it
         with scan_lock(self.db.path, self.lock_wait_s):
-            return self._scan(roots, progress, cancel)
+            return self._scan(roots, progress, cancel, _unique_roots(library_roots or []), list(deleted))
 
     def _scan(
         self,
         roots: Iterable[str | os.PathLike[str]],
         progress: ProgressFn | None,
         cancel: CancelFn | threading.Event | None,
+        library_roots: list[str],
+        deleted: list[str],
     ) -> ScanReport:
         started = self._clock()
         report = ScanReport()
@@ -169,6 +180,8 @@ class Scanner:
         uncertain: list[str] = []
         last_emit = self._clock()
         for root in root_paths:
+            if not os.path.lexists(root) and any(is_under(root, r) and os.path.isdir(r) for r in library_roots):
+                continue  # a folder gone from its library folder: nothing under it now
             if not os.path.isdir(root):
                 reason = "folder not found" if not os.path.exists(root) else "not a folder"
                 report.failures.append(ScanFailure(display_path(root), reason))
@@ -194,7 +207,7 @@ class Scanner:
             known.update(self.tracks.file_states(root))
         listed = [r for r in root_paths if r not in uncertain]
         seen = [*found, *(f.path for f in report.failures)]
-        emptied = list(zip(*emptied_folders(listed, known, seen, display_path), strict=True))
+        emptied = list(zip(*emptied_folders(listed, known, seen, display_path, library_roots), strict=True))
 
         to_read: list[tuple[Found, FileState | None]] = []
         for path, item in found.items():
@@ -243,14 +256,14 @@ class Scanner:
         emit(self._read_progress(total, done, "", report))
 
         if not report.cancelled:
-            self._keep_emptied(emptied, missing, moved_from, report)
+            self._keep_emptied(emptied, missing, moved_from, report, deleted)
         if not report.cancelled and missing:
             emit(ScanProgress("prune", total, done, total))
             with self.db.transaction():
                 report.removed = self.tracks.delete(s.id for s in missing.values())
 
         if not report.cancelled:
-            self._record_unreadable(root_paths, uncertain, report)
+            self._record_unreadable(root_paths, uncertain, report, library_roots)
         report.seconds = self._clock() - started
         emit(ScanProgress("done", total, done, total, "", report.added, report.updated, report.failed))
         return report
@@ -261,12 +274,13 @@ class Scanner:
         missing: dict[str, FileState],
         moved_from: set[str],
         report: ScanReport,
+        deleted: list[str],
     ) -> None:
         """Keep the tracks of a folder that suddenly holds no audio, unless they turned up elsewhere
-        (see ``library/emptied.py``): take them out of ``missing`` and warn."""
+        or are known to be ``deleted`` (see ``library/emptied.py``): take them out of ``missing`` and warn."""
         moved_from.difference_update(missing)  # now: the paths a move claimed in this scan
         for folder, warning in emptied:
-            rows = [p for p in missing if is_under(p, folder)]
+            rows = [p for p in missing if is_under(p, folder) and not _under_any(p, deleted)]
             if not rows or any(is_under(p, folder) for p in moved_from):
                 continue
             if any(self.tracks.has_other(missing[p].fingerprint, missing[p].id) for p in rows):
@@ -275,12 +289,14 @@ class Scanner:
                 del missing[path]
             report.warnings.append(warning)
 
-    def _record_unreadable(self, roots: list[str], uncertain: list[str], report: ScanReport) -> None:
+    def _record_unreadable(
+        self, roots: list[str], uncertain: list[str], report: ScanReport, library_roots: list[str]
+    ) -> None:
         """Keep this scan's failures for ``library --unreadable``, replacing the last list of each
         root that was listed (a missing root keeps the list of its last real scan)."""
         listed = [display_path(r) for r in roots if r not in uncertain]
         failures = [(f.path, f.reason) for f in report.failures if _under_any(f.path, listed)]
-        UnreadableRepository(self.db).replace(listed, failures)
+        UnreadableRepository(self.db).replace(listed, failures, within=[display_path(r) for r in library_roots])
 
     # -- phases ----------------------------------------------------------------------------------
 

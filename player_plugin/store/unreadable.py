@@ -33,17 +33,25 @@ class UnreadableRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def replace(self, roots: Iterable[str], failures: Iterable[tuple[str, str]], now: float | None = None) -> None:
+    def replace(
+        self,
+        roots: Iterable[str],
+        failures: Iterable[tuple[str, str]],
+        now: float | None = None,
+        within: Iterable[str] = (),
+    ) -> None:
         """After a finished scan of ``roots``: forget what was recorded under them and store
-        ``failures`` ((path, reason) pairs; each lands under the first root that holds it)."""
+        ``failures`` ((path, reason) pairs; each lands under the first root that holds it, or the
+        first library folder of ``within`` when the scan was of folders inside those)."""
         roots = list(roots)
+        labels = [*within, *roots]
         now = time.time() if now is None else now
         with self.db.transaction() as conn:
             for root in roots:
                 forget_under(conn, root)
             rows = []
             for path, reason in failures:
-                root = next((r for r in roots if is_under(path, r)), path)
+                root = next((r for r in labels if is_under(path, r)), path)
                 rows.append((path, root, reason, now))
             conn.executemany(
                 "INSERT INTO unreadable_files (path, root, reason, seen_at) VALUES (?, ?, ?, ?) "

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 
 from player_plugin.engine import Engine
+from player_plugin.library.watch import Changes
 from player_plugin.ui.text import friendly_provider
 from player_plugin.ui.workers import Job, JobRunner
 
@@ -46,6 +47,8 @@ class LibraryJobs(QObject):
         self._library = library
         self._scan_job: Job | None = None
         self._embed_job: Job | None = None
+        self._changed: Changes | None = None  # what the watch saw while a scan ran: scanned after it
+        self._watched_scan = False  # the running scan is of what the watch saw (its report says "updated")
         self._closed = False
 
     def close(self) -> None:
@@ -76,6 +79,27 @@ class LibraryJobs(QObject):
         )
         return self._scan_job
 
+    def scan_changes(self, changes: Changes | None = None) -> Job | None:
+        """Scan what the library watch saw change (ui/library_watch.py): after the scan that runs, if
+        one does; an embed under way gives way (it goes on from where it was once the scan is done)."""
+        if changes is not None:
+            self._changed = changes if self._changed is None else self._changed | changes
+        if self._closed or self._changed is None or (self._scan_job is not None and not self._scan_job.finished):
+            return None
+        if self._embed_job is not None and not self._embed_job.finished:
+            self._embed_job.cancel.set()
+        todo, engine = self._changed, self.engine
+        self._changed = None
+
+        def work(job: Job) -> Any:
+            return engine.scan_changes(todo.folders, job.progress, job.cancel, todo.deleted)
+
+        self._watched_scan = True
+        self._scan_job = self._runner.submit(
+            work, "scan", on_done=self._on_scan_done, on_error=self._on_scan_error, on_progress=self._on_scan_progress
+        )
+        return self._scan_job
+
     def _on_scan_progress(self, p: Any) -> None:
         name = os.path.basename(p.current) if p.current else ""
         if p.phase == "walk":
@@ -96,15 +120,19 @@ class LibraryJobs(QObject):
             parts.append(f"{report.removed} removed")
         if report.failed:
             parts.append(f"{report.failed} unreadable")
-        verb = "Scan cancelled" if report.cancelled else "Library scanned"
+        verb = "Scan cancelled" if report.cancelled else "Library updated" if self._watched_scan else "Library scanned"
+        self._watched_scan = False
         self.message.emit(f"{verb}: {', '.join(parts)} ({self._library.row_count()} tracks)")
         self.scan_finished.emit(report)
-        if not report.cancelled and not self._closed:
+        if self._changed is not None and not self._closed:
+            self.scan_changes()  # what the watch saw meanwhile; the embed follows that scan
+        elif not report.cancelled and not self._closed:
             self.start_embed()
         else:
             self._hide_work()
 
     def _on_scan_error(self, exc: BaseException) -> None:
+        self._watched_scan = False
         self._hide_work()
         self.message.emit(f"Scan failed: {self.engine.error_text(exc)}")
         self.scan_finished.emit(exc)
@@ -138,6 +166,9 @@ class LibraryJobs(QObject):
             self.work_shown.emit(f"Understanding tracks  {p.current}".rstrip(), p.done, p.total)
 
     def _on_embed_done(self, report: Any) -> None:
+        if report.cancelled and self._scan_job is not None and not self._scan_job.finished:
+            self.embed_finished.emit(report)  # it gave way to the watch's scan, which starts it again
+            return
         self.work_hidden.emit()
         if report.embedded:
             self.message.emit(

@@ -41,6 +41,7 @@ from player_plugin.ui.engine_bridge import EngineSignals
 from player_plugin.ui.fonts import chinese_font_families, missing_cjk_font_warning
 from player_plugin.ui.library_jobs import LibraryJobs
 from player_plugin.ui.library_panel import LibraryPanel
+from player_plugin.ui.library_watch import LibraryWatch
 from player_plugin.ui.now_playing_panel import NowPlayingPanel
 from player_plugin.ui.playback import Playback
 from player_plugin.ui.player_controller import PlayerController
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.player = PlayerController(engine, self.playback, self.queue_runner, track, self)
         self.upnext = UpNextController(engine, self.queue_runner, self.player, track, self._ask_playlist_path, self)
         self.jobs = LibraryJobs(engine, self.library_runner, self.library_panel, self)
+        self.watch = LibraryWatch(engine, self)
         self._build_ui()
         self._build_actions()
         self._connect()
@@ -242,6 +244,10 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(jobs.cancel)
         for source in (player, upnext, jobs):
             source.message.connect(self.status_message)
+        # the watch follows the library folders a scan leaves (the first one may add the demo library)
+        self.watch.changed.connect(jobs.scan_changes)
+        self.watch.notice.connect(self.status_message)
+        jobs.scan_finished.connect(lambda _report: self.watch.follow())
 
     # -- start-up and shutdown ----------------------------------------------------------------------
 
@@ -254,6 +260,7 @@ class MainWindow(QMainWindow):
         self.library_panel.when_reloaded(self._bring_library_up_to_date)
 
     def _bring_library_up_to_date(self) -> None:
+        self.watch.follow()  # before the scan: what changes while it runs is scanned after it
         roots = self.engine.roots()
         if not roots and self.scan_demo:
             demo = paths.demo_library_dir()
@@ -286,6 +293,7 @@ class MainWindow(QMainWindow):
         self.engine_signals.close()  # first: what the workers still announce while they stop reaches no one
         self.player.close()
         self.upnext.close()
+        self.watch.close()
         self.jobs.close()
         self.library_panel.shutdown()
         self.queue_runner.stop()
@@ -357,6 +365,10 @@ class MainWindow(QMainWindow):
 
     def start_scan(self) -> Job | None:
         return self.jobs.start_scan()
+
+    def follow_folders(self) -> None:
+        """The folders or the "watch for changes" setting changed (the settings dialog)."""
+        self.watch.follow()
 
     def refill(self, only_if_auto: bool = False) -> Job | None:
         return self.upnext.refill(only_if_auto=only_if_auto)

@@ -34,6 +34,7 @@ class SettingsHost(Protocol):
     """What the dialog asks of the app around it (the main window provides it)."""
 
     def start_scan(self) -> object: ...
+    def follow_folders(self) -> None: ...
     def history_forgotten(self, events: int) -> None: ...
     def status_message(self, text: str, sticky: bool = False) -> None: ...
 
@@ -81,6 +82,10 @@ class SettingsDialog(QDialog):
         row.addStretch(1)
         row.addWidget(rescan)
         lay.addLayout(row)
+        self.watch_folders = QCheckBox("Watch them for changes: music added, edited or deleted shows up by itself")
+        self.watch_folders.setObjectName("watchFolders")
+        self.watch_folders.setChecked(self.engine.watch_folders)
+        lay.addWidget(self.watch_folders)
         add.clicked.connect(self._add_folder)
         remove.clicked.connect(self._remove_folder)
         rescan.clicked.connect(lambda: self.host.start_scan())
@@ -225,6 +230,7 @@ class SettingsDialog(QDialog):
         for path in new:
             if path not in old:
                 engine.add_root(path)
+        engine.set_watch_folders(self.watch_folders.isChecked())
         engine.set_blocklist(
             _lines(self.block_artists.toPlainText()),
             _lines(self.block_genres.toPlainText()),
@@ -242,7 +248,9 @@ class SettingsDialog(QDialog):
         folders_changed = self.save()
         self.accept()
         if folders_changed:
-            self.host.start_scan()
+            self.host.start_scan()  # the watch follows the new folders once it is done
+        else:
+            self.host.follow_folders()  # the setting may have changed
         # no refill by hand: the new rules reach Up Next as the engine's model_changed
 
     def forget_history(self, confirm: bool = True) -> int | None:

@@ -1,0 +1,86 @@
+"""The app follows its music folders: music added, edited or deleted shows up without a rescan.
+
+Real parts: the app's window on a temp database, a real music folder of tagged fixture files, the
+kernel's inotify (library/watch.py), the real scan and embed on the library worker.
+"""
+
+from __future__ import annotations
+
+import mutagen
+import pytest
+
+from player_plugin.library import inotify
+from tests.conftest import make_track
+from tests.ui.conftest import WAIT_MS
+
+pytestmark = pytest.mark.skipif(not inotify.available(), reason="inotify is Linux's (other systems rescan on start)")
+
+
+def _titles(engine) -> set[str]:
+    return {t.tags.title for t in engine.all_tracks()}
+
+
+@pytest.fixture
+def started(make_window, qtbot, tmp_path):
+    music = tmp_path / "Music"
+    make_track(music / "Anna" / "First", "01 Rain", "mp3", title="Rain", artist="Anna")
+    make_track(music / "Bo", "Night", "ogg", title="Night", artist="Bo")
+    window = make_window()
+    window.said = []  # what the library jobs told the status bar
+    window.jobs.message.connect(window.said.append)
+    window.engine.add_root(str(music))
+    with qtbot.waitSignal(window.jobs.embed_finished, timeout=WAIT_MS):
+        window.start()
+    qtbot.waitUntil(lambda: window.library_panel.row_count() == 2, timeout=WAIT_MS)
+    assert window.watch.roots == [str(music)]
+    return window, music
+
+
+def test_music_added_edited_and_deleted_shows_up_by_itself(started, qtbot):
+    window, music = started
+    engine = window.engine
+    fresh = make_track(music / "Cleo" / "Live", "01 Open", "flac", title="Open", artist="Cleo")
+    qtbot.waitUntil(lambda: window.library_panel.row_count() == 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: any(m.startswith("Library updated: 1 new") for m in window.said), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: engine.vector_count() == 3, timeout=WAIT_MS)  # and understood: Up Next can pick it
+
+    audio = mutagen.File(fresh, easy=True)  # a tag editor's save, in place
+    audio["title"] = "Open Air"
+    audio.save()
+    qtbot.waitUntil(lambda: "Open Air" in _titles(engine), timeout=WAIT_MS)
+    assert window.library_panel.row_count() == 3
+
+    fresh.unlink()
+    qtbot.waitUntil(lambda: window.library_panel.row_count() == 2, timeout=WAIT_MS)
+    assert _titles(engine) == {"Rain", "Night"}
+
+
+def test_changes_seen_during_a_scan_are_scanned_after_it(started, qtbot):
+    window, music = started
+    make_track(music / "Dee", "One", "mp3", title="One", artist="Dee")
+    make_track(music / "Eve", "Two", "ogg", title="Two", artist="Eve")
+    window.jobs.start_scan()  # a whole rescan runs: the watch's batch waits for it, then is scanned
+    window.jobs.scan_changes([str(music / "Dee"), str(music / "Eve")])
+    qtbot.waitUntil(lambda: _titles(window.engine) == {"Rain", "Night", "One", "Two"}, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.engine.vector_count() == 4, timeout=WAIT_MS)
+
+
+def test_the_watch_follows_the_setting_and_the_folders(started, qtbot, tmp_path):
+    from player_plugin.ui.settings_dialog import SettingsDialog
+
+    window, music = started
+    dialog = SettingsDialog(window.engine, window, parent=window)
+    dialog.watch_folders.setChecked(False)
+    dialog.save_and_close()
+    assert window.watch.roots == [] and not window.engine.watch_folders
+
+    more = tmp_path / "More"
+    make_track(more, "Far", "mp3", title="Far", artist="Fay")
+    dialog = SettingsDialog(window.engine, window, parent=window)
+    dialog.watch_folders.setChecked(True)
+    dialog.folders.addItem(str(more))
+    with qtbot.waitSignal(window.jobs.scan_finished, timeout=WAIT_MS):
+        dialog.save_and_close()
+    assert window.watch.roots == sorted([str(music), str(more)]) or window.watch.roots == [str(music), str(more)]
+    make_track(more, "Near", "mp3", title="Near", artist="Fay")
+    qtbot.waitUntil(lambda: "Near" in _titles(window.engine), timeout=WAIT_MS)
