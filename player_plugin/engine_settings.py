@@ -60,6 +60,10 @@ class HostSettings:
     def set_watch_folders(self, on: bool) -> None:
         self.settings.set_watch_folders(on)
 
+    def watched_roots(self) -> list[str]:
+        """The folders a host's library watch should watch now: the library folders, if the setting is on."""
+        return self.settings.roots() if self.settings.watch_folders() else []
+
     def blocklist(self) -> dict[str, list[str]]:
         """{"artists": [...], "genres": [...], "folders": [...]}: never recommended."""
         return self.settings.blocklist()

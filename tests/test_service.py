@@ -23,8 +23,9 @@ import pytest
 from player_plugin.engine import Engine
 from player_plugin.hosts.service import EngineService, ServiceStartError
 from player_plugin.hosts.service_client import ServiceClient, ServiceError
+from player_plugin.library import inotify
 from player_plugin.store import Database
-from tests.conftest import embedded_demo_library
+from tests.conftest import embedded_demo_library, make_track
 from tests.host_tools import listening_tcp_inodes, our_socket_inodes, wait_for
 
 WAIT_S = 20.0
@@ -288,3 +289,27 @@ def test_serve_and_prompt_from_the_command_line(library_db, tmp_path):
         proc.stderr.close()
     gone = subprocess.run([*cli, "prompt", "x", "--service", str(sock)], capture_output=True, text=True, timeout=60)
     assert gone.returncode == 1 and "no service at" in gone.stderr and len(gone.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not inotify.available(), reason="inotify is Linux's (other systems rescan on start)")
+def test_the_service_watches_the_library_folders_and_scans_what_changes(tmp_path):
+    """Quod Libet's plugin (or any client) gets new music without asking: the service watches the
+    library folders as the app does, scans and embeds what changed, and says so in ``scan`` events."""
+    music = tmp_path / "Music"
+    make_track(music / "Anna", "Rain", "mp3", title="Rain", artist="Anna")
+    engine = Engine(Database(tmp_path / "library.db"))  # the model the service's engine runs
+    engine.scan([music])
+    engine.embed()
+    engine.close()
+    s = Served(tmp_path / "library.db", tmp_path / "run" / "engine.sock")
+    events: list[tuple[str, dict]] = []
+    try:
+        with ServiceClient(s.path, on_event=lambda e, d: events.append((e, d))) as client:
+            client.call("subscribe", events=["scan"])
+            wait_for(lambda: s.service._watch.roots == [str(music)], "the watch on the library folder")
+            make_track(music / "Bo", "Night", "ogg", title="Night", artist="Bo")
+            wait_for(lambda: ("scan", {"phase": "done", "embedded": 1}) in events, "the new track scanned, embedded")
+            assert ("scan", {"phase": "scanned", "tracks": 2, "added": 1, "failed": 0}) in events
+            assert {e["title"] for e in client.call("picks", n=5)["entries"]} == {"Rain", "Night"}
+    finally:
+        s.stop()

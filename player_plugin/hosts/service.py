@@ -7,9 +7,11 @@ translates: every call is an engine call (``service_calls.py``), and the engine'
 pushed to the connections that subscribed.
 
 One thread per connection; quick calls take one engine lock in turn, a ``scan`` (then embed) runs in
-a background thread of its own, as the desktop app's workers do. A client that sends garbage, calls
-what does not exist or goes away mid-call gets one error (or nothing, having gone) and the service
-keeps running.
+a background thread of its own, as the desktop app's workers do. While it runs, the service watches
+the library folders as the app does (library/watch.py, the same setting): what changes there is
+scanned and embedded in that background thread, and subscribers get its ``scan`` events. A client
+that sends garbage, calls what does not exist or goes away mid-call gets one error (or nothing,
+having gone) and the service keeps running.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 from player_plugin.engine import Engine
 from player_plugin.hosts.service_calls import CALLS, Args, CallError, entries_json
+from player_plugin.library.watch import Changes, Follower
 from player_plugin.listeners import EngineListener
 from player_plugin.models import QueueEntry, TrackId
 from player_plugin.private_files import private_dir
@@ -133,6 +136,10 @@ class EngineService:
         self.lock = threading.RLock()  # one engine call at a time (the background scan aside)
         self._connections: set[_Connection] = set()
         self._scan: threading.Thread | None = None
+        self._scan_guard = threading.Lock()  # starting the background scan, and what the watch saw meanwhile
+        self._changed: Changes | None = None
+        # the library folders watched while the service runs (library/watch.py): what changes is scanned
+        self._watch = Follower(engine.watched_roots, self.watch_changed, lambda text: log.warning("%s", text))
         self._server: _Server | None = None
         self._unsubscribe = engine.subscribe(_Pusher(self))
 
@@ -173,6 +180,7 @@ class EngineService:
         if self._server is None:
             self.bind()
         assert self._server is not None
+        self._watch.follow()
         try:
             self._server.serve_forever(poll_interval=0.2)
         finally:
@@ -186,6 +194,7 @@ class EngineService:
 
     def _close(self) -> None:
         self.stopping.set()
+        self._watch.close()
         self._unsubscribe()
         for conn in list(self._connections):
             with contextlib.suppress(OSError):
@@ -270,22 +279,48 @@ class EngineService:
         missing = [p for p in folders if not os.path.isdir(p)]
         if missing:
             raise CallError("not_found", f"scan: not a folder: {missing[0]}")
-        if self._scan is not None and self._scan.is_alive():
-            return {"started": False, "running": True}
-        self._scan = threading.Thread(target=self._scan_job, args=(folders or None,), name="service-scan", daemon=True)
-        self._scan.start()
+        with self._scan_guard:
+            if self._scan is not None and self._scan.is_alive():
+                return {"started": False, "running": True}
+            self._start_scan_thread(folders or None, whole=True)
         return {"started": True, "running": True}
 
-    def _scan_job(self, folders: list[str] | None) -> None:
-        """Scan, then embed what is new: in the background, cancelled when the service stops."""
+    def watch_changed(self, changes: Changes) -> None:
+        """On the watch's thread: scan what it saw change, now or right after the scan under way."""
+        with self._scan_guard:
+            self._changed = changes if self._changed is None else self._changed | changes
+            if not self.stopping.is_set() and (self._scan is None or not self._scan.is_alive()):
+                self._start_scan_thread(None, whole=False)
+
+    def _start_scan_thread(self, folders: list[str] | None, whole: bool) -> None:
+        self._scan = threading.Thread(target=self._scan_job, args=(folders, whole), name="service-scan", daemon=True)
+        self._scan.start()
+
+    def _take_changes(self) -> Changes | None:
+        with self._scan_guard:
+            changes, self._changed = self._changed, None
+        return changes
+
+    def _scan_job(self, folders: list[str] | None, whole: bool) -> None:
+        """Scan (the library's folders, or what the watch saw change), then embed what is new: in the
+        background, cancelled when the service stops. Changes seen meanwhile are scanned before the embed."""
+        engine = self.engine
         try:
-            report = self.engine.scan(folders, cancel=self.stopping)
-            tracks = self.engine.library_counts().tracks
-            self.push("scan", {"phase": "scanned", "tracks": tracks, "added": report.added, "failed": report.failed})
-            embedded = self.engine.embed(cancel=self.stopping)
+            reports = [engine.scan(folders, cancel=self.stopping)] if whole else []
+            while not self.stopping.is_set() and (changes := self._take_changes()) is not None:
+                reports.append(engine.scan_changes(changes.folders, cancel=self.stopping, deleted=changes.deleted))
+            added, failed = sum(r.added for r in reports), sum(r.failed for r in reports)
+            tracks = engine.library_counts().tracks
+            self.push("scan", {"phase": "scanned", "tracks": tracks, "added": added, "failed": failed})
+            embedded = engine.embed(cancel=self.stopping)
             self.push("scan", {"phase": "done", "embedded": embedded.embedded})
         except Exception as exc:  # noqa: BLE001 - the service outlives a failed scan and says why
             log.warning("scan failed: %s", _one_line(exc))
             self.push("scan", {"phase": "failed", "message": _one_line(exc)})
         finally:
-            self.engine.db.close()  # this thread's connection
+            engine.db.close()  # this thread's connection
+        if not self.stopping.is_set():
+            self._watch.follow()  # a scan may have added a library folder
+        with self._scan_guard:  # what the watch saw after the last look: its own scan
+            if self._changed is not None and not self.stopping.is_set():
+                self._start_scan_thread(None, whole=False)

@@ -282,3 +282,59 @@ def _is_link(path: str) -> bool:
     except OSError:
         return False
     return stat.S_ISLNK(st.st_mode) or st.st_nlink > 1
+
+
+class Follower:
+    """A :class:`FolderWatcher` kept on the folders ``roots()`` names (none: the watch is off), for a
+    host: :meth:`follow` after anything that may change them (a scan, a setting) re-aims it. Where
+    inotify is missing it says so once through ``on_notice``."""
+
+    def __init__(
+        self,
+        roots: Callable[[], list[str]],
+        on_change: Callable[[Changes], None],
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self._wanted = roots
+        self._on_change = on_change
+        self._on_notice = on_notice or (lambda _m: None)
+        self._watcher: FolderWatcher | None = None
+        self._roots: list[str] = []
+        self._said_unavailable = False
+        self._lock = threading.Lock()  # follow() and close() may come from different threads
+
+    @property
+    def roots(self) -> list[str]:
+        """The folders watched now."""
+        return list(self._roots)
+
+    def follow(self) -> None:
+        with self._lock:
+            roots = self._wanted()
+            if roots == self._roots:
+                return
+            self._close()
+            if not roots:
+                return
+            if not inotify.available():
+                if not self._said_unavailable:
+                    self._said_unavailable = True
+                    self._on_notice("This system cannot watch folders: new music shows after a rescan")
+                return
+            watcher = FolderWatcher(roots, self._on_change, self._on_notice)
+            try:
+                watcher.start()
+            except OSError as exc:
+                self._on_notice(f"Cannot watch the music folders ({exc.strerror or exc}): rescan to see changes")
+                return
+            self._watcher, self._roots = watcher, roots
+            log.info("watching %d music folder(s) for changes", len(roots))
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+        self._watcher, self._roots = None, []
