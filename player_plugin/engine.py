@@ -140,10 +140,12 @@ class Engine(QueueOps, HostSettings):
         """Rescan only ``folders``, inside the library folders: what a watcher saw change
         (library/watch.py), each scanned as part of its library folder, with the paths it saw
         ``deleted`` known to be gone (``Scanner.scan``)."""
-        from player_plugin.library.scanner import Scanner
+        from player_plugin.library.scanner import Scanner, ScanReport
 
         roots = self.settings.roots()
         inside = [f for f in folders if any(is_under(f, r) for r in roots)]
+        if not inside:
+            return ScanReport()  # nothing of the library's (a folder removed from it since): nothing changed
         scanner = Scanner(self.db)
         report = scanner.scan(inside, progress=progress, cancel=cancel, library_roots=roots, deleted=deleted)
         self.recommender.invalidate()

@@ -59,12 +59,20 @@ class QueueOps:
         return self._refill(n, self.now_playing)
 
     def picks(
-        self, n: int, queued: Iterable[TrackId] = (), unplayable: frozenset[TrackId] = frozenset()
+        self,
+        n: int,
+        queued: Iterable[TrackId] = (),
+        unplayable: frozenset[TrackId] = frozenset(),
+        within: tuple[str, ...] = (),
     ) -> list[QueueEntry]:
         """For a host that keeps its own queue (MPD, Quod Libet): ``n`` fresh recommendations, none of
         them among ``queued`` (what the host's queue already holds) or ``unplayable`` (library tracks the
-        host cannot play; pass the same set each time while it holds). Up Next's recommended entries
-        are picked again for it, so they follow the latest events and prompt."""
+        host cannot play; pass the same set each time while it holds), and, given ``within`` (the host's
+        own library folders), only tracks under those. Up Next's recommended entries are picked again
+        for it, so they follow the latest events and prompt."""
+        if within:
+            outside = self.recommender.index().outside(tuple(within))
+            unplayable = unplayable | outside if unplayable else outside  # the same set while the library holds
         self._edit_queue(lambda entries: [e for e in entries if e.manual], announce=False)
         manual = self.queue_repo.entries()
         mine = {e.track_id for e in manual}

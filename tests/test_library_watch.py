@@ -220,3 +220,14 @@ def test_what_a_watched_scan_cannot_read_is_listed_under_its_library_folder(engi
     finally:
         locked.chmod(0o644)
     assert got == [[str(locked), str(music)]]
+
+
+def test_a_full_kernel_queue_hands_on_every_library_folder(tmp_path):
+    """The kernel says it dropped events (IN_Q_OVERFLOW): what changed is not known, so every library
+    folder is scanned (an incremental rescan of each)."""
+    from player_plugin.library.inotify import IN_Q_OVERFLOW, RawEvent
+
+    roots = [str(tmp_path / "Music"), str(tmp_path / "More")]
+    watcher = FolderWatcher(roots, lambda _c: None)
+    watcher._handle(RawEvent(-1, IN_Q_OVERFLOW, 0, ""))
+    assert watcher._batch.take() == Changes(sorted(roots))

@@ -313,3 +313,16 @@ def test_the_service_watches_the_library_folders_and_scans_what_changes(tmp_path
             assert {e["title"] for e in client.call("picks", n=5)["entries"]} == {"Rain", "Night"}
     finally:
         s.stop()
+
+
+def test_picks_within_a_hosts_own_folders(served):
+    """A host whose own library is part of ours (Quod Libet's folders) gets only what it can play."""
+    (root,) = served.engine.roots()
+    folder = os.path.join(root, "林夕雨")
+    with ServiceClient(served.path) as client:
+        entries = client.call("picks", n=10, within=[folder])["entries"]
+        assert entries and all(e["path"].startswith(folder + os.sep) for e in entries)
+        assert any(not e["path"].startswith(folder + os.sep) for e in client.call("picks", n=10)["entries"])
+        with pytest.raises(ServiceError) as bad:
+            client.call("picks", n=3, within=[1])
+        assert bad.value.code == "bad_args"

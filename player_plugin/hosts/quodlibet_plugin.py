@@ -43,7 +43,7 @@ DEFAULT_KEEP = 5
 SPAWN_WAIT_S = 30.0  # a fresh service imports numpy and opens the library: give it this long to answer
 RETRY_S = 5.0  # after a failure, the next attempt to reach the service waits this long
 CLOCK_S = 1  # how often the playing song's position is read
-EXTRA_PICKS = 5  # ask for a few more than missing: a pick QL's library lacks is passed over
+EXTRA_PICKS = 5  # ask for a few more than missing: a pick QL's library lacks (not read by QL yet) is passed over
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -253,7 +253,8 @@ class UpNext(EventPlugin):
         files = [s("~filename") for s in queued]
         if app.player.song is not None:
             files.append(app.player.song("~filename"))
-        self.service.submit("picks", {"n": missing + EXTRA_PICKS, "queued": files}, self._enqueue)
+        ask = {"n": missing + EXTRA_PICKS, "queued": files, "within": self._scan_dirs()}
+        self.service.submit("picks", ask, self._enqueue)
         return False
 
     def _enqueue(self, result: dict | None) -> bool:

@@ -58,6 +58,7 @@ class CatalogIndex:
     _fit: tuple[bytes, np.ndarray, dict[tuple, np.ndarray]] | None = None  # (prompt's key, its fit, its best rows)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
     _blocked: tuple[tuple, np.ndarray, np.ndarray] | None = None  # (rules, length limit, unplayable; mask, rows)
+    _outside: tuple[tuple[str, ...], frozenset[int]] | None = None  # (folders, the tracks not under them)
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
@@ -95,6 +96,15 @@ class CatalogIndex:
             mask[[row_of[t] for t in unplayable if t in row_of]] = True
             self._blocked = (key, mask, np.flatnonzero(mask))
         return self._blocked[1], self._blocked[2]
+
+    def outside(self, folders: tuple[str, ...]) -> frozenset[int]:
+        """The tracks whose file is under none of ``folders`` (a host's own library folders), kept for them."""
+        if self._outside is None or self._outside[0] != folders:
+            heads = tuple(f.rstrip("/\\") + sep for f in folders for sep in ("/", "\\"))
+            ids = self.catalog.ids
+            out = frozenset(int(ids[r]) for r, p in enumerate(self.catalog.paths) if not p.startswith(heads))
+            self._outside = (folders, out)
+        return self._outside[1]
 
     @property
     def centre(self) -> LibraryCentre:
