@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from player_plugin.levelling import LevellingConfig
 from player_plugin.models import Track, TrackId
 
 if TYPE_CHECKING:
@@ -51,6 +52,14 @@ class HostSettings:
 
     def remove_root(self, path: str) -> bool:
         return self.settings.remove_root(path)
+
+    @property
+    def levelling(self) -> LevellingConfig:
+        """How the host levels the volume of what it plays (levelling.py; a setting, ``auto`` at first)."""
+        return LevellingConfig.from_settings(self.settings.levelling())
+
+    def set_levelling(self, cfg: LevellingConfig) -> None:
+        self.settings.set_levelling(cfg.as_settings())
 
     @property
     def watch_folders(self) -> bool:

@@ -29,6 +29,11 @@ class EventKind(StrEnum):
     QUEUE_REMOVE = "queue_remove"  # removed from Up Next by hand
 
 
+# What the tag reader reads, as a number: raised when it reads more from a file than before (2: ReplayGain),
+# so that a rescan reads every file once more, however unchanged on disk (store/tracks.FileState)
+TAGS_VERSION = 2
+
+
 @dataclass(frozen=True, slots=True)
 class TrackTags:
     """Everything read from one audio file's tags and stream info.
@@ -58,6 +63,11 @@ class TrackTags:
     mb_artist_id: str | None = None
     embedded_lyrics: str | None = None  # plain text (LRC/SYLT timing already stripped)
     has_cover: bool = False
+    # ReplayGain (library/replaygain.py): dB to the common loudness, and the peak sample (1.0 = full scale)
+    track_gain_db: float | None = None
+    track_peak: float | None = None
+    album_gain_db: float | None = None
+    album_peak: float | None = None
 
     @property
     def artist(self) -> str:

@@ -34,6 +34,7 @@ from player_plugin.library.errors import ScanFailure
 from player_plugin.library.read_phase import _ReadResult, read_file, read_files
 from player_plugin.library.scan_lock import SCAN_LOCK_WAIT_S, ScanAlreadyRunningError, scan_lock
 from player_plugin.library.walk import Found, display_path, valid_name, walk
+from player_plugin.models import TAGS_VERSION
 from player_plugin.store.db import Database
 from player_plugin.store.tracks import FileState, ScannedFile, TrackRepository, fingerprint, is_under
 from player_plugin.store.unreadable import UnreadableRepository
@@ -212,10 +213,11 @@ class Scanner:
         to_read: list[tuple[Found, FileState | None]] = []
         for path, item in found.items():
             state = known.get(path)
-            if state is not None and (state.size, state.mtime_ns, state.sidecar_sig) == (
+            if state is not None and (state.size, state.mtime_ns, state.sidecar_sig, state.tags_version) == (
                 item.size,
                 item.mtime_ns,
                 item.sidecar_sig,
+                TAGS_VERSION,  # a row an older tag reader read is read again
             ):
                 report.unchanged += 1
             else:

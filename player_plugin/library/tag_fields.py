@@ -20,6 +20,7 @@ from player_plugin.library.numbers import (
     parse_pair,
     parse_year,
 )
+from player_plugin.library.replaygain import gain_fields
 
 _MB_UFID_OWNER = "http://musicbrainz.org"
 
@@ -140,13 +141,14 @@ def _id3_fields(tags: ID3) -> dict[str, Any]:
         "mb_artist_id": _first_value(txxx.get("musicbrainz artist id", ())),
         "embedded_lyrics": lyrics,
         "has_cover": bool(tags.getall("APIC")),
+        **gain_fields(lambda name: txxx.get(name, ())),
     }
 
 
 # --------------------------------------------------------------------------- Vorbis comments
 
 
-def _vorbis_fields(comments: Iterable[tuple[str, str]] | None, has_picture: bool) -> dict[str, Any]:
+def _vorbis_fields(comments: Iterable[tuple[str, str]] | None, has_picture: bool, opus: bool = False) -> dict[str, Any]:
     d: dict[str, list[str]] = {}
     for key, value in comments or ():
         d.setdefault(key.lower(), []).append(value)
@@ -176,6 +178,7 @@ def _vorbis_fields(comments: Iterable[tuple[str, str]] | None, has_picture: bool
         "mb_artist_id": _first_value(get("musicbrainz_artistid")),
         "embedded_lyrics": _join_lyrics(get("lyrics") or get("unsyncedlyrics")),
         "has_cover": has_picture or "metadata_block_picture" in d or "coverart" in d,
+        **gain_fields(lambda name: d.get(name, []), r128=opus),
     }
 
 
@@ -226,6 +229,7 @@ def _mp4_fields(tags: dict[str, list[Any]] | None) -> dict[str, Any]:
         "mb_artist_id": _first_value(texts(ff + "MusicBrainz Artist Id")),
         "embedded_lyrics": _join_lyrics(texts("\xa9lyr")),
         "has_cover": any(isinstance(c, MP4Cover | bytes) for c in tags.get("covr") or ()),
+        **gain_fields(lambda name: texts(ff + name)),
     }
 
 

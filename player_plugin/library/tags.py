@@ -151,7 +151,7 @@ def _tag_fields(audio: mutagen.FileType, fh: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(audio, OggVorbis):
         return "vorbis", _vorbis_fields(tags, False)
     if isinstance(audio, OggOpus):
-        return "opus", _vorbis_fields(tags, False)
+        return "opus", _vorbis_fields(tags, False, opus=True)
     if isinstance(audio, MP4):
         return _mp4_codec(getattr(audio.info, "codec", "")), _mp4_fields(tags)
     if isinstance(audio, AAC):

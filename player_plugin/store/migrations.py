@@ -137,8 +137,19 @@ UPDATE comments SET fingerprint = (SELECT fingerprint FROM tracks WHERE tracks.i
 CREATE INDEX comments_orphans ON comments(fingerprint) WHERE track_id IS NULL;
 """
 
+# v5: ReplayGain per track (library/replaygain.py), and the version of the tag reader that read each
+# row: a row read by an older one (all of them, here) is read again by the next scan, however unchanged
+# its file (models.TAGS_VERSION).
+_V5 = """
+ALTER TABLE tracks ADD COLUMN track_gain_db REAL;
+ALTER TABLE tracks ADD COLUMN track_peak REAL;
+ALTER TABLE tracks ADD COLUMN album_gain_db REAL;
+ALTER TABLE tracks ADD COLUMN album_peak REAL;
+ALTER TABLE tracks ADD COLUMN tags_version INTEGER NOT NULL DEFAULT 1;
+"""
+
 # Each entry takes the schema from index+0 to index+1.
-STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from player_plugin.models import Track, TrackId, TrackTags
+from player_plugin.models import TAGS_VERSION, Track, TrackId, TrackTags
 from player_plugin.store.db import Database
 from player_plugin.text_norm import normalise
 
@@ -23,6 +23,7 @@ class FileState:
     mtime_ns: int
     sidecar_sig: str
     fingerprint: str
+    tags_version: int = TAGS_VERSION  # the tag reader's version that read the row (models.TAGS_VERSION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +64,14 @@ _TRACK_COLUMNS = (
     "path, size, mtime_ns, sidecar_sig, title, artist, artists, album, album_artist, genre, genres, "
     "year, track_number, track_total, disc_number, disc_total, duration_s, bitrate, sample_rate, "
     "channels, codec, mb_track_id, mb_recording_id, mb_album_id, mb_artist_id, has_cover, "
-    "fingerprint"
+    "fingerprint, track_gain_db, track_peak, album_gain_db, album_peak, tags_version"
 )
 
 
 _COLUMN_NAMES = tuple(c.strip() for c in _TRACK_COLUMNS.split(","))
 # An upsert: a row another writer added for the same path meanwhile is rewritten, never a UNIQUE error.
 _INSERT_TRACK = (
-    f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * 29)}) "
+    f"INSERT INTO tracks ({_TRACK_COLUMNS}, added_at, updated_at) VALUES ({', '.join('?' * (len(_COLUMN_NAMES) + 2))}) "
     "ON CONFLICT(path) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMN_NAMES if c != "path")
     + ", updated_at = excluded.updated_at RETURNING id"
@@ -86,6 +87,7 @@ def _row_values(f: ScannedFile) -> tuple:
         t.track_number, t.track_total, t.disc_number, t.disc_total, float(t.duration_s),
         t.bitrate, t.sample_rate, t.channels, t.codec, t.mb_track_id, t.mb_recording_id,
         t.mb_album_id, t.mb_artist_id, int(t.has_cover), fingerprint(t),
+        t.track_gain_db, t.track_peak, t.album_gain_db, t.album_peak, TAGS_VERSION,
     )  # fmt: skip
 
 
@@ -119,10 +121,14 @@ class TrackRepository:
         """Every known file under ``root`` (a directory path without trailing separator)."""
         where, params = under_clause("path", root)
         rows = self.db.conn.execute(
-            f"SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint FROM tracks WHERE {where}", params
+            f"SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint, tags_version FROM tracks WHERE {where}",
+            params,
         )
         return {
-            r["path"]: FileState(r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"]) for r in rows
+            r["path"]: FileState(
+                r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"], r["tags_version"]
+            )
+            for r in rows
         }
 
     def insert(self, f: ScannedFile, now: float | None = None, reattach: bool = True) -> TrackId:
@@ -284,5 +290,9 @@ def _track(row: sqlite3.Row) -> Track:
         mb_album_id=row["mb_album_id"],
         mb_artist_id=row["mb_artist_id"],
         has_cover=bool(row["has_cover"]),
+        track_gain_db=row["track_gain_db"],
+        track_peak=row["track_peak"],
+        album_gain_db=row["album_gain_db"],
+        album_peak=row["album_peak"],
     )
     return Track(id=row["id"], path=row["path"], tags=tags, lyrics=row["lyrics"], lyrics_source=row["lyrics_source"])

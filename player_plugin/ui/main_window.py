@@ -370,6 +370,10 @@ class MainWindow(QMainWindow):
         """The folders or the "watch for changes" setting changed (the settings dialog)."""
         self.watch.follow()
 
+    def levelling_changed(self) -> None:
+        """The volume levelling setting may have changed (the settings dialog): the playing track follows."""
+        self.player.reload_levelling()
+
     def refill(self, only_if_auto: bool = False) -> Job | None:
         return self.upnext.refill(only_if_auto=only_if_auto)
 

@@ -28,6 +28,7 @@ class Playback(QObject):
         self._player = None
         self._audio = None
         self._volume = 0.8
+        self._gain = 1.0  # the loaded track's levelling factor (levelling.py): the output plays volume × gain
         self._playing = False
         # Silent clock state.
         self._pos = 0
@@ -51,7 +52,7 @@ class Playback(QObject):
             # player lives crashes at exit.
             self._audio = QAudioOutput(self._player)
             self._player.setAudioOutput(self._audio)
-            self._audio.setVolume(self._volume)
+            self._audio.setVolume(self.output_volume())
         except Exception as exc:  # noqa: BLE001 - any backend failure means "silent"
             self.note = f"No audio: cannot create a media player ({exc}); playback is silent"
             log.warning(self.note)
@@ -132,9 +133,23 @@ class Playback(QObject):
             self.position_changed.emit(self._pos)
 
     def set_volume(self, value: float) -> None:
+        """The listener's volume (the slider), 0..1."""
         self._volume = max(0.0, min(1.0, value))
+        self._apply_volume()
+
+    def set_gain(self, factor: float) -> None:
+        """The levelling factor of the loaded track (levelling.gain); 1.0 plays it as it is."""
+        self._gain = max(0.0, float(factor))
+        self._apply_volume()
+
+    def output_volume(self) -> float:
+        """What the audio output plays at: the volume times the gain, at most full volume (a gain above 1
+        is applied only as far as the volume leaves room)."""
+        return min(1.0, self._volume * self._gain)
+
+    def _apply_volume(self) -> None:
         if self._audio is not None:
-            self._audio.setVolume(self._volume)
+            self._audio.setVolume(self.output_volume())
 
     # -- state -------------------------------------------------------------------------------------
 

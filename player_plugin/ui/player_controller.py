@@ -17,7 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from player_plugin.engine import Engine
-from player_plugin.models import EventKind, QueueEntry, Track, TrackId
+from player_plugin.levelling import Gain, gain
+from player_plugin.models import EventKind, QueueEntry, Track, TrackId, TrackTags
 from player_plugin.ui.playback import Playback
 from player_plugin.ui.workers import Job, JobRunner
 
@@ -49,6 +50,9 @@ class PlayerController(QObject):
         self._runner = runner
         self._tracks = tracks
         self.current: Track | None = None  # the track loaded in the player (the engine knows what plays)
+        self.levelling = engine.levelling  # re-read by reload_levelling() when the settings change
+        self.gain: Gain | None = None  # how loud the current track plays (levelling.py)
+        self._previous_tags: TrackTags | None = None  # the track played before the current one
         self._complete_sent = False  # the engine was told the current track got far enough
         self._pending_play_source: str | None = None  # loaded paused: PLAY is recorded when it starts
         self._advance_pending = False
@@ -122,8 +126,10 @@ class PlayerController(QObject):
         if not os.path.exists(track.path):
             self.message.emit(f"File missing: {track.path}")
             return False
+        self._previous_tags = self.current.tags if self.current is not None else None
         self.current = track
         self._complete_sent = False
+        self._level()
         self.playback.load(track.path, track.tags.duration_s)
         self._pending_play_source = None
         if autoplay:
@@ -134,6 +140,17 @@ class PlayerController(QObject):
         self.now_playing_changed.emit(track)
         self.picked.emit(track_id, source)
         return True
+
+    def _level(self) -> None:
+        """The current track's gain (the engine's rule, levelling.py) to the output."""
+        if self.current is not None:
+            self.gain = gain(self.current.tags, self.levelling, self._previous_tags)
+            self.playback.set_gain(self.gain.factor)
+
+    def reload_levelling(self) -> None:
+        """The levelling setting changed: read it, and apply it to what plays now."""
+        self.levelling = self.engine.levelling
+        self._level()
 
     def play(self) -> None:
         if self.current is None:

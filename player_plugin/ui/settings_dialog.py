@@ -9,6 +9,7 @@ from typing import Protocol
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -27,7 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from player_plugin.engine import Engine
+from player_plugin.levelling import MAX_PREAMP_DB, LevellingConfig, LevellingMode
 from player_plugin.ui.text import friendly_provider, uses_gpu
+
+LEVELLING_CHOICES = (  # the combo's entries, in order
+    (LevellingMode.AUTO, "Automatic: album gain while an album plays in order, else track gain"),
+    (LevellingMode.TRACK, "Track gain: every track equally loud"),
+    (LevellingMode.ALBUM, "Album gain: an album's quiet and loud songs as mastered"),
+    (LevellingMode.OFF, "Off: as the files are"),
+)
 
 
 class SettingsHost(Protocol):
@@ -35,6 +44,7 @@ class SettingsHost(Protocol):
 
     def start_scan(self) -> object: ...
     def follow_folders(self) -> None: ...
+    def levelling_changed(self) -> None: ...
     def history_forgotten(self, events: int) -> None: ...
     def status_message(self, text: str, sticky: bool = False) -> None: ...
 
@@ -53,6 +63,7 @@ class SettingsDialog(QDialog):
         tabs = QTabWidget(self)
         tabs.addTab(self._library_tab(), "Library")
         tabs.addTab(self._rules_tab(), "Up Next rules")
+        tabs.addTab(self._playback_tab(), "Playback")
         tabs.addTab(self._model_tab(), "Model")
         tabs.addTab(self._privacy_tab(), "Data && privacy")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -138,6 +149,35 @@ class SettingsDialog(QDialog):
         form.addRow("Same artist not within", self.artist_spacing)
         form.addRow("Slots for never-played tracks", self.explore)
         form.addRow(max_row)
+        return w
+
+    def _playback_tab(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        cfg = self.engine.levelling
+        self.levelling = QComboBox()
+        self.levelling.setObjectName("levellingMode")
+        for mode, label in LEVELLING_CHOICES:
+            self.levelling.addItem(label, str(mode))
+        self.levelling.setCurrentIndex([m for m, _ in LEVELLING_CHOICES].index(cfg.mode))
+
+        def db_box(value: float) -> QDoubleSpinBox:
+            box = QDoubleSpinBox()
+            box.setRange(-MAX_PREAMP_DB, MAX_PREAMP_DB)
+            box.setSingleStep(0.5)
+            box.setSuffix(" dB")
+            box.setValue(value)
+            return box
+
+        self.preamp = db_box(cfg.preamp_db)
+        self.untagged = db_box(cfg.untagged_db)
+        self.prevent_clipping = QCheckBox("Never louder than the track's peak allows (no clipping)")
+        self.prevent_clipping.setChecked(cfg.prevent_clipping)
+        form.addRow(QLabel("Volume levelling, from the tracks' ReplayGain tags:"))
+        form.addRow(self.levelling)
+        form.addRow("Pre-amp for tagged tracks", self.preamp)
+        form.addRow("Tracks without ReplayGain tags", self.untagged)
+        form.addRow(self.prevent_clipping)
         return w
 
     def _model_tab(self) -> QWidget:
@@ -231,6 +271,14 @@ class SettingsDialog(QDialog):
             if path not in old:
                 engine.add_root(path)
         engine.set_watch_folders(self.watch_folders.isChecked())
+        engine.set_levelling(
+            LevellingConfig(
+                LevellingMode(self.levelling.currentData()),
+                self.preamp.value(),
+                self.untagged.value(),
+                self.prevent_clipping.isChecked(),
+            )
+        )
         engine.set_blocklist(
             _lines(self.block_artists.toPlainText()),
             _lines(self.block_genres.toPlainText()),
@@ -247,6 +295,7 @@ class SettingsDialog(QDialog):
     def save_and_close(self) -> None:
         folders_changed = self.save()
         self.accept()
+        self.host.levelling_changed()
         if folders_changed:
             self.host.start_scan()  # the watch follows the new folders once it is done
         else:
