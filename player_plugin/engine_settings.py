@@ -61,6 +61,20 @@ class HostSettings:
     def set_levelling(self, cfg: LevellingConfig) -> None:
         self.settings.set_levelling(cfg.as_settings())
 
+    def resume_point(self) -> tuple[TrackId, float] | None:
+        """Where the host's player was when it closed (a track still in the library, and its position)."""
+        point = self.settings.resume()
+        track, position = point.get("track"), point.get("position_s")
+        if not isinstance(track, int) or isinstance(track, bool) or not isinstance(position, int | float):
+            return None
+        if self.tracks.get(track) is None or not position >= 0:
+            return None
+        return track, float(position)
+
+    def set_resume_point(self, track_id: TrackId | None, position_s: float = 0.0) -> None:
+        """Remember where the player is as the host closes (None: nothing to resume)."""
+        self.settings.set_resume({} if track_id is None else {"track": track_id, "position_s": float(position_s)})
+
     @property
     def watch_folders(self) -> bool:
         """Whether a host watches the music folders for changes (library/watch.py; a setting, on at first)."""

@@ -13,6 +13,7 @@ PROMPT_KEY = "prompt"  # the free-text wish steering Up Next (text or null)
 AUTOFILL_KEY = "ui.autofill"  # whether Up Next tops itself up (the name predates the engine owning it)
 MODEL_KEY = "model_id"  # the library's model
 LEVELLING_KEY = "playback.levelling"  # volume levelling from ReplayGain (levelling.LevellingConfig, a JSON object)
+RESUME_KEY = "playback.resume"  # the app's track and position when it closed: {"track": id, "position_s": s}
 WATCH_KEY = "ui.watch_folders"  # whether the app watches the music folders for changes (library/watch.py)
 RECOMMEND_KEY = "recommend"  # the queue rules the settings dialog edits (a JSON object)
 BLOCKLIST_KEY = "blocklist"  # {"artists": [...], "genres": [...], "folders": [...]}
@@ -68,6 +69,13 @@ class SettingsRepository:
 
     def set_levelling(self, value: dict) -> None:
         self.set(LEVELLING_KEY, dict(value))
+
+    def resume(self) -> dict:
+        value = self.get(RESUME_KEY, {})
+        return dict(value) if isinstance(value, dict) else {}
+
+    def set_resume(self, value: dict) -> None:
+        self.set(RESUME_KEY, dict(value))
 
     def watch_folders(self) -> bool:
         return bool(self.get(WATCH_KEY, True))

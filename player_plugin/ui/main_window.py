@@ -260,6 +260,7 @@ class MainWindow(QMainWindow):
         self.library_panel.when_reloaded(self._bring_library_up_to_date)
 
     def _bring_library_up_to_date(self) -> None:
+        self.player.restore()  # the track the app closed on, paused where it was
         self.watch.follow()  # before the scan: what changes while it runs is scanned after it
         roots = self.engine.roots()
         if not roots and self.scan_demo:
@@ -291,6 +292,10 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.engine_signals.close()  # first: what the workers still announce while they stop reaches no one
+        try:
+            self.player.save_resume_point()
+        except Exception as exc:  # noqa: BLE001 - a full disk or a read-only database must not stop the close
+            log.warning("could not remember where playback was: %s", self.engine.error_text(exc))
         self.player.close()
         self.upnext.close()
         self.watch.close()

@@ -23,6 +23,8 @@ from player_plugin.ui.playback import Playback
 from player_plugin.ui.workers import Job, JobRunner
 
 MS_PER_S = 1000
+RESUME = "resume"  # the source of a track loaded as the app closed on it
+RESUME_END_SLACK_MS = 2_000  # this close to its end a track has played out: nothing to resume
 POSITION_DECIMALS = 3  # a feedback event's position, in seconds
 
 
@@ -96,7 +98,9 @@ class PlayerController(QObject):
     def _started(self, track_id: TrackId, via: str) -> Job:
         engine = self.engine
 
-        def call() -> EventKind:
+        def call() -> EventKind | None:
+            if via == RESUME and engine.resume_play(track_id):
+                return None  # the play stored before the app closed goes on: its end is recorded once
             engine.track_started(track_id, via=via)
             return EventKind.PLAY
 
@@ -139,6 +143,28 @@ class PlayerController(QObject):
             self._pending_play_source = source
         self.now_playing_changed.emit(track)
         self.picked.emit(track_id, source)
+        return True
+
+    def save_resume_point(self) -> None:
+        """The app is closing: remember the track and where it is, to resume there next time (a track
+        not started or played to its end is nothing to resume)."""
+        if self._pending_play_source == RESUME:
+            return  # restored and never started: the point stored stays as it was
+        pos_ms, dur_ms = self.playback.position_ms(), self.playback.duration_ms()
+        if self.current is None or (dur_ms and pos_ms >= dur_ms - RESUME_END_SLACK_MS):
+            self.engine.set_resume_point(None)
+        else:
+            self.engine.set_resume_point(self.current.id, pos_ms / MS_PER_S)
+
+    def restore(self) -> bool:
+        """Load the track the app closed on, paused where it was (its play goes on when it is started)."""
+        point = self.engine.resume_point()
+        if point is None or self.current is not None:
+            return False
+        track_id, position_s = point
+        if not self.play_track(track_id, source=RESUME, autoplay=False):
+            return False
+        self.playback.seek(int(position_s * MS_PER_S))
         return True
 
     def _level(self) -> None:
