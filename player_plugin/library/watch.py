@@ -330,6 +330,11 @@ class Follower:
             self._watcher, self._roots = watcher, roots
             log.info("watching %d music folder(s) for changes", len(roots))
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until every folder there when the watch started is watched (True), or the watch is off."""
+        watcher = self._watcher
+        return watcher is None or watcher.ready.wait(timeout)
+
     def close(self) -> None:
         with self._lock:
             self._close()

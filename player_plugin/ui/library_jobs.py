@@ -8,10 +8,11 @@ view merges them at most every ``library_panel.RELOAD_INTERVAL_S``.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from player_plugin.engine import Engine
 from player_plugin.library.watch import Changes
@@ -19,6 +20,9 @@ from player_plugin.ui.text import friendly_provider
 from player_plugin.ui.workers import Job, JobRunner
 
 SCAN_PHASE_LABELS = {"read": "Scanning", "prune": "Tidying", "done": "Scanned"}
+# An embed under way gives way to a watched scan only once it has run this long: while changes keep
+# coming (a long copy into the library) it is not cancelled and started again every few seconds
+EMBED_RUNS_BEFORE_GIVING_WAY_S = 30.0
 
 
 class LibraryView(Protocol):
@@ -49,6 +53,8 @@ class LibraryJobs(QObject):
         self._embed_job: Job | None = None
         self._changed: Changes | None = None  # what the watch saw while a scan ran: scanned after it
         self._watched_scan = False  # the running scan is of what the watch saw (its report says "updated")
+        self._embed_started = 0.0  # monotonic time the last embed was submitted
+        self._deferred = False  # a watched scan waits for the embed under way to have run a while
         self._closed = False
 
     def close(self) -> None:
@@ -81,12 +87,19 @@ class LibraryJobs(QObject):
 
     def scan_changes(self, changes: Changes | None = None) -> Job | None:
         """Scan what the library watch saw change (ui/library_watch.py): after the scan that runs, if
-        one does; an embed under way gives way (it goes on from where it was once the scan is done)."""
+        one does; an embed under way gives way once it has run ``EMBED_RUNS_BEFORE_GIVING_WAY_S`` (it goes on
+        from where it was once the scan is done)."""
         if changes is not None:
             self._changed = changes if self._changed is None else self._changed | changes
         if self._closed or self._changed is None or (self._scan_job is not None and not self._scan_job.finished):
             return None
         if self._embed_job is not None and not self._embed_job.finished:
+            ran = time.monotonic() - self._embed_started
+            if ran < EMBED_RUNS_BEFORE_GIVING_WAY_S:  # changes keep coming (a long copy): not a restart each time
+                if not self._deferred:
+                    self._deferred = True
+                    QTimer.singleShot(int((EMBED_RUNS_BEFORE_GIVING_WAY_S - ran) * 1000), self._scan_deferred)
+                return None
             self._embed_job.cancel.set()
         todo, engine = self._changed, self.engine
         self._changed = None
@@ -99,6 +112,10 @@ class LibraryJobs(QObject):
             work, "scan", on_done=self._on_scan_done, on_error=self._on_scan_error, on_progress=self._on_scan_progress
         )
         return self._scan_job
+
+    def _scan_deferred(self) -> None:
+        self._deferred = False
+        self.scan_changes()
 
     def _on_scan_progress(self, p: Any) -> None:
         name = os.path.basename(p.current) if p.current else ""
@@ -152,6 +169,7 @@ class LibraryJobs(QObject):
         def work(job: Job) -> Any:
             return engine.embed(progress=job.progress, cancel=job.cancel)
 
+        self._embed_started = time.monotonic()
         self._embed_job = self._runner.submit(
             work,
             "embed",
@@ -169,6 +187,8 @@ class LibraryJobs(QObject):
         if report.cancelled and self._scan_job is not None and not self._scan_job.finished:
             self.embed_finished.emit(report)  # it gave way to the watch's scan, which starts it again
             return
+        if self._changed is not None and not self._closed:
+            self.scan_changes()  # what the watch saw while it ran (the next embed follows that scan)
         self.work_hidden.emit()
         if report.embedded:
             self.message.emit(

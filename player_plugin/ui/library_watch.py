@@ -31,5 +31,9 @@ class LibraryWatch(QObject):
         """Watch the library folders as they are now, if the setting says so (a no-op when unchanged)."""
         self._follower.follow()
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Until every library folder is watched (the watch sets itself up on its own thread)."""
+        return self._follower.wait_ready(timeout)
+
     def close(self) -> None:
         self._follower.close()

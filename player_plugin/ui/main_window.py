@@ -361,6 +361,7 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Add music folder", str(Path.home()))
         if folder:
             self.engine.add_root(os.path.abspath(folder))
+            self.watch.follow()  # before the scan: what changes while it runs is scanned after it
             self.jobs.start_scan()
 
     def open_settings(self) -> None:

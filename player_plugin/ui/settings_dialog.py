@@ -296,10 +296,9 @@ class SettingsDialog(QDialog):
         folders_changed = self.save()
         self.accept()
         self.host.levelling_changed()
+        self.host.follow_folders()  # before the scan: what changes while it runs is scanned after it
         if folders_changed:
-            self.host.start_scan()  # the watch follows the new folders once it is done
-        else:
-            self.host.follow_folders()  # the setting may have changed
+            self.host.start_scan()
         # no refill by hand: the new rules reach Up Next as the engine's model_changed
 
     def forget_history(self, confirm: bool = True) -> int | None:

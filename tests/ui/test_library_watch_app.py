@@ -32,7 +32,7 @@ def started(make_window, qtbot, tmp_path):
     with qtbot.waitSignal(window.jobs.embed_finished, timeout=WAIT_MS):
         window.start()
     qtbot.waitUntil(lambda: window.library_panel.row_count() == 2, timeout=WAIT_MS)
-    assert window.watch.roots == [str(music)]
+    assert window.watch.roots == [str(music)] and window.watch.wait_ready(WAIT_MS / 1000)
     return window, music
 
 
@@ -81,6 +81,35 @@ def test_the_watch_follows_the_setting_and_the_folders(started, qtbot, tmp_path)
     dialog.folders.addItem(str(more))
     with qtbot.waitSignal(window.jobs.scan_finished, timeout=WAIT_MS):
         dialog.save_and_close()
-    assert window.watch.roots == sorted([str(music), str(more)]) or window.watch.roots == [str(music), str(more)]
+    assert window.watch.roots == [str(music), str(more)] and window.watch.wait_ready(WAIT_MS / 1000)
     make_track(more, "Near", "mp3", title="Near", artist="Fay")
     qtbot.waitUntil(lambda: "Near" in _titles(window.engine), timeout=WAIT_MS)
+
+
+def test_a_long_embed_gives_way_to_the_watch_after_a_while_and_goes_on(make_window, qtbot, tmp_path, monkeypatch):
+    """While the first embed of a big library runs, new music is scanned once the embed has run
+    ``EMBED_RUNS_BEFORE_GIVING_WAY_S`` (shortened here): it is cancelled, the scan runs, and the embed
+    goes on from where it was, to the end."""
+    import shutil
+
+    from player_plugin import paths
+    from player_plugin.ui import library_jobs
+
+    monkeypatch.setattr(library_jobs, "EMBED_RUNS_BEFORE_GIVING_WAY_S", 2.0)
+    music = tmp_path / "Music"
+    for i in range(12):
+        shutil.copytree(paths.demo_library_dir(), music / f"copy{i:02d}")
+    window = make_window()
+    window.engine.add_root(str(music))
+    embeds = []
+    window.jobs.embed_finished.connect(embeds.append)
+    with qtbot.waitSignal(window.jobs.scan_finished, timeout=WAIT_MS):
+        window.start()
+    total = window.engine.track_count()
+    assert window.watch.wait_ready(WAIT_MS / 1000)
+    qtbot.waitUntil(lambda: window.engine.vector_count() > 0, timeout=WAIT_MS)  # the embed runs
+    make_track(music / "zz New", "Fresh", "mp3", title="Fresh", artist="Newcomer")
+    qtbot.waitUntil(lambda: "Fresh" in _titles(window.engine), timeout=WAIT_MS)
+    assert window.engine.vector_count() < total  # scanned before the embed was done
+    qtbot.waitUntil(lambda: embeds and not embeds[-1].cancelled, timeout=4 * WAIT_MS)  # went on to the end
+    assert embeds[0].cancelled and window.engine.vector_count() == total + 1  # after giving way once
