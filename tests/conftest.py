@@ -72,6 +72,24 @@ def _embed_lyrics(path: Path, fmt: str, text: str) -> None:
     audio.save()
 
 
+def database_at_version(path: Path, version: int) -> Path:
+    """A database file as a release with schema ``version`` left it (the real steps up to there), to
+    test what the migrations after it do."""
+    import sqlite3
+
+    from player_plugin.store.migrations import STEPS, _split
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for done, step in enumerate(STEPS[:version]):
+            for statement in _split(step):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {done + 1}")
+    finally:
+        conn.close()
+    return path
+
+
 @pytest.fixture
 def track_factory():
     return make_track

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import sqlite3
 
 import mutagen
 import pytest
@@ -17,8 +16,7 @@ from player_plugin.library import replaygain
 from player_plugin.library.tags import read_tags
 from player_plugin.models import TrackTags
 from player_plugin.store import Database
-from player_plugin.store.migrations import STEPS, _split
-from tests.conftest import FIXTURES, make_track
+from tests.conftest import FIXTURES, database_at_version, make_track
 
 RG = {
     "REPLAYGAIN_TRACK_GAIN": "-7.25 dB",
@@ -93,14 +91,7 @@ def test_a_library_scanned_before_reads_its_files_again_once(tmp_path):
     music = tmp_path / "Music"
     path = make_track(music / "Anna", "Rain", "flac", title="Rain", artist="Anna")
     _tag(path, "flac", RG)
-    db_path = tmp_path / "old.db"
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    for version, step in enumerate(STEPS[:4]):
-        for statement in _split(step):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {version + 1}")
-    conn.close()
-    engine = Engine(Database(db_path))
+    engine = Engine(Database(database_at_version(tmp_path / "old.db", 4)))
     try:
         engine.scan([music])  # today's reader: gains stored
         engine.db.conn.execute("UPDATE tracks SET track_gain_db = NULL, tags_version = 1")  # as an old reader left it

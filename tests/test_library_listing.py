@@ -11,8 +11,8 @@ from player_plugin import cli
 from player_plugin.engine import Engine
 from player_plugin.nlp.encoder import DEFAULT_MODEL_ID
 from player_plugin.store import Database, SettingsRepository, VectorRepository
-from player_plugin.store.migrations import SCHEMA_VERSION, STEPS, _split
-from tests.conftest import make_track
+from player_plugin.store.migrations import SCHEMA_VERSION
+from tests.conftest import database_at_version, make_track
 
 
 @pytest.fixture
@@ -169,13 +169,9 @@ def test_tracks_and_unreadable_together_is_a_usage_error(db, capsys):
 
 
 def test_version_2_database_gains_the_unreadable_table_and_keeps_its_data(tmp_path):
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version, step in enumerate(STEPS[:2]):
-        for statement in _split(step):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {version + 1}")
-    conn.execute("INSERT INTO roots VALUES ('/music', 1.0)")
+    path = database_at_version(tmp_path / "old.db", 2)
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO roots VALUES ('/music', 1.0)")
     conn.close()
     db = Database(path)
     try:

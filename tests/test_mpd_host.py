@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -73,6 +74,24 @@ class Mpd:
             c.disconnect()
 
 
+@contextlib.contextmanager
+def running_host(server: Mpd, tmp_path: Path, keep: int):
+    """The MPD host on its own thread with a fresh library database; stopped (and checked) after."""
+    from player_plugin.hosts.mpd import MpdHost, MpdTarget
+
+    engine = Engine(Database(tmp_path / "library.db"))
+    host = MpdHost(engine, MpdTarget(server.socket), keep=keep, backoff=(0.2, 1.0))
+    thread = threading.Thread(target=host.run, daemon=True)
+    thread.start()
+    try:
+        yield host, engine
+    finally:
+        host.stop()
+        thread.join(10)
+        engine.close()
+    assert not thread.is_alive()
+
+
 @pytest.fixture
 def server(tmp_path):
     s = Mpd(tmp_path / "mpd")
@@ -82,13 +101,9 @@ def server(tmp_path):
 
 
 def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_path):
-    from player_plugin.hosts.mpd import CHANNEL, MpdHost, MpdTarget
+    from player_plugin.hosts.mpd import CHANNEL
 
-    engine = Engine(Database(tmp_path / "library.db"))
-    host = MpdHost(engine, MpdTarget(server.socket), keep=3, backoff=(0.2, 1.0))
-    thread = threading.Thread(target=host.run, daemon=True)
-    thread.start()
-    try:
+    with running_host(server, tmp_path, keep=3) as (host, engine):
         wait_for(host.connected.is_set, "the host to connect, scan and embed", timeout=180)
         wait_for(lambda: len(server.playlist()) >= 3, "the queue to be filled")  # an empty queue: 3 picks
         mine = "Elena Voss/Nocturnes for Empty Rooms/04 Étude for the Last Train.ogg"
@@ -145,11 +160,6 @@ def test_the_host_fills_mpds_queue_and_learns_its_plays_and_skips(server, tmp_pa
         wait_for(lambda: not host.connected.is_set(), "the host to notice")
         server.start()
         wait_for(lambda: host.reconnects >= 1 and host.connected.is_set(), "the host to reconnect")
-    finally:
-        host.stop()
-        thread.join(10)
-        engine.close()
-    assert not thread.is_alive()
 
 
 def test_the_mpd_command_stops_cleanly_on_sigterm(server, tmp_path):
@@ -195,14 +205,8 @@ def test_songs_mpd_has_not_read_are_never_queued_and_its_update_brings_them_in(s
     library but MPD refuses to queue it: such songs are not picked (before, a pick of one made MPD
     refuse the ``addid`` and the host reconnected over and over, the queue never filled). MPD's own
     update then brings them in without a restart."""
-    from player_plugin.hosts.mpd import MpdHost, MpdTarget
-
     newcomers = _newcomers(server.music)  # on disk, not in MPD's database
-    engine = Engine(Database(tmp_path / "library.db"))
-    host = MpdHost(engine, MpdTarget(server.socket), keep=5, backoff=(0.2, 1.0))
-    thread = threading.Thread(target=host.run, daemon=True)
-    thread.start()
-    try:
+    with running_host(server, tmp_path, keep=5) as (host, engine):
         wait_for(host.connected.is_set, "the host to connect, scan and embed", timeout=240)
         wait_for(lambda: len(server.playlist()) >= 5, "the queue to be filled")
         time.sleep(1.0)
@@ -221,8 +225,3 @@ def test_songs_mpd_has_not_read_are_never_queued_and_its_update_brings_them_in(s
         server.mpc("update", "--wait")
         wait_for(lambda: engine.library_counts().tracks == 2 * len(newcomers) - 1, "the library to follow", 120)
         assert newcomers[0] not in host._ids and not host.unplayable
-    finally:
-        host.stop()
-        thread.join(10)
-        engine.close()
-    assert not thread.is_alive()
