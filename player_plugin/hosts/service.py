@@ -318,9 +318,12 @@ class EngineService:
             log.warning("scan failed: %s", _one_line(exc))
             self.push("scan", {"phase": "failed", "message": _one_line(exc)})
         finally:
+            if not self.stopping.is_set():
+                try:
+                    self._watch.follow()  # a scan may have added a library folder
+                except Exception as exc:  # noqa: BLE001 - the settings unreadable: the watch stays as it was
+                    log.warning("cannot follow the library folders: %s", _one_line(exc))
             engine.db.close()  # this thread's connection
-        if not self.stopping.is_set():
-            self._watch.follow()  # a scan may have added a library folder
         with self._scan_guard:  # what the watch saw after the last look: its own scan
             if self._changed is not None and not self.stopping.is_set():
                 self._start_scan_thread(None, whole=False)
