@@ -126,9 +126,19 @@ class Engine(QueueOps, HostSettings):
                     self.settings.add_root(root)
 
         report = Scanner(self.db).scan(roots, progress=progress, cancel=cancel)
+        self._scanned(report)
+        return report
+
+    def _scanned(self, report: ScanReport) -> None:
+        """After a scan: the library changed; tracks it removed leave what plays and the queue."""
         self.recommender.invalidate()
         self._listeners.send("library_changed")
-        return report
+        if not report.removed:
+            return
+        gone = {t for t in set(self.listening.heard) if self.tracks.get(t) is None}
+        if gone and self.listening.forget(gone):
+            self._listeners.send("now_playing_changed", None)  # its file is gone: nothing to record any more
+        self._announce_queue(self.queue(), shrunk=True)  # their entries left with them (ON DELETE CASCADE)
 
     def scan_changes(
         self,
@@ -148,8 +158,7 @@ class Engine(QueueOps, HostSettings):
             return ScanReport()  # nothing of the library's (a folder removed from it since): nothing changed
         scanner = Scanner(self.db)
         report = scanner.scan(inside, progress=progress, cancel=cancel, library_roots=roots, deleted=deleted)
-        self.recommender.invalidate()
-        self._listeners.send("library_changed")
+        self._scanned(report)
         return report
 
     def library_counts(self) -> LibraryCounts:

@@ -90,6 +90,21 @@ class Listening:
             self._history.pop()
             return self._history.pop()
 
+    def forget(self, track_ids: set[TrackId]) -> bool:
+        """Tracks that left the library (their file deleted): out of the history, and no longer now
+        playing (their play cannot be recorded any more); returns whether "now playing" changed."""
+        with self._lock:
+            self._history = [t for t in self._history if t not in track_ids]
+            if self._now in track_ids:
+                self._now, self._open = None, False
+                return True
+            return False
+
+    @property
+    def heard(self) -> list[TrackId]:
+        """Now playing and the tracks played before it (a copy)."""
+        return [*self._history, *([self._now] if self._now is not None else [])]
+
     def clear(self) -> None:
         with self._lock:
             self._now, self._open = None, False

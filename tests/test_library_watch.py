@@ -231,3 +231,31 @@ def test_a_full_kernel_queue_hands_on_every_library_folder(tmp_path):
     watcher = FolderWatcher(roots, lambda _c: None)
     watcher._handle(RawEvent(-1, IN_Q_OVERFLOW, 0, ""))
     assert watcher._batch.take() == Changes(sorted(roots))
+
+
+def test_a_track_deleted_while_it_plays_leaves_what_plays_and_the_queue(engine, music):
+    """The listener deletes the song playing (and one queued): the scan of that change takes them out
+    of now playing and of Up Next, and the host's report of its end is no error (nothing to record)."""
+    from player_plugin.listeners import EngineListener
+
+    said: list[tuple] = []
+
+    class Heard(EngineListener):
+        def queue_changed(self, entries, refill_due):
+            said.append(("queue", [e.track_id for e in entries], refill_due))
+
+        def now_playing_changed(self, track_id):
+            said.append(("now", track_id))
+
+    ids = {t.tags.title: t.id for t in engine.tracks.iter_all()}
+    engine.queue_add(ids["Night"])
+    engine.track_started(ids["Rain"])
+    engine.subscribe(Heard())
+    rain, night = music / "Anna" / "First" / "01 Rain.mp3", music / "Bo" / "Night.ogg"
+    rain.unlink()
+    night.unlink()
+    report = engine.scan_changes([str(music / "Anna"), str(music / "Bo")], deleted=[str(rain), str(night)])
+    assert report.removed == 2 and engine.now_playing is None and engine.queue() == []
+    assert ("now", None) in said and said[-1] == ("queue", [], True)  # Up Next is due a refill
+    assert engine.track_ended(ids["Rain"], 100.0, 120.0) is None  # its end: nothing to record
+    assert engine.previous(0.0) is None
