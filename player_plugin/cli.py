@@ -111,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--count", "-n", type=_positive, default=target, metavar="N", help=f"queue length to fill (default {target})"
     )
     p.add_argument("--prompt", metavar="TEXT", help='steer with free text ("rainy night, no vocals"); "" clears it')
-    p.add_argument("--seed", metavar="TRACK_OR_ARTIST", help="start a fresh mix from a track (id or title) or artist")
+    p.add_argument(
+        "--seed",
+        metavar="TRACK_ARTIST_OR_PLAYLIST",
+        help="start a fresh mix from a track (id or title) or artist, or continue an .m3u/.m3u8 playlist",
+    )
     p.add_argument("--refill", action="store_true", help="drop the recommended entries and fill again")
     p.add_argument("--model", metavar="ID", help="model id (default: the library's)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

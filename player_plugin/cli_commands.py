@@ -282,6 +282,7 @@ def _entries_json(engine, entries) -> list[dict]:
 
 
 def cmd_up_next(args: argparse.Namespace) -> int:
+    from player_plugin.playlist_files import PlaylistError, is_playlist
     from player_plugin.recommend.service import NoVectorsError
 
     engine = _model_engine(args)
@@ -290,7 +291,9 @@ def cmd_up_next(args: argparse.Namespace) -> int:
             raise UserError(_SCAN_FIRST)
         if args.prompt is not None:
             engine.set_prompt(args.prompt)
-        if args.seed:
+        if args.seed and is_playlist(args.seed):
+            entries, _name = engine.continue_playlist(args.seed, args.count)
+        elif args.seed:
             entries = engine.start_mix(args.seed, args.count)
         elif args.refill or args.prompt is not None:
             entries = engine.refill(args.count)
@@ -302,6 +305,8 @@ def cmd_up_next(args: argparse.Namespace) -> int:
         raise UserError(missing_step(engine)) from None
     except LookupError as exc:
         raise UserError(str(exc.args[0]) if exc.args else str(exc)) from None
+    except PlaylistError as exc:
+        raise UserError(str(exc)) from None
     finally:
         engine.close()
     if args.json:

@@ -7,10 +7,12 @@ with auto-fill on is "refill due".
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from player_plugin.models import Event, EventKind, QueueEntry, TrackId
+from player_plugin.playlist_files import read_playlist
 
 if TYPE_CHECKING:
     from player_plugin.listeners import Listeners
@@ -90,6 +92,19 @@ class QueueOps:
         rows = recommender.seed.rows
         playing = int(recommender.catalog().ids[rows[0]]) if len(rows) == 1 else self.now_playing
         return self._refill(n, playing)
+
+    def continue_playlist(self, path: str | os.PathLike[str], n: int | None = None) -> tuple[list[QueueEntry], str]:
+        """A fresh Up Next that continues an M3U/M3U8 playlist (playlist_files.py): its tracks in the
+        library seed the mix, and none of them is picked again. (The queue, and the playlist's name.)
+        LookupError when none of its files is in the library; PlaylistError when it is no playlist."""
+        playlist = read_playlist(path)
+        ids = [t.id for t in (self.tracks.by_path(p) for p in playlist.paths) if t is not None]
+        if not ids:
+            streams = f" ({playlist.streams} streams)" if playlist.streams else ""
+            files = f"{len(playlist.paths)} files of “{playlist.name}”{streams}"
+            raise LookupError(f"none of the {files} is in the library: scan their folder first")
+        self.recommender.seed = self.recommender.playlist_seed(ids, playlist.name)
+        return self._refill(n, self.now_playing), playlist.name
 
     def _refill(self, n: int | None, playing: TrackId | None) -> list[QueueEntry]:
         self._edit_queue(lambda entries: [e for e in entries if e.manual], announce=False)

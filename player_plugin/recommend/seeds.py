@@ -15,6 +15,7 @@ class Seed:
     rows: list[int]
     label: str
     ts: float
+    held: frozenset[int] = frozenset()  # track ids kept out of the mix (a playlist's own tracks: it continues them)
 
 
 def resolve_seed(catalog: Catalog, text: str, now: float) -> Seed:

@@ -207,6 +207,14 @@ class RecommendService(PromptReading):
         """A track (id, or title/"artist - title") or an artist name → the rows to seed a mix with."""
         return resolve_seed(self.catalog(), text, self.clock())
 
+    def playlist_seed(self, track_ids: list[int], label: str) -> Seed:
+        """A mix that continues a playlist: seeded by its tracks with a vector, which it never picks again."""
+        row_of = self.catalog().row_of
+        rows = [row_of[t] for t in track_ids if t in row_of]
+        if not rows:
+            raise LookupError(f"none of the tracks of “{label}” has been understood yet: run `player-plugin embed`")
+        return Seed(rows, label, self.clock(), held=frozenset(track_ids))
+
     # -- the fill --------------------------------------------------------------------------------
 
     def user_model(
@@ -296,6 +304,8 @@ class RecommendService(PromptReading):
         # exact for the best rows as they will rank with b and the generator, and for the prompt's gate:
         # it orders its few tracks by this score, wherever they rank (recommend/first_pass.py)
         rules = self.rules()
+        if self.seed is not None and self.seed.held:  # a playlist's mix continues it: its own tracks stay out
+            unplayable = unplayable | self.seed.held if unplayable else self.seed.held
         blocked, blocked_rows = index.blocked(rules, cfg.max_track_s, unplayable)
         lift = lift_of(
             terms,

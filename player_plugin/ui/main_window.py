@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Add music folder…", self.add_folder, QKeySequence("Ctrl+O"))
         self._add_action(file_menu, "Rescan library", lambda: self.jobs.start_scan(), QKeySequence("F5"))
         self._add_action(file_menu, "Save Up Next as playlist…", lambda: upnext.save_playlist(), QKeySequence("Ctrl+S"))
+        self._add_action(file_menu, "Continue a playlist…", self.continue_playlist, QKeySequence("Ctrl+Shift+O"))
         file_menu.addSeparator()
         self._add_action(file_menu, "Settings…", self.open_settings, QKeySequence("Ctrl+,"))
         file_menu.addSeparator()
@@ -363,6 +364,13 @@ class MainWindow(QMainWindow):
             self.engine.add_root(os.path.abspath(folder))
             self.watch.follow()  # before the scan: what changes while it runs is scanned after it
             self.jobs.start_scan()
+
+    def continue_playlist(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Continue a playlist", str(Path.home()), "Playlists (*.m3u8 *.m3u);;All files (*)"
+        )
+        if chosen:
+            self.upnext.continue_playlist(chosen)
 
     def open_settings(self) -> None:
         from player_plugin.ui.settings_dialog import SettingsDialog

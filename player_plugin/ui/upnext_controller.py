@@ -218,6 +218,19 @@ class UpNextController(QObject):
         self._player.play_track(track_id, source="mix")
         return job
 
+    def continue_playlist(self, path: str | os.PathLike[str]) -> Job:
+        """A fresh Up Next that continues an M3U/M3U8 playlist (``Engine.continue_playlist``)."""
+        engine, said = self.engine, {}
+
+        def work() -> list[QueueEntry]:
+            entries, said["name"] = engine.continue_playlist(path)
+            return entries
+
+        def done(entries: list[QueueEntry]) -> None:
+            self.message.emit(f"Continuing “{said.get('name', '')}”: {len(entries)} picks in Up Next")
+
+        return self._queue_job("continue playlist", work, on_done=done)
+
     def save_playlist(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write Up Next as M3U8 (``path`` None: ask where)."""
         if not self._queue:
