@@ -50,3 +50,16 @@ def test_playlist_is_private_and_replaced_whole(tmp_path):
     fresh = tmp_path / "new.m3u8"
     write_m3u8(fresh, tracks[:1])
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_a_saved_up_next_reads_back_as_the_same_tracks(tmp_path):
+    """What "Save as playlist" writes, "Continue a playlist" reads (playlist_files.py): the same files
+    in the same order, whether a path is written relative (`./#hash.mp3`) or absolute."""
+    from player_plugin.playlist_files import read_playlist
+
+    tracks = [t for t in _tracks(tmp_path) if "\n" not in t.path]
+    for out in (tmp_path / "Music" / "mix.m3u8", tmp_path / "elsewhere" / "mix.m3u8"):
+        out.parent.mkdir(exist_ok=True)
+        write_m3u8(out, tracks, title="Up Next — rainy night")
+        got = read_playlist(out)
+        assert got.paths == [t.path for t in tracks] and got.name == "Up Next — rainy night"
