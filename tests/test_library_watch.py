@@ -259,3 +259,45 @@ def test_a_track_deleted_while_it_plays_leaves_what_plays_and_the_queue(engine, 
     assert ("now", None) in said and said[-1] == ("queue", [], True)  # Up Next is due a refill
     assert engine.track_ended(ids["Rain"], 100.0, 120.0) is None  # its end: nothing to record
     assert engine.previous(0.0) is None
+
+
+@linux_only
+def test_a_drive_unplugged_and_plugged_in_again(tmp_path):
+    """A library on a drive (a real tmpfs, mounted for the test: root only): unmounted, its tracks are
+    kept (the folder is gone, not the music); mounted again, it is watched anew and scanned whole."""
+    import subprocess
+
+    from tests.small_disk import ROOMY, small_disk
+
+    usb = tmp_path / "usb"
+    music = usb / "Music"
+    engine = Engine(Database(tmp_path / "db" / "library.db"))
+    batches: queue.Queue[Changes] = queue.Queue()
+    with small_disk(usb, ROOMY):
+        make_track(music / "Anna", "Rain", "mp3", title="Rain", artist="Anna")
+        make_track(music / "Bo", "Night", "ogg", title="Night", artist="Bo")
+        engine.scan([music])
+        watcher = FolderWatcher([str(music)], batches.put, quiet_s=QUIET_S, root_check_s=0.2)
+        watcher.start()
+        try:
+            assert watcher.ready.wait(WAIT_S)
+            subprocess.run(["umount", str(usb)], check=True)  # unplugged
+            changes = batches.get(timeout=WAIT_S)
+            report = engine.scan_changes(changes.folders, deleted=changes.deleted)
+            assert report.removed == 0 and _titles(engine) == {"Rain", "Night"}  # kept: the drive is away
+
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={ROOMY}", "tmpfs", str(usb)], check=True)
+            make_track(music / "Anna", "Rain", "mp3", title="Rain", artist="Anna")  # plugged in again,
+            make_track(music / "Bo", "Night", "ogg", title="Night", artist="Bo")  # with one song more
+            make_track(music / "Cy", "Dawn", "opus", title="Dawn", artist="Cy")
+            changes = batches.get(timeout=WAIT_S)
+            while not changes.folders == [str(music)]:  # the writes above may come first, then the whole folder
+                engine.scan_changes(changes.folders, deleted=changes.deleted)
+                changes = batches.get(timeout=WAIT_S)
+            engine.scan_changes(changes.folders, deleted=changes.deleted)
+            assert _titles(engine) == {"Rain", "Night", "Dawn"}
+            make_track(music / "Dee", "Dusk", "mp3", title="Dusk", artist="Dee")  # and watched again
+            assert batches.get(timeout=WAIT_S).folders == [str(music / "Dee")]
+        finally:
+            watcher.stop()
+            engine.close()

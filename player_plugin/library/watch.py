@@ -13,7 +13,9 @@ first while changes go on (a long copy shows in parts). Both sides of a move arr
 the scan sees the move and the track keeps its history. What the kernel said was deleted or moved
 away is handed on too: a folder left empty by deleting its music is then emptied in the library as
 well, where a rescan alone cannot tell it from an unmounted drive's empty mount point and keeps its
-tracks. A full kernel queue means changes were lost: every library folder is handed on.
+tracks. A full kernel queue means changes were lost: every library folder is handed on. A drive
+mounted again (or a library folder that appears) sends no event: each library folder's identity is
+looked at every :data:`ROOT_CHECK_S`, and one that changed is watched anew and handed on whole.
 
 The host decides when to scan (the app: ``Engine.scan_changes`` on its library worker, after a scan
 that is running); the watcher only reports, on its own thread.
@@ -55,6 +57,9 @@ log = logging.getLogger(__name__)
 WATCH_QUIET_S = 2.0  # changes are handed on once none came for this long (a copied album: one scan)
 WATCH_MAX_WAIT_S = 30.0  # ... or this long after the first one while they go on (a long copy: in parts)
 STOP_WAIT_S = 5.0  # how long stop() waits for the thread
+# How often each library folder is looked at (one stat): a drive mounted again, or a library folder that
+# appears (plugged in after the start), leaves no inotify event, so its identity is what tells
+ROOT_CHECK_S = 5.0
 _WATCHED_NAMES = AUDIO_EXTENSIONS | frozenset(SIDECAR_EXTENSIONS)
 
 
@@ -135,8 +140,11 @@ class FolderWatcher:
         quiet_s: float = WATCH_QUIET_S,
         max_wait_s: float = WATCH_MAX_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
+        root_check_s: float = ROOT_CHECK_S,
     ) -> None:
         self.roots = [os.path.normpath(os.path.abspath(r)) for r in roots]
+        self._root_check_s = root_check_s
+        self._root_ids: dict[str, tuple[int, int] | None] = {}  # each root's (device, inode) as watched
         self._on_change = on_change
         self._on_notice = on_notice or (lambda _m: None)
         self._batch = ChangeBatch(quiet_s, max_wait_s)
@@ -178,18 +186,24 @@ class FolderWatcher:
     def _run(self) -> None:
         assert self._inotify is not None
         for root in self.roots:
+            self._root_ids[root] = _identity(root)
             self._watch_tree(root)
         self.ready.set()
         poller = select.poll()
         poller.register(self._inotify.fd, select.POLLIN)
         poller.register(self._wake_r, select.POLLIN)
+        next_check = self._clock() + self._root_check_s
         while not self._stop.is_set():
             wait = self._batch.wait_s(self._clock())
-            poller.poll(None if wait is None else max(1, int(wait * 1000)))
+            wait = max(0.0, next_check - self._clock()) if wait is None else min(wait, next_check - self._clock())
+            poller.poll(max(1, int(wait * 1000)))
             if self._stop.is_set():
                 break
             for event in self._inotify.read():
                 self._handle(event)
+            if self._clock() >= next_check:
+                next_check = self._clock() + self._root_check_s
+                self._check_roots()
             if self._batch.wait_s(self._clock()) == 0.0:
                 changes = self._batch.take()
                 try:
@@ -232,6 +246,19 @@ class FolderWatcher:
             return  # being written: its IN_CLOSE_WRITE follows
         self._batch.add(group, now, gone)
 
+    def _check_roots(self) -> None:
+        """A library folder that is another folder now (its drive mounted again) or that appeared: watch
+        it anew and hand it on whole (what it holds came with no event)."""
+        for root in self.roots:
+            now_id = _identity(root)
+            if now_id == self._root_ids.get(root):
+                continue
+            self._root_ids[root] = now_id
+            if now_id is not None:
+                self._unwatch_tree(root)  # what is left of the old one (the kernel dropped most on unmount)
+                self._watch_tree(root)
+            self._batch.add(root, self._clock())
+
     def _watch_tree(self, top: str) -> None:
         """Watch ``top`` and every folder under it (links to folders once; loops skipped)."""
         if self._limited or self._inotify is None:
@@ -266,6 +293,15 @@ class FolderWatcher:
             if is_under(folder, top):
                 self._inotify.remove(wd)
                 del self._paths[wd]
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of a folder, or None when it is not there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None
 
 
 def _is_folder(entry: os.DirEntry) -> bool:
