@@ -291,7 +291,7 @@ def test_a_drive_unplugged_and_plugged_in_again(tmp_path):
             make_track(music / "Bo", "Night", "ogg", title="Night", artist="Bo")  # with one song more
             make_track(music / "Cy", "Dawn", "opus", title="Dawn", artist="Cy")
             changes = batches.get(timeout=WAIT_S)
-            while not changes.folders == [str(music)]:  # the writes above may come first, then the whole folder
+            while changes.folders != [str(music)]:  # the writes above may come first, then the whole folder
                 engine.scan_changes(changes.folders, deleted=changes.deleted)
                 changes = batches.get(timeout=WAIT_S)
             engine.scan_changes(changes.folders, deleted=changes.deleted)
