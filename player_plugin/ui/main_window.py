@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         upnext.notice.connect(up.set_notice)
         self.engine_signals.queue_changed.connect(upnext.on_engine_queue)
         self.engine_signals.library_changed.connect(self.library_panel.reload)
+        self.library_panel.reloaded.connect(lambda _rows: self.player.refresh_current())  # its tags may be new
         self.engine_signals.model_changed.connect(upnext.on_model_changed)
         self.engine_signals.vectors_added.connect(upnext.on_vectors_added)
 

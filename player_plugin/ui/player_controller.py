@@ -167,6 +167,17 @@ class PlayerController(QObject):
         self.playback.seek(int(position_s * MS_PER_S))
         return True
 
+    def refresh_current(self) -> None:
+        """The library was read again: the track loaded may have new tags (a tag editor saved its file
+        while it played). Show them, and level it by its new ReplayGain; nothing is recorded."""
+        if self.current is None:
+            return
+        fresh = self._tracks(self.current.id)
+        if fresh is not None and fresh != self.current:
+            self.current = fresh
+            self._level()
+            self.now_playing_changed.emit(fresh)
+
     def _level(self) -> None:
         """The current track's gain (the engine's rule, levelling.py) to the output."""
         if self.current is not None:

@@ -44,11 +44,15 @@ def test_music_added_edited_and_deleted_shows_up_by_itself(started, qtbot):
     qtbot.waitUntil(lambda: any(m.startswith("Library updated: 1 new") for m in window.said), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: engine.vector_count() == 3, timeout=WAIT_MS)  # and understood: Up Next can pick it
 
-    audio = mutagen.File(fresh, easy=True)  # a tag editor's save, in place
+    fresh_id = next(t.id for t in engine.all_tracks() if t.tags.title == "Open")
+    window.player.play_track(fresh_id, autoplay=False)  # loaded (the fixture lasts a second: not played out)
+    audio = mutagen.File(fresh, easy=True)  # a tag editor's save, in place, while it is loaded
     audio["title"] = "Open Air"
     audio.save()
     qtbot.waitUntil(lambda: "Open Air" in _titles(engine), timeout=WAIT_MS)
     assert window.library_panel.row_count() == 3
+    qtbot.waitUntil(lambda: "Open Air" in window.windowTitle(), timeout=WAIT_MS)  # now playing shows it
+    assert window.player.current.tags.title == "Open Air"
 
     fresh.unlink()
     qtbot.waitUntil(lambda: window.library_panel.row_count() == 2, timeout=WAIT_MS)
