@@ -85,7 +85,7 @@ class HostSettings:
 
     def watched_roots(self) -> list[str]:
         """The folders a host's library watch should watch now: the library folders, if the setting is on."""
-        return self.settings.roots() if self.settings.watch_folders() else []
+        return self.settings.roots() if self.watch_folders else []
 
     def blocklist(self) -> dict[str, list[str]]:
         """{"artists": [...], "genres": [...], "folders": [...]}: never recommended."""

@@ -103,7 +103,8 @@ class Listening:
     @property
     def heard(self) -> list[TrackId]:
         """Now playing and the tracks played before it (a copy)."""
-        return [*self._history, *([self._now] if self._now is not None else [])]
+        with self._lock:
+            return [*self._history, *([self._now] if self._now is not None else [])]
 
     def clear(self) -> None:
         with self._lock:

@@ -63,16 +63,19 @@ class SettingsRepository:
     def set_autofill(self, on: bool) -> None:
         self.set(AUTOFILL_KEY, bool(on))
 
-    def levelling(self) -> dict:
-        value = self.get(LEVELLING_KEY, {})
+    def _object(self, key: str) -> dict:
+        """A setting stored as a JSON object (anything else stored there reads as none)."""
+        value = self.get(key, {})
         return dict(value) if isinstance(value, dict) else {}
+
+    def levelling(self) -> dict:
+        return self._object(LEVELLING_KEY)
 
     def set_levelling(self, value: dict) -> None:
         self.set(LEVELLING_KEY, dict(value))
 
     def resume(self) -> dict:
-        value = self.get(RESUME_KEY, {})
-        return dict(value) if isinstance(value, dict) else {}
+        return self._object(RESUME_KEY)
 
     def set_resume(self, value: dict) -> None:
         self.set(RESUME_KEY, dict(value))
