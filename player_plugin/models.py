@@ -56,7 +56,7 @@ class TrackTags:
     bitrate: int | None = None  # bits per second
     sample_rate: int | None = None
     channels: int | None = None
-    codec: str = ""  # "mp3", "flac", "vorbis", "opus", "aac", "alac", "wav", "aiff"
+    codec: str = ""  # mp3 flac vorbis opus aac alac wav aiff ape wavpack wma wmalossless wmapro
     mb_track_id: str | None = None  # MusicBrainz release track id
     mb_recording_id: str | None = None
     mb_album_id: str | None = None

@@ -7,6 +7,7 @@ import math
 import shutil
 
 import mutagen
+import mutagen.apev2
 import pytest
 from mutagen.id3 import TXXX
 
@@ -41,6 +42,16 @@ def _tag(path, fmt: str, values: dict[str, str]) -> None:
         for key, value in values.items():
             audio.tags[f"----:com.apple.iTunes:{key.lower()}"] = [value.encode("utf-8")]
         audio.save()
+    elif fmt == "wv":  # APEv2, as foobar2000 writes it
+        tags = mutagen.apev2.APEv2()
+        for key, value in values.items():
+            tags[key] = value
+        tags.save(path)
+    elif fmt == "wma":
+        audio = mutagen.File(path)
+        for key, value in values.items():
+            audio[key] = [value]
+        audio.save()
     else:  # Vorbis comments, in whatever case the tagger chose
         audio = mutagen.File(path)
         for key, value in values.items():
@@ -48,11 +59,11 @@ def _tag(path, fmt: str, values: dict[str, str]) -> None:
         audio.save()
 
 
-@pytest.mark.parametrize("fmt", ["mp3", "flac", "ogg", "opus", "m4a", "wav"])
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "ogg", "opus", "m4a", "wav", "wv", "wma"])
 def test_replaygain_is_read_from_every_format(tmp_path, fmt):
-    if fmt == "wav":
-        path = tmp_path / "t.wav"
-        shutil.copyfile(FIXTURES / "tone.wav", path)
+    if fmt in ("wav", "wv", "wma"):
+        path = tmp_path / f"t.{fmt}"
+        shutil.copyfile(FIXTURES / f"tone.{fmt}", path)
     else:
         path = make_track(tmp_path, "t", fmt, title="Tone")
     _tag(path, fmt, RG)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import mutagen
 import pytest
+from mutagen.apev2 import APEv2, APEValue
+from mutagen.asf import ASF, ASFByteArrayAttribute
 from mutagen.flac import Picture
 from mutagen.id3 import (
     APIC,
@@ -47,6 +49,8 @@ FORMATS: dict[str, tuple[str, str, int]] = {
     "tone_alac.m4a": ("alac", "mp4", 8000),
     "tone.wav": ("wav", "id3", 8000),
     "tone.aiff": ("aiff", "id3", 8000),
+    "tone.wv": ("wavpack", "ape", 8000),
+    "tone.wma": ("wma", "asf", 8000),
 }
 
 TITLE = "Test Title"
@@ -151,7 +155,54 @@ def tag_mp4(path: Path) -> None:
     audio.save()
 
 
-TAGGERS = {"id3": tag_id3, "vorbis": tag_vorbis, "mp4": tag_mp4}
+def tag_ape(path: Path) -> None:
+    """APEv2 as foobar2000 / Mp3tag write it: mixed-case keys, NUL-separated values, a binary cover."""
+    tags = APEv2()
+    tags["Title"] = TITLE
+    tags["Artist"] = "\x00".join(ARTISTS)
+    tags["Album"] = ALBUM
+    tags["Album Artist"] = ALBUM_ARTIST
+    tags["Genre"] = "\x00".join(GENRES)
+    tags["Year"] = DATE
+    tags["Track"] = "3/12"
+    tags["Disc"] = "1/2"
+    tags["MUSICBRAINZ_TRACKID"] = REC_ID
+    tags["MUSICBRAINZ_RELEASETRACKID"] = TRACK_ID
+    tags["MUSICBRAINZ_ALBUMID"] = ALBUM_ID
+    tags["MUSICBRAINZ_ARTISTID"] = ARTIST_ID
+    tags["Lyrics"] = LYRICS
+    tags["Cover Art (Front)"] = APEValue(b"cover.png\x00" + PNG, 1)  # 1: binary
+    tags.save(path)
+
+
+def wm_picture(data: bytes, mime: str = "image/png") -> ASFByteArrayAttribute:
+    """A ``WM/Picture`` value: type, length, MIME type and description (UTF-16LE), the image."""
+    head = bytes([3]) + len(data).to_bytes(4, "little")
+    text = mime.encode("utf-16-le") + b"\x00\x00" + "Front".encode("utf-16-le") + b"\x00\x00"
+    return ASFByteArrayAttribute(head + text + data)
+
+
+def tag_asf(path: Path) -> None:
+    """ASF attributes with Windows Media Player's and Picard's names."""
+    audio = ASF(path)
+    audio["Title"] = [TITLE]
+    audio["Author"] = list(ARTISTS)
+    audio["WM/AlbumTitle"] = [ALBUM]
+    audio["WM/AlbumArtist"] = [ALBUM_ARTIST]
+    audio["WM/Genre"] = list(GENRES)
+    audio["WM/Year"] = [DATE]
+    audio["WM/TrackNumber"] = ["3/12"]
+    audio["WM/PartOfSet"] = ["1/2"]
+    audio["MusicBrainz/Track Id"] = [REC_ID]
+    audio["MusicBrainz/Release Track Id"] = [TRACK_ID]
+    audio["MusicBrainz/Album Id"] = [ALBUM_ID]
+    audio["MusicBrainz/Artist Id"] = [ARTIST_ID]
+    audio["WM/Lyrics"] = [LYRICS]
+    audio["WM/Picture"] = [wm_picture(PNG)]
+    audio.save()
+
+
+TAGGERS = {"id3": tag_id3, "vorbis": tag_vorbis, "mp4": tag_mp4, "ape": tag_ape, "asf": tag_asf}
 
 
 def set_lyrics(path: Path, text: str) -> None:
@@ -162,6 +213,10 @@ def set_lyrics(path: Path, text: str) -> None:
         audio.tags.add(USLT(encoding=Encoding.UTF8, lang="eng", desc="", text=text))
     elif path.suffix in (".m4a", ".mp4"):
         audio["\xa9lyr"] = [text]
+    elif path.suffix == ".wma":
+        audio["WM/Lyrics"] = [text]
+    elif path.suffix == ".wv":
+        audio["Lyrics"] = text
     else:
         audio["LYRICS"] = text
     audio.save()
@@ -228,7 +283,7 @@ def test_audio_extensions() -> None:
     assert all(ext.startswith(".") and ext == ext.lower() for ext in AUDIO_EXTENSIONS)
     for name in FORMATS:
         assert Path(name).suffix in AUDIO_EXTENSIONS
-    assert {".oga", ".mp4", ".aif", ".aiff", ".wav"} <= AUDIO_EXTENSIONS
+    assert {".oga", ".mp4", ".aif", ".aiff", ".wav", ".ape"} <= AUDIO_EXTENSIONS
     assert ".txt" not in AUDIO_EXTENSIONS and ".lrc" not in AUDIO_EXTENSIONS
 
 
@@ -341,7 +396,7 @@ def test_gbk_bytes_in_latin1_id3_frame_are_repaired(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- shared behaviour
 
 
-@pytest.mark.parametrize("name", ["tone.mp3", "tone.flac", "tone.opus", "tone.m4a"])
+@pytest.mark.parametrize("name", ["tone.mp3", "tone.flac", "tone.opus", "tone.m4a", "tone.wv", "tone.wma"])
 def test_lrc_embedded_lyrics_stripped(tmp_path: Path, name: str) -> None:
     path = copy_fixture(tmp_path, name)
     set_lyrics(path, "[ti:Song]\n[ar:Someone]\n[00:01.00]First line\n[00:02.50][00:09.00]Second line\n")
@@ -367,7 +422,7 @@ def test_missing_title_falls_back_to_file_stem(tmp_path: Path, name: str) -> Non
     assert tags.album == "Album"
 
 
-@pytest.mark.parametrize("name", ["tone.mp3", "tone.flac", "tone.ogg", "tone.m4a", "tone.aiff"])
+@pytest.mark.parametrize("name", ["tone.mp3", "tone.flac", "tone.ogg", "tone.m4a", "tone.aiff", "tone.wv", "tone.wma"])
 def test_chinese_tags_roundtrip(tmp_path: Path, name: str) -> None:
     path = copy_fixture(tmp_path, name)
     title, artists, lyrics = "月亮代表我的心", ("邓丽君", "周杰伦"), "你问我爱你有多深\n我爱你有几分"
@@ -380,11 +435,41 @@ def test_chinese_tags_roundtrip(tmp_path: Path, name: str) -> None:
     elif name.endswith(".m4a"):
         audio["\xa9nam"], audio["\xa9ART"], audio["\xa9lyr"] = [title], list(artists), [lyrics]
         audio.save()
+    elif name.endswith(".wma"):
+        audio["Title"], audio["Author"], audio["WM/Lyrics"] = [title], list(artists), [lyrics]
+        audio.save()
+    elif name.endswith(".wv"):
+        audio["Title"], audio["Artist"], audio["Lyrics"] = title, "\x00".join(artists), lyrics
+        audio.save()
     else:
         audio["TITLE"], audio["ARTIST"], audio["LYRICS"] = title, list(artists), lyrics
         audio.save()
     tags = read_tags(path)
     assert (tags.title, tags.artists, tags.embedded_lyrics) == (title, artists, lyrics)
+
+
+@pytest.mark.parametrize("name", ["tone.wv", "tone.wma", "tone.flac", "tone.mp3"])
+def test_embedded_cover_of_every_tag_system(tmp_path: Path, name: str) -> None:
+    """The app's cover comes out of APEv2 ``Cover Art (Front)`` and WMA ``WM/Picture`` too."""
+    from player_plugin.ui.cover import embedded_cover
+
+    path = copy_fixture(tmp_path, name)
+    assert embedded_cover(str(path)) is None
+    TAGGERS[FORMATS[name][1]](path)
+    assert embedded_cover(str(path)) == PNG
+
+
+def test_wma_zero_based_track_and_a_picture_that_lies_about_its_length(tmp_path: Path) -> None:
+    from player_plugin.ui.cover import embedded_cover
+
+    path = copy_fixture(tmp_path, "tone.wma")
+    audio = ASF(path)
+    audio["WM/Track"] = ["4"]  # the old zero-based attribute: the fifth track
+    picture = wm_picture(PNG).value
+    audio["WM/Picture"] = [ASFByteArrayAttribute(picture[:-10])]  # cut: the length says 10 more bytes
+    audio.save()
+    assert read_tags(path).track_number == 5
+    assert embedded_cover(str(path)) is None
 
 
 @pytest.mark.parametrize("name", ["tone.mp3", "tone.flac", "tone.m4a"])

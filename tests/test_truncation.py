@@ -30,6 +30,8 @@ ENCODINGS = {
     "fast.m4a": ["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"],
     "song.wav": ["-c:a", "pcm_s16le"],
     "song.aiff": ["-c:a", "pcm_s16be"],
+    "song.wv": ["-c:a", "wavpack"],
+    "song.wma": ["-c:a", "wmav2", "-b:a", "64k"],
 }
 
 

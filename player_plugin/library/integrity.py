@@ -11,7 +11,11 @@ end at most), and answers a reason or None:
   duration is the last complete page's granule, so a cut file has the right, shorter, length;
   only the cut page gives it away);
 * MP4: no top-level atom may reach past the end of the file;
-* WAV / AIFF: the ``data`` / ``SSND`` chunk must fit in the file.
+* WAV / AIFF: the ``data`` / ``SSND`` chunk must fit in the file;
+* WavPack: the last block (found from the end) must fit and end at the header's sample count;
+* WMA (ASF): the data object must fit in the file.
+
+(Monkey's Audio is not checked: no encoder for it was at hand to test with.)
 
 Anything a check cannot parse is given the benefit of the doubt: only a clear shortfall is refused.
 """
@@ -23,11 +27,13 @@ from typing import Any, BinaryIO
 
 import mutagen
 from mutagen.aiff import AIFF
+from mutagen.asf import ASF
 from mutagen.flac import FLAC
 from mutagen.mp3 import MP3, VBRIHeader, XingHeader
 from mutagen.mp4 import MP4
 from mutagen.ogg import OggFileType
 from mutagen.wave import WAVE
+from mutagen.wavpack import WavPack
 
 __all__ = ["TRUNCATION_TOLERANCE", "truncation_reason"]
 
@@ -38,6 +44,9 @@ _OGG_MAX_PAGE = 27 + 255 + 255 * 255  # header + segment table + body
 _FLAC_TAIL = 1024 * 1024  # how far from the end a FLAC's last frame header is looked for
 _FLAC_DEFAULT_MAX_FRAME = 64 * 1024  # when STREAMINFO does not give the largest frame size
 _SIZE_UNKNOWN = (0, 0xFFFFFFFF)  # chunk sizes of a stream written without seeking back
+_WAVPACK_TAIL = 1024 * 1024  # WavPack blocks are at most 1 MiB (its format's limit)
+_WAVPACK_VERSIONS = range(0x402, 0x411)
+_ASF_DATA = bytes.fromhex("3626b2758e66cf11a6d900aa0062ce6c")  # the ASF data object's GUID (little-endian)
 
 
 def truncation_reason(audio: mutagen.FileType, fh: BinaryIO, size: int) -> str | None:
@@ -55,6 +64,10 @@ def truncation_reason(audio: mutagen.FileType, fh: BinaryIO, size: int) -> str |
             return _chunks(fh, size, start=12, big_endian=False, audio_chunk=b"data")
         if isinstance(audio, AIFF):
             return _chunks(fh, size, start=12, big_endian=True, audio_chunk=b"SSND")
+        if isinstance(audio, WavPack):
+            return _wavpack(fh, size)
+        if isinstance(audio, ASF):
+            return _asf(fh, size)
     except (OSError, EOFError, ValueError, struct.error, IndexError):
         return None  # not parseable here: mutagen accepted it, so do we
     return None
@@ -206,3 +219,40 @@ def _chunks(fh: BinaryIO, size: int, *, start: int, big_endian: bool, audio_chun
             return _cut(size - pos - 8, length, "audio data")
         pos += 8 + length + (length & 1)
     return None
+
+
+def _wavpack(fh: BinaryIO, size: int) -> str | None:
+    tail_size = min(size, _WAVPACK_TAIL + 32)
+    fh.seek(size - tail_size)
+    tail = fh.read(tail_size)
+    pos = len(tail)
+    while True:
+        pos = tail.rfind(b"wvpk", 0, pos)
+        if pos < 0:
+            return None
+        head = tail[pos : pos + 32]
+        if len(head) < 32:
+            return "truncated: the file ends inside a WavPack block header"
+        block_size, version, index_hi, total_hi, total, index, samples = struct.unpack_from("<IHBBIII", head, 4)
+        if version not in _WAVPACK_VERSIONS or block_size > _WAVPACK_TAIL:
+            continue  # "wvpk" inside audio data
+        if pos + 8 + block_size > len(tail):
+            return f"truncated: the last WavPack block is cut ({len(tail) - pos} of {block_size + 8} bytes)"
+        if total == 0xFFFFFFFF:
+            return None  # written without a length
+        return _cut((index_hi << 32 | index) + samples, total_hi << 32 | total, "samples")
+
+
+def _asf(fh: BinaryIO, size: int) -> str | None:
+    fh.seek(16)
+    (header_size,) = struct.unpack("<Q", fh.read(8))
+    fh.seek(header_size)
+    head = fh.read(24)
+    if len(head) < 24:
+        return "truncated: the WMA file ends before its audio"
+    if head[:16] != _ASF_DATA:
+        return None
+    (data_size,) = struct.unpack_from("<Q", head, 16)
+    if data_size == 0:
+        return None  # a broadcast stream: size unknown
+    return _cut(size - header_size, data_size, "audio data")

@@ -15,15 +15,20 @@ from typing import Any
 import mutagen
 from mutagen.aac import AAC
 from mutagen.aiff import AIFF
+from mutagen.apev2 import APEv2
+from mutagen.asf import ASF
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3
+from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
+from mutagen.wavpack import WavPack
 
+from player_plugin.library.ape_asf_fields import ape_fields, asf_fields
 from player_plugin.library.errors import os_reason as _os_reason
 from player_plugin.library.files import NotRegularFileError, open_regular
 from player_plugin.library.integrity import truncation_reason
@@ -44,10 +49,13 @@ __all__ = ["AUDIO_EXTENSIONS", "TagReadError", "read_tags"]
 
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
     {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff"}
+    | {".ape", ".wv", ".wma"}
 )
 
 # Only the formats we map; also keeps mutagen from "recognising" junk as some exotic format.
-_KINDS: list[type[mutagen.FileType]] = [MP3, FLAC, OggVorbis, OggOpus, OggFLAC, MP4, AIFF, WAVE, AAC]
+_KINDS: list[type[mutagen.FileType]] = [
+    MP3, FLAC, OggVorbis, OggOpus, OggFLAC, MP4, AIFF, WAVE, AAC, MonkeysAudio, WavPack, ASF,
+]  # fmt: skip
 
 
 class TagReadError(Exception):
@@ -69,10 +77,15 @@ _FORMAT_BY_MODULE = {
     "mutagen.aiff": "AIFF",
     "mutagen.wave": "WAV",
     "mutagen.aac": "AAC",
+    "mutagen.monkeysaudio": "Monkey's Audio",
+    "mutagen.wavpack": "WavPack",
+    "mutagen.asf": "WMA",
+    "mutagen.apev2": "APEv2 tag",
 }
 _FORMAT_BY_EXT = {
     ".mp3": "MP3", ".flac": "FLAC", ".ogg": "Ogg", ".oga": "Ogg", ".opus": "Opus",
     ".m4a": "MP4/M4A", ".mp4": "MP4/M4A", ".aac": "AAC", ".wav": "WAV", ".aif": "AIFF", ".aiff": "AIFF",
+    ".ape": "Monkey's Audio", ".wv": "WavPack", ".wma": "WMA",
 }  # fmt: skip
 
 
@@ -113,14 +126,18 @@ def _detail(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def _stream_fields(audio: mutagen.FileType) -> dict[str, Any]:
+def _stream_fields(audio: mutagen.FileType, size: int) -> dict[str, Any]:
     info = audio.info
+    length = duration(getattr(info, "length", 0.0))
+    bitrate = getattr(info, "bitrate", None)
+    if not bitrate and length > 0:  # WavPack and Monkey's Audio give none: the file's mean
+        bitrate = round(size * 8 / length)
     sample_rate = bounded(getattr(info, "sample_rate", None), MAX_SAMPLE_RATE)
     if sample_rate is None and isinstance(audio, OggOpus):
         sample_rate = 48000  # Opus always decodes at 48 kHz; the header's rate is informational
     return {
-        "duration_s": duration(getattr(info, "length", 0.0)),
-        "bitrate": bounded(getattr(info, "bitrate", None), MAX_BITRATE),
+        "duration_s": length,
+        "bitrate": bounded(bitrate, MAX_BITRATE),
         "sample_rate": sample_rate,
         "channels": bounded(getattr(info, "channels", None), MAX_CHANNELS),
     }
@@ -164,7 +181,20 @@ def _tag_fields(audio: mutagen.FileType, fh: Any) -> tuple[str, dict[str, Any]]:
         except Exception:  # noqa: BLE001 - tags are optional for raw AAC; the stream info is enough
             pass
         return "aac", {}
+    if isinstance(audio, MonkeysAudio | WavPack):
+        codec = "ape" if isinstance(audio, MonkeysAudio) else "wavpack"
+        return codec, ape_fields(audio.tags if isinstance(audio.tags, APEv2) else None)
+    if isinstance(audio, ASF):
+        return _asf_codec(getattr(audio.info, "codec_name", "")), asf_fields(audio.tags)
     raise TagReadError(f"unsupported audio format: {type(audio).__name__}")
+
+
+def _asf_codec(name: str) -> str:
+    """ASF names its codec in words ("Windows Media Audio 9.2", "… 9 Lossless", "… Voice")."""
+    name = (name or "").casefold()
+    if "lossless" in name:
+        return "wmalossless"
+    return "wmapro" if "professional" in name else "wma"
 
 
 def read_tags(path: Path) -> TrackTags:
@@ -190,7 +220,8 @@ def read_tags(path: Path) -> TrackTags:
             raise TagReadError("not a recognised audio file")
         if getattr(audio, "info", None) is None:
             raise TagReadError("no audio stream information")
-        cut = truncation_reason(audio, fh, os.fstat(fh.fileno()).st_size)
+        size = os.fstat(fh.fileno()).st_size
+        cut = truncation_reason(audio, fh, size)
         if cut is not None:
             raise TagReadError(cut)
         try:
@@ -200,7 +231,7 @@ def read_tags(path: Path) -> TrackTags:
         except Exception as exc:  # noqa: BLE001 - one odd file must not abort a library scan
             raise TagReadError(f"unreadable tags: {type(exc).__name__}: {exc}") from exc
 
-    fields.update(_stream_fields(audio))
+    fields.update(_stream_fields(audio, size))
     if fields["duration_s"] < MIN_DURATION_S:
         raise TagReadError(_no_stream_reason(getattr(audio.info, "length", None)))
     fields["codec"] = codec

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import mutagen
 
+from player_plugin.library.cover_items import ape_cover, asf_cover
+
 _FOLDER_IMAGES = ("cover", "folder", "front", "album")
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def embedded_cover(path: str) -> bytes | None:
-    """The first embedded picture's bytes (ID3 APIC, FLAC picture, MP4 covr, Vorbis/Opus picture)."""
+    """The first embedded picture's bytes (ID3 APIC, FLAC picture, MP4 covr, Vorbis/Opus picture,
+    APEv2 ``Cover Art``, WMA ``WM/Picture``)."""
     try:
         audio = mutagen.File(path)
     except Exception:  # noqa: BLE001 - unreadable files simply have no cover
@@ -41,6 +44,8 @@ def embedded_cover(path: str) -> bytes | None:
             from mutagen.flac import Picture
 
             return bytes(Picture(base64.b64decode(blocks[0])).data)
+    with contextlib.suppress(Exception):
+        return ape_cover(tags) or asf_cover(tags)
     return None
 
 
