@@ -279,8 +279,11 @@ class Engine(QueueOps, HostSettings):
             self._edit_queue(lambda entries: [e for e in entries if e.track_id != track_id], shrinks=True)
 
     def track_started(self, track_id: TrackId, at: float | None = None, via: str = "library") -> None:
-        """The host's player started ``track_id`` (``via``: library, queue, mix, previous, …): a ``play``."""
+        """The host's player started ``track_id`` (``via``: library, queue, mix, previous, …): a ``play``.
+        Up Next's own picks of it leave the queue (played from the library while it was next, it would
+        play again at its end); an entry the listener queued stays."""
         self.record(track_id, EventKind.PLAY, context={"source": via}, at=at)
+        self._edit_queue(lambda entries: [e for e in entries if e.manual or e.track_id != track_id], shrinks=True)
 
     def resume_play(self, track_id: TrackId) -> bool:
         """A host reconnected mid-song to an engine started since (a service that was restarted): the

@@ -125,6 +125,20 @@ def test_queue_move_and_remove(engine):
     assert engine.events.for_track(mine) == []
 
 
+def test_a_track_played_while_it_is_next_leaves_up_next_unless_you_queued_it(engine):
+    """Played from the library while Up Next had it next: at its end it must not play again."""
+    head = engine.up_next(10)[0].track_id
+    engine.track_started(head, via="library")
+    assert head not in ids(engine.queue())
+    engine.track_ended(head, 60.0, 60.0)
+    following = engine.advance()
+    assert following is not None and following.track_id != head
+    mine = track_id(engine, "Lantern Blues")
+    engine.queue_add(mine)  # queued by hand: it stays, played now or not
+    engine.track_started(mine, via="library")
+    assert [e.track_id for e in engine.queue() if e.manual] == [mine]
+
+
 @pytest.mark.parametrize("kind", ["dislike", "block"])
 def test_dislike_and_block_leave_the_queue_and_stay_out(engine, kind):
     q = engine.up_next(10)
