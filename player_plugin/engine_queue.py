@@ -66,14 +66,16 @@ class QueueOps:
         queued: Iterable[TrackId] = (),
         unplayable: frozenset[TrackId] = frozenset(),
         within: tuple[str, ...] = (),
+        whole_files: bool = False,
     ) -> list[QueueEntry]:
         """For a host that keeps its own queue (MPD, Quod Libet): ``n`` fresh recommendations, none of
         them among ``queued`` (what the host's queue already holds) or ``unplayable`` (library tracks the
         host cannot play; pass the same set each time while it holds), and, given ``within`` (the host's
-        own library folders), only tracks under those. Up Next's recommended entries are picked again
-        for it, so they follow the latest events and prompt."""
-        if within:
-            outside = self.recommender.index().outside(tuple(within))
+        own library folders), only tracks under those; with ``whole_files`` (a host that cannot play a
+        part of a file) no track of a CUE sheet. Up Next's recommended entries are picked again for it,
+        so they follow the latest events and prompt."""
+        if within or whole_files:
+            outside = self.recommender.index().outside(tuple(within), whole_files)
             unplayable = unplayable | outside if unplayable else outside  # the same set while the library holds
         self._edit_queue(lambda entries: [e for e in entries if e.manual], announce=False)
         manual = self.queue_repo.entries()

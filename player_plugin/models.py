@@ -29,9 +29,10 @@ class EventKind(StrEnum):
     QUEUE_REMOVE = "queue_remove"  # removed from Up Next by hand
 
 
-# What the tag reader reads, as a number: raised when it reads more from a file than before (2: ReplayGain),
-# so that a rescan reads every file once more, however unchanged on disk (store/tracks.FileState)
-TAGS_VERSION = 2
+# What the tag reader reads, as a number: raised when it reads more from a file than before (2: ReplayGain,
+# 3: CUE sheets in the tags), so that a rescan reads every file once more, however unchanged on disk
+# (store/tracks.FileState)
+TAGS_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class TrackTags:
     track_peak: float | None = None
     album_gain_db: float | None = None
     album_peak: float | None = None
+    cuesheet: str | None = None  # a CUE sheet held in the tags (library/cue.py); read, never stored
 
     @property
     def artist(self) -> str:
@@ -84,6 +86,19 @@ class Track:
     tags: TrackTags
     lyrics: str | None = None
     lyrics_source: str | None = None  # "embedded" or the sidecar's path
+    # A track of a CUE sheet is a part of an audio file (library/cue.py): the file, and where in it
+    file: str | None = None
+    start_s: float = 0.0
+    end_s: float | None = None  # None: to the end of the file
+
+    @property
+    def file_path(self) -> str:
+        """The audio file to open: ``path`` itself, or the image a CUE sheet's track lies in."""
+        return self.file or self.path
+
+    @property
+    def is_segment(self) -> bool:
+        return self.file is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,8 @@ def test_the_watch_reports_what_a_scan_reads_and_nothing_else(music, tmp_path):
         assert w.next() == [str(music / "Bo")]
         (music / "Bo" / "Night.lrc").write_text("[00:01.00]la la\n", encoding="utf-8")  # a lyrics sidecar
         assert w.next() == [str(music / "Bo")]
+        (music / "Bo" / "Night.cue").write_text('FILE "Night.ogg" WAVE\n', encoding="utf-8")  # a CUE sheet
+        assert w.next() == [str(music / "Bo")]
 
         deep = music / "Cleo" / "Live" / "Disc 1"  # a new folder tree, then a file deep inside it
         deep.mkdir(parents=True)

@@ -17,6 +17,7 @@ import pytest
 from player_plugin.engine import Engine
 from player_plugin.paths import demo_library_dir
 from player_plugin.store import Database
+from tests.cd_image import make_image
 from tests.host_tools import listening_tcp_inodes, our_socket_inodes, wait_for
 
 pytestmark = pytest.mark.skipif(
@@ -225,3 +226,31 @@ def test_songs_mpd_has_not_read_are_never_queued_and_its_update_brings_them_in(s
         server.mpc("update", "--wait")
         wait_for(lambda: engine.library_counts().tracks == 2 * len(newcomers) - 1, "the library to follow", 120)
         assert newcomers[0] not in host._ids and not host.unplayable
+
+
+def test_the_tracks_of_a_cue_sheet_are_mpds_tracks_of_it(server, tmp_path):
+    """An image and its CUE sheet: MPD lists the sheet's tracks as ``….cue/trackNNNN``, which is what
+    our library names them, so they can be queued and their plays land on the right track."""
+    folder = server.music / "Image Album"
+    make_image(folder / "CDImage.flac", (440, 550), 6.0)
+    (folder / "CDImage.cue").write_text(
+        'PERFORMER "Imogen"\nTITLE "Image"\nFILE "CDImage.flac" WAVE\n  TRACK 01 AUDIO\n    TITLE "Side A"\n'
+        '    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    TITLE "Side B"\n    INDEX 01 00:06:00\n',
+        encoding="utf-8",
+    )
+    server.mpc("update", "--wait")
+    with running_host(server, tmp_path, keep=2) as (host, engine):
+        wait_for(host.connected.is_set, "the host to connect, scan and embed", timeout=180)
+        side_b = next(t for t in engine.tracks.iter_all() if t.tags.title == "Side B")
+        uri = "Image Album/CDImage.cue/track0002"
+        assert host._uris[side_b.id] == uri and side_b.id not in host.unplayable
+        server.mpc("clear")
+        server.mpc("add", uri)
+        server.mpc("play", "1")
+        db = Database(tmp_path / "library.db")
+        wait_for(
+            lambda: db.conn.execute(
+                "SELECT 1 FROM events WHERE kind = 'play' AND track_id = ?", (side_b.id,)
+            ).fetchone(),
+            "the play of the sheet's track to be stored on it",
+        )

@@ -25,6 +25,7 @@ from player_plugin.hosts.service import EngineService, ServiceStartError
 from player_plugin.hosts.service_client import ServiceClient, ServiceError
 from player_plugin.library import inotify
 from player_plugin.store import Database
+from tests.cd_image import make_image
 from tests.conftest import embedded_demo_library, make_track
 from tests.host_tools import listening_tcp_inodes, our_socket_inodes, wait_for
 
@@ -326,3 +327,35 @@ def test_picks_within_a_hosts_own_folders(served):
         with pytest.raises(ServiceError) as bad:
             client.call("picks", n=3, within=[1])
         assert bad.value.code == "bad_args"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to encode the CD image")
+def test_a_host_of_whole_files_gets_no_track_of_a_cue_sheet(tmp_path):
+    """Quod Libet plays whole files: asked with ``whole_files``, no pick is a part of an image."""
+    music = tmp_path / "Music"
+    for i in range(3):
+        make_track(music / "Anna", f"Song {i}", "mp3", title=f"Song {i}", artist="Anna")
+    make_image(music / "Image" / "CDImage.flac", (440, 550, 660), 4.0)
+    (music / "Image" / "CDImage.cue").write_text(
+        'FILE "CDImage.flac" WAVE\n'
+        + "".join(
+            f'  TRACK 0{n} AUDIO\n    TITLE "Part {n}"\n    INDEX 01 00:{4 * (n - 1):02d}:00\n' for n in (1, 2, 3)
+        ),
+        encoding="utf-8",
+    )
+    engine = Engine(Database(tmp_path / "library.db"))
+    engine.scan([music])
+    engine.embed()
+    engine.close()
+    s = Served(tmp_path / "library.db", tmp_path / "run" / "engine.sock")
+    try:
+        with ServiceClient(s.path) as client:
+            every = {e["title"] for e in client.call("picks", n=6)["entries"]}
+            assert {"Part 1", "Part 2", "Part 3"} <= every
+            whole = client.call("picks", n=6, whole_files=True)["entries"]
+            assert {e["title"] for e in whole} == {"Song 0", "Song 1", "Song 2"}
+            with pytest.raises(ServiceError) as bad:
+                client.call("picks", n=3, whole_files="yes")
+            assert bad.value.code == "bad_args"
+    finally:
+        s.stop()

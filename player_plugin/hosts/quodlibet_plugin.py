@@ -253,7 +253,8 @@ class UpNext(EventPlugin):
         files = [s("~filename") for s in queued]
         if app.player.song is not None:
             files.append(app.player.song("~filename"))
-        ask = {"n": missing + EXTRA_PICKS, "queued": files, "within": self._scan_dirs()}
+        # Quod Libet plays whole files only: no track of a CUE sheet
+        ask = {"n": missing + EXTRA_PICKS, "queued": files, "within": self._scan_dirs(), "whole_files": True}
         self.service.submit("picks", ask, self._enqueue)
         return False
 

@@ -173,7 +173,8 @@ def up_next(engine: Engine, args: Args) -> dict[str, Any]:
 
 def picks(engine: Engine, args: Args) -> dict[str, Any]:
     """For a host that keeps its own queue: ``n`` picks, none of what it lists in ``queued``, and with
-    ``within`` only files under those folders (the host's own library: a track it lacks is no pick)."""
+    ``within`` only files under those folders (the host's own library: a track it lacks is no pick);
+    ``whole_files``: no track of a CUE sheet (a host that plays only whole files)."""
     queued_raw = args.get("queued", [])
     refs_ok = all(isinstance(q, (int, str)) and not isinstance(q, bool) for q in queued_raw)
     if len(queued_raw) > MAX_QUEUED or not refs_ok:
@@ -187,7 +188,11 @@ def picks(engine: Engine, args: Args) -> dict[str, Any]:
     if not all(isinstance(f, str) and f for f in within):
         raise CallError("bad_args", "picks: 'within' must be a list of folders")
     folders = tuple(os.path.abspath(os.path.expanduser(f)) for f in within)
-    return {"entries": entries_json(engine, engine.picks(_count(args), queued, within=folders))}
+    whole_files = args.get("whole_files", False)
+    if not isinstance(whole_files, bool):
+        raise CallError("bad_args", "picks: 'whole_files' must be true or false")
+    entries = engine.picks(_count(args), queued, within=folders, whole_files=whole_files)
+    return {"entries": entries_json(engine, entries)}
 
 
 def set_prompt(engine: Engine, args: Args) -> dict[str, Any]:
@@ -234,7 +239,7 @@ CALLS: dict[str, Call] = {
         feedback, {"track": (int,), "path": (str,), "kind": (str,), "position_s": (int, float)}, ("kind",)
     ),
     "up_next": Call(up_next, {"n": (int,)}),
-    "picks": Call(picks, {"n": (int,), "queued": (list,), "within": (list,)}),
+    "picks": Call(picks, {"n": (int,), "queued": (list,), "within": (list,), "whole_files": (bool,)}),
     "set_prompt": Call(set_prompt, {"text": (str,)}),
     "prompt": Call(prompt, {}),
     "similar": Call(similar, {"text": (str,), "n": (int,)}, ("text",)),

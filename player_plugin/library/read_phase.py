@@ -1,31 +1,42 @@
-"""The read phase of a scan: one file's tags and lyrics, run in the scanner or in worker processes."""
+"""The read phase of a scan: one file's tags and lyrics, run in the scanner or in worker processes.
+
+A file a CUE sheet cuts (a sheet beside it, or one in its tags: library/cue.py) reads as the
+sheet's tracks, each a row of its own; a sheet that cannot be used leaves the file one track and
+says why in a warning.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from player_plugin.library.cue import CueError, parse_cue, read_cue_file, segments
 from player_plugin.library.errors import ScanFailure
 from player_plugin.library.lyrics import LyricsReadError, read_sidecar
 from player_plugin.library.tags import TagReadError, read_tags
 from player_plugin.library.walk import Found, display_path, os_reason
+from player_plugin.models import TrackTags
 from player_plugin.store.tracks import ScannedFile
 
-_ReadResult = tuple[ScannedFile | None, list[ScanFailure], list[ScanFailure]]
+# (the file's rows: one, or one per track of its CUE sheet; failures; warnings)
+_ReadResult = tuple[list[ScannedFile], list[ScanFailure], list[ScanFailure]]
 
 
 def read_file(item: Found) -> _ReadResult:
-    """Tags + lyrics of one file: (scanned or None, failures, warnings). Runs in workers too."""
+    """Tags + lyrics of one file: (scanned rows, failures, warnings). Runs in workers too."""
     shown = display_path(item.path)
     if item.size == 0:
-        return None, [ScanFailure(shown, "empty file (0 bytes)")], []
+        return [], [ScanFailure(shown, "empty file (0 bytes)")], []
     try:
         tags = read_tags(Path(item.path))
     except TagReadError as exc:
-        return None, [ScanFailure(shown, str(exc))], []
+        return [], [ScanFailure(shown, str(exc))], []
     except OSError as exc:  # read_tags maps these; stay safe regardless
-        return None, [ScanFailure(shown, os_reason(exc))], []
+        return [], [ScanFailure(shown, os_reason(exc))], []
     warnings: list[ScanFailure] = []
+    cut = _cut_by_sheet(item, tags, warnings)
+    if cut:
+        return cut, [], warnings
     lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
     if not lyrics:
         for sidecar in item.sidecars:
@@ -37,7 +48,51 @@ def read_file(item: Found) -> _ReadResult:
             if text:
                 lyrics, source = text, os.path.basename(sidecar)
                 break
-    return ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source), [], warnings
+    whole = ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source)
+    return [whole], [], warnings
+
+
+def _cut_by_sheet(item: Found, tags: TrackTags, warnings: list[ScanFailure]) -> list[ScannedFile]:
+    """The rows of the tracks ``item``'s CUE sheet cuts it into; [] when it has none to use."""
+    if item.cue is None and not tags.cuesheet:
+        return []
+    where = display_path(item.cue) if item.cue else f"{display_path(item.path)} (its embedded CUE sheet)"
+    try:
+        if item.cue is not None:
+            sheet = read_cue_file(item.cue)
+            tracks = sheet.tracks_for(os.path.basename(item.path))
+        else:
+            sheet = parse_cue(tags.cuesheet or "")
+            # An embedded sheet names the file it was made for (often the WAV before packing): its own.
+            tracks = max(sheet.files.values(), key=len)
+    except CueError as exc:
+        warnings.append(ScanFailure(where, f"CUE sheet not used: {exc}"))
+        return []
+    if len(tracks) < 2:
+        if item.cue is not None:
+            name = os.path.basename(item.path)
+            warnings.append(ScanFailure(where, f"CUE sheet not used: it gives {name} fewer than two tracks"))
+        return []
+    found, left_out = segments(sheet, tracks, tags, item.cue or item.path)
+    warnings.extend(ScanFailure(where, f"CUE sheet: {reason}") for reason in left_out)
+    if len(found) < 2:
+        warnings.append(ScanFailure(where, "CUE sheet not used: fewer than two of its tracks lie in the audio"))
+        return []
+    return [
+        ScannedFile(
+            s.path,
+            item.size,
+            item.mtime_ns,
+            item.sidecar_sig,
+            s.tags,
+            None,
+            None,
+            file=item.path,
+            start_s=s.start_s,
+            end_s=s.end_s,
+        )  # fmt: skip
+        for s in found
+    ]
 
 
 def read_files(items: list[Found]) -> list[_ReadResult]:

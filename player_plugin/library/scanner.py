@@ -206,26 +206,32 @@ class Scanner:
         known: dict[str, FileState] = {}
         for root in root_paths:
             known.update(self.tracks.file_states(root))
+        # The rows of each file: its own, or one per track of the CUE sheet that cuts it (library/cue.py).
+        rows_of: dict[str, list[str]] = {}
+        for path, state in known.items():
+            rows_of.setdefault(state.file or path, []).append(path)
         listed = [r for r in root_paths if r not in uncertain]
         seen = [*found, *(f.path for f in report.failures)]
-        emptied = list(zip(*emptied_folders(listed, known, seen, display_path, library_roots), strict=True))
+        known_files = [state.file or path for path, state in known.items()]
+        emptied = list(zip(*emptied_folders(listed, known_files, seen, display_path, library_roots), strict=True))
 
-        to_read: list[tuple[Found, FileState | None]] = []
+        to_read: list[tuple[Found, list[FileState]]] = []
         for path, item in found.items():
-            state = known.get(path)
-            if state is not None and (state.size, state.mtime_ns, state.sidecar_sig, state.tags_version) == (
-                item.size,
-                item.mtime_ns,
-                item.sidecar_sig,
-                TAGS_VERSION,  # a row an older tag reader read is read again
+            states = [known[p] for p in rows_of.get(path, ())]
+            if states and all(
+                (s.size, s.mtime_ns, s.sidecar_sig, s.tags_version)
+                == (item.size, item.mtime_ns, item.sidecar_sig, TAGS_VERSION)  # an older tag reader's row: read again
+                for s in states
             ):
                 report.unchanged += 1
             else:
-                to_read.append((item, state))
+                to_read.append((item, states))
 
         # Rows whose file was not seen: candidates for a move target, else removal.
         missing: dict[str, FileState] = {
-            path: state for path, state in known.items() if path not in found and not _under_any(path, uncertain)
+            path: state
+            for path, state in known.items()
+            if (state.file or path) not in found and not _under_any(state.file or path, uncertain)
         }
         moved_from = set(missing)  # what is left in here after the read phase was not claimed by a move
         by_fingerprint: dict[str, list[str]] = {}
@@ -237,15 +243,16 @@ class Scanner:
         emit(ScanProgress("read", total, done, total))
         batch: list[tuple[ScannedFile, FileState | None]] = []
         since_emit = 0
-        for (item, state), (scanned, failures, warnings) in self._read_all(to_read, is_cancelled):
+        for (item, states), (rows, failures, warnings) in self._read_all(to_read, is_cancelled):
             done += 1
             since_emit += 1
             report.failures.extend(failures)
             report.warnings.extend(warnings)
-            if scanned is not None:
-                batch.append((scanned, state))
-            elif state is not None and not os.path.lexists(item.path):
-                missing[item.path] = state  # vanished between walk and read
+            batch.extend((scanned, known.get(scanned.path)) for scanned in rows)
+            if rows or (states and not os.path.lexists(item.path)):  # read anew, or vanished since the walk
+                produced = {scanned.path for scanned in rows}
+                # Rows the file no longer has (a sheet added, changed or taken away) go with the prune.
+                missing.update((p, known[p]) for p in rows_of.get(item.path, ()) if p not in produced)
             if len(batch) >= self.batch_size:
                 self._write(batch, missing, by_fingerprint, report)
                 batch = []
@@ -282,7 +289,7 @@ class Scanner:
         or are known to be ``deleted`` (see ``library/emptied.py``): take them out of ``missing`` and warn."""
         moved_from.difference_update(missing)  # now: the paths a move claimed in this scan
         for folder, warning in emptied:
-            rows = [p for p in missing if is_under(p, folder) and not _under_any(p, deleted)]
+            rows = [p for p in missing if is_under(p, folder) and not _under_any(missing[p].file or p, deleted)]
             if not rows or any(is_under(p, folder) for p in moved_from):
                 continue
             if any(self.tracks.has_other(missing[p].fingerprint, missing[p].id) for p in rows):
@@ -303,8 +310,8 @@ class Scanner:
     # -- phases ----------------------------------------------------------------------------------
 
     def _read_all(
-        self, to_read: list[tuple[Found, FileState | None]], is_cancelled: CancelFn
-    ) -> Iterator[tuple[tuple[Found, FileState | None], _ReadResult]]:
+        self, to_read: list[tuple[Found, list[FileState]]], is_cancelled: CancelFn
+    ) -> Iterator[tuple[tuple[Found, list[FileState]], _ReadResult]]:
         """Read files in order, in worker processes when there are enough to pay for starting them."""
         workers = self.workers if len(to_read) >= self.parallel_threshold else 1
         if workers <= 1:

@@ -16,6 +16,7 @@ from typing import Any
 MAX_TAG_CHARS = 1024  # a title, an album, an artist's name; real ones are far shorter
 MAX_TAG_VALUES = 64  # artists or genres of one track
 MAX_LYRICS_CHARS = 64 * 1024  # a song's lyrics; the longest real ones are a few thousand characters
+MAX_CUESHEET_CHARS = 256 * 1024  # a CUE sheet of 99 tracks with long titles is a few KB
 _ONE_LINE = ("title", "album", "album_artist", "mb_track_id", "mb_recording_id", "mb_album_id", "mb_artist_id")
 _LISTS = ("artists", "genres")
 
@@ -50,6 +51,8 @@ def bound_fields(fields: dict[str, Any]) -> dict[str, Any]:
     for key in _LISTS:
         if fields.get(key):
             fields[key] = bounded_values(fields[key])
+    if isinstance(fields.get("cuesheet"), str) and len(fields["cuesheet"]) > MAX_CUESHEET_CHARS:
+        fields["cuesheet"] = None  # no real sheet is this long
     if isinstance(fields.get("embedded_lyrics"), str):
         fields["embedded_lyrics"] = bounded_lyrics(fields["embedded_lyrics"])
     return fields

@@ -178,6 +178,7 @@ def _vorbis_fields(comments: Iterable[tuple[str, str]] | None, has_picture: bool
         "mb_artist_id": _first_value(get("musicbrainz_artistid")),
         "embedded_lyrics": _join_lyrics(get("lyrics") or get("unsyncedlyrics")),
         "has_cover": has_picture or "metadata_block_picture" in d or "coverart" in d,
+        "cuesheet": _first(get("cuesheet")),
         **gain_fields(lambda name: d.get(name, []), r128=opus),
     }
 

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from player_plugin.library import inotify
+from player_plugin.library.cue import CUE_EXTENSION
 from player_plugin.library.inotify import (
     IN_CREATE,
     IN_DELETE,
@@ -60,7 +61,7 @@ STOP_WAIT_S = 5.0  # how long stop() waits for the thread
 # How often each library folder is looked at (one stat): a drive mounted again, or a library folder that
 # appears (plugged in after the start), leaves no inotify event, so its identity is what tells
 ROOT_CHECK_S = 5.0
-_WATCHED_NAMES = AUDIO_EXTENSIONS | frozenset(SIDECAR_EXTENSIONS)
+_WATCHED_NAMES = AUDIO_EXTENSIONS | frozenset(SIDECAR_EXTENSIONS) | {CUE_EXTENSION}
 
 
 def scan_group(path: str, roots: Iterable[str], folder: bool = False) -> str | None:

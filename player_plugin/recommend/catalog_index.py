@@ -58,7 +58,7 @@ class CatalogIndex:
     _fit: tuple[bytes, np.ndarray, dict[tuple, np.ndarray]] | None = None  # (prompt's key, its fit, its best rows)
     _first_pass: tuple[FirstPass | None] | None = None  # the int8 first pass (None inside: not for this library)
     _blocked: tuple[tuple, np.ndarray, np.ndarray] | None = None  # (rules, length limit, unplayable; mask, rows)
-    _outside: tuple[tuple[str, ...], frozenset[int]] | None = None  # (folders, the tracks not under them)
+    _outside: tuple[tuple, frozenset[int]] | None = None  # ((folders, whole files only), the tracks left out)
 
     @classmethod
     def build(cls, catalog: Catalog, model_id: str, generation: int) -> CatalogIndex:
@@ -97,13 +97,18 @@ class CatalogIndex:
             self._blocked = (key, mask, np.flatnonzero(mask))
         return self._blocked[1], self._blocked[2]
 
-    def outside(self, folders: tuple[str, ...]) -> frozenset[int]:
-        """The tracks whose file is under none of ``folders`` (a host's own library folders), kept for them."""
-        if self._outside is None or self._outside[0] != folders:
-            heads = tuple(f.rstrip("/\\") + sep for f in folders for sep in ("/", "\\"))
-            ids = self.catalog.ids
-            out = frozenset(int(ids[r]) for r, p in enumerate(self.catalog.paths) if not p.startswith(heads))
-            self._outside = (folders, out)
+    def outside(self, folders: tuple[str, ...], whole_files: bool = False) -> frozenset[int]:
+        """The tracks whose file is under none of ``folders`` (a host's own library folders; () for no
+        such bound) and, with ``whole_files``, the tracks of CUE sheets (a host that plays only whole
+        files), kept for them."""
+        key = (folders, whole_files)
+        if self._outside is None or self._outside[0] != key:
+            out: frozenset[int] = self.catalog.segments if whole_files else frozenset()
+            if folders:
+                heads = tuple(f.rstrip("/\\") + sep for f in folders for sep in ("/", "\\"))
+                ids = self.catalog.ids
+                out = out | {int(ids[r]) for r, p in enumerate(self.catalog.paths) if not p.startswith(heads)}
+            self._outside = (key, out)
         return self._outside[1]
 
     @property
@@ -197,7 +202,10 @@ def read_catalog(db: Any, vectors: Any, model_id: str) -> Catalog:
     """The tracks that have a vector of ``model_id``, with the metadata the fill reads, from the store."""
     ids, matrix = vectors.matrix(model_id)
     meta = {}
-    for row in db.conn.execute("SELECT id, title, artists, genres, path, duration_s FROM tracks"):
+    segments = set()
+    for row in db.conn.execute("SELECT id, title, artists, genres, path, duration_s, file FROM tracks"):
+        if row["file"] is not None:
+            segments.add(row["id"])
         meta[row["id"]] = (
             row["title"],
             json.loads(row["artists"]),
@@ -208,4 +216,6 @@ def read_catalog(db: Any, vectors: Any, model_id: str) -> Catalog:
     keep = np.asarray([i for i, t in enumerate(ids) if int(t) in meta], dtype=np.int64)
     if len(keep) < len(ids):  # vectors of tracks gone since (rare): only then a second copy
         ids, matrix = ids[keep], matrix_file.take_rows(matrix, keep)
-    return Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
+    catalog = Catalog.build(ids, matrix, [meta[int(t)] for t in ids])
+    catalog.segments = frozenset(segments)
+    return catalog

@@ -57,6 +57,7 @@ class Catalog:
     durations: np.ndarray  # seconds
     version_keys: list[str] = field(default_factory=list)
     row_of: dict[int, int] = field(default_factory=dict)
+    segments: frozenset[int] = frozenset()  # the ids of CUE sheets' tracks (parts of a file: library/cue.py)
 
     def __post_init__(self) -> None:
         if not self.version_keys:

@@ -148,8 +148,16 @@ ALTER TABLE tracks ADD COLUMN album_peak REAL;
 ALTER TABLE tracks ADD COLUMN tags_version INTEGER NOT NULL DEFAULT 1;
 """
 
+# A track of a CUE sheet (library/cue.py) is part of an audio file: ``file`` is that file (NULL for a
+# track that is a whole file, whose ``path`` is the file), ``start_s`` / ``end_s`` where it lies in it.
+_V6 = """
+ALTER TABLE tracks ADD COLUMN file TEXT;
+ALTER TABLE tracks ADD COLUMN start_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE tracks ADD COLUMN end_s REAL;
+"""
+
 # Each entry takes the schema from index+0 to index+1.
-STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+STEPS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -24,6 +24,7 @@ class FileState:
     sidecar_sig: str
     fingerprint: str
     tags_version: int = TAGS_VERSION  # the tag reader's version that read the row (models.TAGS_VERSION)
+    file: str | None = None  # a CUE sheet's track: the audio file it lies in
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,10 @@ class ScannedFile:
     tags: TrackTags
     lyrics: str | None
     lyrics_source: str | None
+    # A track of a CUE sheet (library/cue.py): the audio file ``path`` lies in, and where
+    file: str | None = None
+    start_s: float = 0.0
+    end_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,7 @@ _TRACK_COLUMNS = (
     "path, size, mtime_ns, sidecar_sig, title, artist, artists, album, album_artist, genre, genres, "
     "year, track_number, track_total, disc_number, disc_total, duration_s, bitrate, sample_rate, "
     "channels, codec, mb_track_id, mb_recording_id, mb_album_id, mb_artist_id, has_cover, "
-    "fingerprint, track_gain_db, track_peak, album_gain_db, album_peak, tags_version"
+    "fingerprint, track_gain_db, track_peak, album_gain_db, album_peak, tags_version, file, start_s, end_s"
 )
 
 
@@ -88,6 +93,7 @@ def _row_values(f: ScannedFile) -> tuple:
         t.bitrate, t.sample_rate, t.channels, t.codec, t.mb_track_id, t.mb_recording_id,
         t.mb_album_id, t.mb_artist_id, int(t.has_cover), fingerprint(t),
         t.track_gain_db, t.track_peak, t.album_gain_db, t.album_peak, TAGS_VERSION,
+        f.file, float(f.start_s), f.end_s,
     )  # fmt: skip
 
 
@@ -121,12 +127,12 @@ class TrackRepository:
         """Every known file under ``root`` (a directory path without trailing separator)."""
         where, params = under_clause("path", root)
         rows = self.db.conn.execute(
-            f"SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint, tags_version FROM tracks WHERE {where}",
+            f"SELECT id, path, size, mtime_ns, sidecar_sig, fingerprint, tags_version, file FROM tracks WHERE {where}",
             params,
         )
         return {
             r["path"]: FileState(
-                r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"], r["tags_version"]
+                r["id"], r["size"], r["mtime_ns"], r["sidecar_sig"], r["fingerprint"], r["tags_version"], r["file"]
             )
             for r in rows
         }
@@ -295,4 +301,7 @@ def _track(row: sqlite3.Row) -> Track:
         album_gain_db=row["album_gain_db"],
         album_peak=row["album_peak"],
     )
-    return Track(id=row["id"], path=row["path"], tags=tags, lyrics=row["lyrics"], lyrics_source=row["lyrics_source"])
+    return Track(
+        id=row["id"], path=row["path"], tags=tags, lyrics=row["lyrics"], lyrics_source=row["lyrics_source"],
+        file=row["file"], start_s=row["start_s"], end_s=row["end_s"],
+    )  # fmt: skip

@@ -159,7 +159,7 @@ def _metadata(player: PlayerController) -> dict[str, Any]:
         "mpris:length": int(t.tags.duration_s * 1_000_000),
         "xesam:title": t.tags.title,
         "xesam:artist": list(t.tags.artists),
-        "xesam:url": "file://" + t.path,
+        "xesam:url": "file://" + t.file_path,
     }
     if t.tags.album:
         meta["xesam:album"] = t.tags.album

@@ -169,7 +169,7 @@ class NowPlayingPanel(QFrame):
             album = f"{album} ({t.year})"
         self.album_label.setText(album)
         pix = QPixmap()
-        data = find_cover(track.path)
+        data = find_cover(track.file_path)
         if data and pix.loadFromData(data):
             pix = pix.scaled(
                 COVER_PX,

@@ -127,14 +127,14 @@ class PlayerController(QObject):
             self.message.emit(f"Track {track_id} is no longer in the library")
             return False
         self._leave_current(via=source)
-        if not os.path.exists(track.path):
-            self.message.emit(f"File missing: {track.path}")
+        if not os.path.exists(track.file_path):
+            self.message.emit(f"File missing: {track.file_path}")
             return False
         self._previous_tags = self.current.tags if self.current is not None else None
         self.current = track
         self._complete_sent = False
         self._level()
-        self.playback.load(track.path, track.tags.duration_s)
+        self.playback.load(track.file_path, track.tags.duration_s, track.start_s, track.end_s)
         self._pending_play_source = None
         if autoplay:
             self.playback.play()
