@@ -93,8 +93,8 @@ class Playback(QObject):
         stretch = bool(self._start_ms) or self._end_ms is not None
         same_file, self._source = path == self._source, path
         if self._player is not None:
-            status = self._player.mediaStatus()
-            ready = status not in (self._QMediaPlayer.MediaStatus.InvalidMedia, self._QMediaPlayer.MediaStatus.NoMedia)
+            status, media = self._player.mediaStatus(), self._QMediaPlayer.MediaStatus
+            ready = status in (media.LoadedMedia, media.BufferingMedia, media.BufferedMedia)  # not at its end
             if stretch and same_file and ready:
                 # The next track of an image: go on from where the player is if that is its start
                 if abs(int(self._player.position()) - self._start_ms) > SAME_PLACE_MS:

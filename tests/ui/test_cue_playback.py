@@ -46,5 +46,10 @@ def test_a_track_of_an_image_plays_its_stretch_and_the_next_goes_on(qtbot, image
         qtbot.waitUntil(lambda: playback.is_playing(), timeout=WAIT_MS)
         assert playback.position_ms() < 1_000  # went on from where it stopped: the start of the next
         qtbot.waitUntil(lambda: len(ended) == 2, timeout=WAIT_MS)
+
+        playback.load(str(image), duration_s=TRACK_S, start_s=0.0, end_s=TRACK_S)  # the first, after the end
+        playback.play()
+        qtbot.waitUntil(lambda: playback.is_playing() and playback.position_ms() > 0, timeout=WAIT_MS)
+        assert playback.position_ms() < 2_000
     finally:
         playback.shutdown()
