@@ -65,6 +65,14 @@ ALBUM_ID = "33333333-3333-3333-3333-333333333333"
 ARTIST_ID = "44444444-4444-4444-4444-444444444444"
 LYRICS = "First line\nSecond line"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# Vorbis comments and APEv2 items that name them alike
+IDS_AND_LYRICS = {
+    "MUSICBRAINZ_TRACKID": REC_ID,
+    "MUSICBRAINZ_RELEASETRACKID": TRACK_ID,
+    "MUSICBRAINZ_ALBUMID": ALBUM_ID,
+    "MUSICBRAINZ_ARTISTID": ARTIST_ID,
+    "LYRICS": LYRICS,
+}
 
 
 def open_for_tagging(path: Path) -> mutagen.FileType:
@@ -123,11 +131,8 @@ def tag_vorbis(path: Path) -> None:
     audio["TRACKTOTAL"] = "12"
     audio["DISCNUMBER"] = "1"
     audio["DISCTOTAL"] = "2"
-    audio["MUSICBRAINZ_TRACKID"] = REC_ID
-    audio["MUSICBRAINZ_RELEASETRACKID"] = TRACK_ID
-    audio["MUSICBRAINZ_ALBUMID"] = ALBUM_ID
-    audio["MUSICBRAINZ_ARTISTID"] = ARTIST_ID
-    audio["LYRICS"] = LYRICS
+    for key, value in IDS_AND_LYRICS.items():
+        audio[key] = value
     if path.suffix == ".flac":
         audio.add_picture(_picture())
     else:
@@ -166,11 +171,8 @@ def tag_ape(path: Path) -> None:
     tags["Year"] = DATE
     tags["Track"] = "3/12"
     tags["Disc"] = "1/2"
-    tags["MUSICBRAINZ_TRACKID"] = REC_ID
-    tags["MUSICBRAINZ_RELEASETRACKID"] = TRACK_ID
-    tags["MUSICBRAINZ_ALBUMID"] = ALBUM_ID
-    tags["MUSICBRAINZ_ARTISTID"] = ARTIST_ID
-    tags["Lyrics"] = LYRICS
+    for key, value in IDS_AND_LYRICS.items():  # Picard's names, as in Vorbis comments
+        tags[key] = value
     tags["Cover Art (Front)"] = APEValue(b"cover.png\x00" + PNG, 1)  # 1: binary
     tags.save(path)
 
@@ -182,22 +184,19 @@ def wm_picture(data: bytes, mime: str = "image/png") -> ASFByteArrayAttribute:
     return ASFByteArrayAttribute(head + text + data)
 
 
+# ASF attributes with Windows Media Player's and Picard's names
+ASF_TAGS = {
+    "Title": [TITLE], "Author": list(ARTISTS), "WM/AlbumTitle": [ALBUM], "WM/AlbumArtist": [ALBUM_ARTIST],
+    "WM/Genre": list(GENRES), "WM/Year": [DATE], "WM/TrackNumber": ["3/12"], "WM/PartOfSet": ["1/2"],
+    "MusicBrainz/Track Id": [REC_ID], "MusicBrainz/Release Track Id": [TRACK_ID],
+    "MusicBrainz/Album Id": [ALBUM_ID], "MusicBrainz/Artist Id": [ARTIST_ID], "WM/Lyrics": [LYRICS],
+}  # fmt: skip
+
+
 def tag_asf(path: Path) -> None:
-    """ASF attributes with Windows Media Player's and Picard's names."""
     audio = ASF(path)
-    audio["Title"] = [TITLE]
-    audio["Author"] = list(ARTISTS)
-    audio["WM/AlbumTitle"] = [ALBUM]
-    audio["WM/AlbumArtist"] = [ALBUM_ARTIST]
-    audio["WM/Genre"] = list(GENRES)
-    audio["WM/Year"] = [DATE]
-    audio["WM/TrackNumber"] = ["3/12"]
-    audio["WM/PartOfSet"] = ["1/2"]
-    audio["MusicBrainz/Track Id"] = [REC_ID]
-    audio["MusicBrainz/Release Track Id"] = [TRACK_ID]
-    audio["MusicBrainz/Album Id"] = [ALBUM_ID]
-    audio["MusicBrainz/Artist Id"] = [ARTIST_ID]
-    audio["WM/Lyrics"] = [LYRICS]
+    for name, values in ASF_TAGS.items():
+        audio[name] = values
     audio["WM/Picture"] = [wm_picture(PNG)]
     audio.save()
 

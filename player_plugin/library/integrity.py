@@ -23,6 +23,7 @@ Anything a check cannot parse is given the benefit of the doubt: only a clear sh
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import mutagen
@@ -98,17 +99,25 @@ def _flac(info: Any, fh: BinaryIO, size: int) -> str | None:
     total = getattr(info, "total_samples", 0)
     if not total:
         return None
-    tail_size = min(size, max(_FLAC_TAIL, 2 * (info.max_framesize or _FLAC_DEFAULT_MAX_FRAME)))
-    fh.seek(size - tail_size)
-    tail = fh.read(tail_size)
-    pos = len(tail)
-    while True:
-        pos = tail.rfind(b"\xff", 0, pos)
-        if pos < 0:
-            return None
+    tail = _tail(fh, size, max(_FLAC_TAIL, 2 * (info.max_framesize or _FLAC_DEFAULT_MAX_FRAME)))
+    for pos in _from_the_end(tail, b"\xff"):
         end = _flac_frame_end(tail, pos, info)
         if end is not None:
             return _cut(end, total, "samples")
+    return None
+
+
+def _tail(fh: BinaryIO, size: int, length: int) -> bytes:
+    """The last ``length`` bytes of the file (all of it when shorter)."""
+    fh.seek(size - min(size, length))
+    return fh.read(length)
+
+
+def _from_the_end(data: bytes, marker: bytes) -> Iterator[int]:
+    """Where ``marker`` starts in ``data``, last first."""
+    pos = len(data)
+    while (pos := data.rfind(marker, 0, pos)) >= 0:
+        yield pos
 
 
 def _flac_frame_end(data: bytes, pos: int, info: Any) -> int | None:
@@ -169,15 +178,9 @@ def _crc8(data: bytes) -> int:
 def _ogg(serial: int | None, fh: BinaryIO, size: int) -> str | None:
     if serial is None:
         return None
-    tail_size = min(size, 2 * _OGG_MAX_PAGE)
-    fh.seek(size - tail_size)
-    tail = fh.read(tail_size)
+    tail = _tail(fh, size, 2 * _OGG_MAX_PAGE)
     key = struct.pack("<I", serial)
-    pos = len(tail)
-    while True:
-        pos = tail.rfind(b"OggS\x00", 0, pos)
-        if pos < 0:
-            return None
+    for pos in _from_the_end(tail, b"OggS\x00"):
         if tail[pos + 14 : pos + 18] != key:
             continue  # another stream's page, or "OggS" inside data
         if len(tail) < pos + 27 or len(tail) < pos + 27 + tail[pos + 26]:
@@ -187,6 +190,7 @@ def _ogg(serial: int | None, fh: BinaryIO, size: int) -> str | None:
         if end > len(tail):
             return f"truncated: the last Ogg page is cut ({len(tail) - pos} of {end - pos} bytes)"
         return None
+    return None
 
 
 def _atoms(fh: BinaryIO, size: int) -> str | None:
@@ -222,14 +226,8 @@ def _chunks(fh: BinaryIO, size: int, *, start: int, big_endian: bool, audio_chun
 
 
 def _wavpack(fh: BinaryIO, size: int) -> str | None:
-    tail_size = min(size, _WAVPACK_TAIL + 32)
-    fh.seek(size - tail_size)
-    tail = fh.read(tail_size)
-    pos = len(tail)
-    while True:
-        pos = tail.rfind(b"wvpk", 0, pos)
-        if pos < 0:
-            return None
+    tail = _tail(fh, size, _WAVPACK_TAIL + 32)
+    for pos in _from_the_end(tail, b"wvpk"):
         head = tail[pos : pos + 32]
         if len(head) < 32:
             return "truncated: the file ends inside a WavPack block header"
@@ -241,6 +239,7 @@ def _wavpack(fh: BinaryIO, size: int) -> str | None:
         if total == 0xFFFFFFFF:
             return None  # written without a length
         return _cut((index_hi << 32 | index) + samples, total_hi << 32 | total, "samples")
+    return None
 
 
 def _asf(fh: BinaryIO, size: int) -> str | None:
