@@ -100,7 +100,8 @@ class QueueOps:
         library seed the mix, and none of them is picked again. (The queue, and the playlist's name.)
         LookupError when none of its files is in the library; PlaylistError when it is no playlist."""
         playlist = read_playlist(path)
-        ids = [t.id for t in (self.tracks.by_path(p) for p in playlist.paths) if t is not None]
+        # an entry naming a CD image (or its CUE sheet), as other players write them: all its tracks
+        ids = [t for p in playlist.paths for t in self.tracks.ids_at(p)]
         if not ids:
             streams = f" ({playlist.streams} streams)" if playlist.streams else ""
             files = f"{len(playlist.paths)} files of “{playlist.name}”{streams}"

@@ -245,3 +245,26 @@ def test_a_saved_up_next_of_image_tracks_reads_back_as_the_same_tracks(tmp_path,
     assert "王菲 - 唱游/CDImage.cue/track0003" in playlist.read_text(encoding="utf-8")
     back = [TrackRepository(db).by_path(p) for p in read_playlist(playlist).paths]
     assert [t.id for t in back] == [got[2].id, got[0].id]
+
+
+def test_a_playlist_naming_the_image_or_its_sheet_continues_with_its_tracks(tmp_path, image):
+    """Other players write a CD image's tracks as the image (or the sheet) itself: such an entry
+    stands for all of its tracks, in order."""
+    from player_plugin.engine import Engine
+
+    root, folder = album(tmp_path, image)
+    engine = Engine(Database(tmp_path / "lib.db"))
+    try:
+        engine.scan([root])
+        repo = engine.tracks
+        ids = [t.id for t in tracks(engine.db)]
+        assert repo.ids_at(str(folder / "CDImage.flac")) == ids
+        assert repo.ids_at(str(folder / "CDImage.cue")) == ids
+        assert repo.ids_at(segment_path(str(folder / "CDImage.cue"), 2)) == [ids[1]]
+        assert repo.ids_at(str(folder)) == []  # a folder is not a track
+        plan = engine.db.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM tracks WHERE file = ?", (str(folder / "CDImage.flac"),)
+        ).fetchall()
+        assert "tracks_file" in " ".join(str(r[-1]) for r in plan)  # no walk over a big library
+    finally:
+        engine.close()

@@ -154,6 +154,7 @@ _V6 = """
 ALTER TABLE tracks ADD COLUMN file TEXT;
 ALTER TABLE tracks ADD COLUMN start_s REAL NOT NULL DEFAULT 0;
 ALTER TABLE tracks ADD COLUMN end_s REAL;
+CREATE INDEX tracks_file ON tracks(file) WHERE file IS NOT NULL;
 """
 
 # Each entry takes the schema from index+0 to index+1.

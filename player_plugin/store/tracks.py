@@ -224,6 +224,21 @@ class TrackRepository:
         ).fetchone()
         return _track(row) if row else None
 
+    def ids_at(self, path: str) -> list[TrackId]:
+        """The track at ``path``; for a CD image or its CUE sheet, each of the sheet's tracks, in order."""
+        conn = self.db.conn
+        row = conn.execute("SELECT id FROM tracks WHERE path = ?", (path,)).fetchone()
+        if row is not None:
+            return [row[0]]
+        where, params = under_clause("path", path)
+        rows = conn.execute(
+            f"SELECT id, path, file FROM tracks WHERE file = ? OR (file IS NOT NULL AND {where}) "
+            "ORDER BY file, start_s",
+            (path, *params),
+        )
+        # the image's tracks, or the sheet's (``<sheet>/trackNNNN``): not every track in a folder
+        return [r["id"] for r in rows if r["file"] == path or os.path.dirname(r["path"]) == path]
+
     def iter_all(self) -> Iterator[Track]:
         rows = self.db.conn.execute(
             "SELECT t.*, l.text AS lyrics, l.source AS lyrics_source FROM tracks t "
