@@ -6,7 +6,7 @@ tags (a ``CUESHEET`` Vorbis comment or APEv2 item, as foobar2000 embeds it). Chi
 like this, their sheets in GBK. Without the sheet the library holds one 60-minute "track".
 
 A sheet is read for the ``FILE`` it names (each file's ``TRACK … AUDIO`` entries with their
-``TITLE``, ``PERFORMER``, ``SONGWRITER``, ``INDEX 01`` start and ``REM`` fields) and for the album
+``TITLE``, ``PERFORMER``, ``INDEX 01`` start and ReplayGain ``REM`` fields) and for the album
 (``TITLE``, ``PERFORMER``, ``REM GENRE``, ``REM DATE``, ``REM DISCNUMBER``, ReplayGain). A track
 runs from its ``INDEX 01`` to the next track's ``INDEX 01`` (a pregap plays at the end of the track
 before it, as on the disc), the last one to the end of the file.
@@ -51,7 +51,6 @@ class CueTrack:
     start_s: float
     title: str | None = None
     performer: str | None = None
-    songwriter: str | None = None
     track_gain_db: float | None = None
     track_peak: float | None = None
 
@@ -146,7 +145,7 @@ def parse_cue(text: str) -> CueSheet:
             in_track = True
             number = bounded(args[0], MAX_TRACK_NUMBER)
             track = {"number": number} if number and args[1].upper() == "AUDIO" else None  # not a data track
-        elif command in ("TITLE", "PERFORMER", "SONGWRITER") and args and target is not None:
+        elif command in ("TITLE", "PERFORMER") and args and target is not None:
             value = " ".join(args).strip()
             if value:
                 target[command.lower()] = value
@@ -159,17 +158,8 @@ def parse_cue(text: str) -> CueSheet:
     close_track()
     if not any(files.values()):
         raise CueError("names no audio track")
-    return CueSheet(
-        title=album.get("title"),  # type: ignore[arg-type]
-        performer=album.get("performer"),  # type: ignore[arg-type]
-        genre=album.get("genre"),  # type: ignore[arg-type]
-        year=album.get("year"),  # type: ignore[arg-type]
-        disc_number=album.get("disc_number"),  # type: ignore[arg-type]
-        disc_total=album.get("disc_total"),  # type: ignore[arg-type]
-        album_gain_db=album.get("album_gain_db"),  # type: ignore[arg-type]
-        album_peak=album.get("album_peak"),  # type: ignore[arg-type]
-        files={name: sorted(tracks, key=lambda t: t.start_s) for name, tracks in files.items() if tracks},
-    )
+    ordered = {name: sorted(tracks, key=lambda t: t.start_s) for name, tracks in files.items() if tracks}
+    return CueSheet(**album, files=ordered)  # type: ignore[arg-type]  # album holds CueSheet's own fields
 
 
 def _rem(key: str, value: str, track: dict[str, object] | None, album: dict[str, object]) -> None:
