@@ -8,7 +8,8 @@ A scan has three phases:
 2. **read** – files that are new, or whose size, mtime or sidecars changed, are read with mutagen
    and written in batches, one transaction per batch. A scan killed mid-way therefore leaves every
    finished batch in place and nothing half-written; the next scan sees those files as unchanged
-   and carries on with the rest.
+   and carries on with the rest. A file a CUE sheet cuts (library/cue.py) is read as the sheet's
+   tracks, a row each; all of a file's rows are compared with it and read again together.
 3. **prune** – tracks whose files are gone are removed, but only after a complete, uncancelled
    walk, and never under a root that could not be listed (an unplugged drive must not wipe the
    library). A new file whose tags and duration match a vanished one is treated as a move: the old
