@@ -268,3 +268,22 @@ def test_a_playlist_naming_the_image_or_its_sheet_continues_with_its_tracks(tmp_
         assert "tracks_file" in " ".join(str(r[-1]) for r in plan)  # no walk over a big library
     finally:
         engine.close()
+
+
+def test_each_track_of_an_image_takes_the_lyrics_file_named_after_it(tmp_path, image):
+    root, folder = album(tmp_path, image)
+    (folder / "02 不留.lrc").write_bytes("[00:01.00]不留 第一句\n[00:02.00]第二句\n".encode("gbk"))
+    (folder / "王菲 - 人间.txt").write_text("人间 的 歌词\n", encoding="utf-16")
+    (folder / "CDImage.lrc").write_text("[00:01.00]the whole disc\n", encoding="utf-8")  # no track's
+    db = Database(tmp_path / "lib.db")
+    scan(db, root)
+    got = tracks(db)
+    assert [(t.lyrics, t.lyrics_source) for t in got] == [
+        (None, None),
+        ("不留 第一句\n第二句", "02 不留.lrc"),
+        ("人间 的 歌词", "王菲 - 人间.txt"),
+    ]
+    (folder / "打错了.LRC").write_text("[00:01.00]打错了\n", encoding="utf-8")  # a lyrics tool saves one more
+    report = scan(db, root)
+    assert (report.updated, report.added, report.removed) == (3, 0, 0)
+    assert tracks(db)[0].lyrics == "打错了" and [t.id for t in tracks(db)] == [t.id for t in got]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from player_plugin.library.errors import os_reason
 from player_plugin.library.files import NotRegularFileError, open_regular
-from player_plugin.library.lyrics import decode_text
+from player_plugin.library.lyrics import SIDECAR_EXTENSIONS, decode_text
 from player_plugin.library.numbers import MAX_DISC_NUMBER, MAX_TRACK_NUMBER, bounded, parse_pair, parse_year
 from player_plugin.library.replaygain import gain_db, peak
 from player_plugin.library.tag_bounds import MAX_CUESHEET_CHARS
@@ -288,3 +288,19 @@ def sheet_for(audio_name: str, sheets: list[tuple[str, CueSheet | None]]) -> str
         if same_stem and len(sheet.tracks_for(audio_name)) > 1:
             return path
     return fallback
+
+
+def lyrics_files_for(tags: TrackTags, paths: tuple[str, ...]) -> list[str]:
+    """The lyrics files among ``paths`` (an image's folder's) named after the track ``tags``
+    describe, as lyrics tools save them: ``Title``, ``02 Title``, ``02. Title``, ``02 - Title``,
+    ``Artist - Title`` (case and spacing aside); ``.lrc`` before ``.txt``."""
+    number = tags.track_number or 0
+    names = {f"{number:02d} {tags.title}", f"{number:02d}. {tags.title}", f"{number:02d} - {tags.title}"}
+    names |= {tags.title, *(f"{a} - {tags.title}" for a in tags.artists)}
+    wanted = {_folded(n) for n in names}
+    matches = [p for p in paths if _folded(os.path.splitext(os.path.basename(p))[0]) in wanted]
+    return sorted(matches, key=lambda p: SIDECAR_EXTENSIONS.index(os.path.splitext(p)[1].lower()))
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().split())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from player_plugin.library.cue import CueError, parse_cue, read_cue_file, segments
+from player_plugin.library.cue import CueError, lyrics_files_for, parse_cue, read_cue_file, segments
 from player_plugin.library.errors import ScanFailure
 from player_plugin.library.lyrics import LyricsReadError, read_sidecar
 from player_plugin.library.tags import TagReadError, read_tags
@@ -78,21 +78,37 @@ def _cut_by_sheet(item: Found, tags: TrackTags, warnings: list[ScanFailure]) -> 
     if len(found) < 2:
         warnings.append(ScanFailure(where, "CUE sheet not used: fewer than two of its tracks lie in the audio"))
         return []
-    return [
-        ScannedFile(
-            s.path,
-            item.size,
-            item.mtime_ns,
-            item.sidecar_sig,
-            s.tags,
-            None,
-            None,
-            file=item.path,
-            start_s=s.start_s,
-            end_s=s.end_s,
-        )  # fmt: skip
-        for s in found
-    ]
+    rows = []
+    for s in found:
+        lyrics, source = _track_lyrics(s.tags, item.folder_lyrics, warnings)
+        rows.append(
+            ScannedFile(
+                s.path,
+                item.size,
+                item.mtime_ns,
+                item.sidecar_sig,
+                s.tags,
+                lyrics,
+                source,
+                file=item.path,
+                start_s=s.start_s,
+                end_s=s.end_s,
+            )  # fmt: skip
+        )
+    return rows
+
+
+def _track_lyrics(tags: TrackTags, folder_lyrics: tuple[str, ...], warnings: list[ScanFailure]) -> tuple:
+    """(lyrics, source) of a sheet's track: a lyrics file of the image's folder named after it."""
+    for path in lyrics_files_for(tags, folder_lyrics):
+        try:
+            text = read_sidecar(Path(path))
+        except LyricsReadError as exc:
+            warnings.append(ScanFailure(display_path(path), f"lyrics not read: {exc}"))
+            continue
+        if text:
+            return text, os.path.basename(path)
+    return None, None
 
 
 def read_files(items: list[Found]) -> list[_ReadResult]:

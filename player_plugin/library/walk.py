@@ -32,6 +32,7 @@ class Found:
     sidecar_sig: str
     sidecars: tuple[str, ...]
     cue: str | None = None  # the CUE sheet that cuts this file into tracks
+    folder_lyrics: tuple[str, ...] = ()  # with a sheet: every lyrics file of the folder (its tracks' own)
 
 
 def display_path(path: str) -> str:
@@ -131,8 +132,9 @@ def walk(
             near = lyric_index.get(stem_key, []) + lyric_index.get(entry.name.casefold(), [])
             sidecars = tuple(os.path.join(folder, n) for n in sidecar_candidates(entry.name, near)) if near else ()
             cue = sheet_for(entry.name, cues) if cues else None
-            signed = (*sidecars, cue) if cue else sidecars
-            yield Found(entry.path, fst.st_size, fst.st_mtime_ns, _sidecar_sig(signed), sidecars, cue)
+            folder_lyrics = tuple(os.path.join(folder, n) for ns in lyric_index.values() for n in ns) if cue else ()
+            signed = (*sidecars, cue, *folder_lyrics) if cue else sidecars
+            yield Found(entry.path, fst.st_size, fst.st_mtime_ns, _sidecar_sig(signed), sidecars, cue, folder_lyrics)
         # Depth-first in name order: push in reverse so the first name is scanned first.
         stack.extend(reversed(subdirs))
 
