@@ -287,3 +287,20 @@ def test_each_track_of_an_image_takes_the_lyrics_file_named_after_it(tmp_path, i
     report = scan(db, root)
     assert (report.updated, report.added, report.removed) == (3, 0, 0)
     assert tracks(db)[0].lyrics == "打错了" and [t.id for t in tracks(db)] == [t.id for t in got]
+
+
+def test_a_sheet_in_a_wavpack_images_apev2_tag_cuts_it(tmp_path):
+    """foobar2000 embeds the sheet of an APE or WavPack image as an APEv2 ``Cuesheet`` item."""
+    from mutagen.apev2 import APEv2
+
+    folder = tmp_path / "music" / "Image"
+    path = make_image(folder / "CDImage.wv", TONES, TRACK_S)
+    tags = APEv2()
+    tags["Cuesheet"] = SHEET.format(name="CDImage.wav")
+    tags["Album"] = "from the file"
+    tags.save(path)
+    db = Database(tmp_path / "lib.db")
+    assert scan(db, tmp_path / "music").added == 3
+    got = tracks(db)
+    assert [t.tags.title for t in got] == ["打错了", "不留", "人间"] and {t.tags.codec for t in got} == {"wavpack"}
+    assert got[0].path == segment_path(str(path), 1) and got[2].end_s is None

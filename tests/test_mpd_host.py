@@ -254,3 +254,55 @@ def test_the_tracks_of_a_cue_sheet_are_mpds_tracks_of_it(server, tmp_path):
             ).fetchone(),
             "the play of the sheet's track to be stored on it",
         )
+
+
+def test_a_sheet_mpd_has_no_songs_for_plays_as_ranges_of_the_image(tmp_path):
+    """A sheet in the image's tags (MPD lists only the whole file then): each track is queued as the
+    image with MPD's ``rangeid`` set to its stretch, and its plays land on it, also after MPD restarts."""
+    import mpd
+    import mutagen
+
+    s = Mpd(tmp_path / "mpd")
+    shutil.rmtree(s.music)
+    image = make_image(s.music / "Image Album" / "Embedded.flac", (440, 550, 660), 6.0)
+    audio = mutagen.File(image)
+    audio["CUESHEET"] = 'FILE "CDImage.wav" WAVE\n' + "".join(
+        f'  TRACK 0{n} AUDIO\n    TITLE "Part {n}"\n    INDEX 01 00:{6 * n - 6:02d}:00\n' for n in (1, 2, 3)
+    )
+    audio.save()
+    s.start()
+    try:
+        with running_host(s, tmp_path, keep=2) as (host, engine):
+            wait_for(host.connected.is_set, "the host to connect, scan and embed", timeout=180)
+            parts = {t.tags.title: t for t in engine.tracks.iter_all()}
+            assert set(parts) == {"Part 1", "Part 2", "Part 3"} and not host.unplayable
+            wait_for(lambda: len(s.playlist()) >= 2, "the queue to be filled")
+            c = mpd.MPDClient()
+            c.connect(s.socket)
+            try:
+                queued = c.playlistinfo()
+                assert {q["file"] for q in queued} == {"Image Album/Embedded.flac"}
+                ranges = {q["range"] for q in queued}
+                assert ranges <= {"0.000-6.000", "6.000-12.000", "12.000-"}, ranges
+                first = next(t for t in parts.values() if f"{t.start_s:.3f}" == queued[0]["range"].split("-")[0])
+                c.playid(queued[0]["id"])
+            finally:
+                c.disconnect()
+            db = Database(tmp_path / "library.db")
+            played = "SELECT track_id FROM events WHERE kind = 'play'"
+            wait_for(lambda: [r[0] for r in db.conn.execute(played)] == [first.id], "the play stored on its track")
+
+            s.stop()  # MPD restarts with its queue restored under new song ids
+            wait_for(lambda: not host.connected.is_set(), "the host to notice")
+            s.start()
+            wait_for(lambda: host.reconnects >= 1 and host.connected.is_set(), "the host to reconnect")
+            c = mpd.MPDClient()
+            c.connect(s.socket)
+            try:
+                now_queued = c.playlistinfo()
+            finally:
+                c.disconnect()
+            by_start = {f"{t.start_s:.3f}": t.id for t in parts.values()}
+            assert host._ranged == {q["id"]: by_start[q["range"].split("-")[0]] for q in now_queued}
+    finally:
+        s.stop()

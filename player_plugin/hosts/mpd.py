@@ -13,7 +13,10 @@ The host only reports and displays (the engine decides, docs/architecture.md): i
   playing it starts again (ashuffle's rule). In ``random`` mode the host only observes (the order of
   the queue is not the play order there). Only songs MPD's database holds are picked: a file our
   scan read that MPD has not (its ``update`` not run yet, a format it does not play) is unplayable
-  for the engine, never an ``add`` that MPD refuses;
+  for the engine, never an ``add`` that MPD refuses. A track of a CUE sheet is MPD's own song of it
+  (``<sheet>.cue/trackNNNN``) where MPD lists one; else (a sheet in the tags, or one MPD cannot
+  resolve) its image is added with MPD's ``rangeid`` set to the track's stretch, and the song id tells
+  which track plays;
 * **the library** — MPD's music folder is scanned into ours (then embedded) at the start, and again
   whenever MPD's database changes (its ``database`` idle; on reconnecting, a ``db_update`` time that
   moved while the host was away), so what ``mpc update`` (or MPD's ``auto_update``) adds can be picked at once.
@@ -120,6 +123,9 @@ class MpdHost:
         self._current: _Playing | None = None
         self._ids: dict[str, int] = {}  # MPD URI -> track id (every library track under the music folder)
         self._uris: dict[int, str] = {}  # track id -> URI, for the songs MPD's database holds
+        # track id -> (the image's URI, "start:end" for rangeid): a CUE sheet's track MPD has no song for
+        self._ranges: dict[int, tuple[str, str]] = {}
+        self._ranged: dict[str, int] = {}  # MPD song id -> track id, for the songs added with a range
         self.unplayable: frozenset[int] = frozenset()  # library tracks MPD cannot queue (no URI in its database)
         self._synced_at: str | None = None  # MPD's db_update when the library was last synced with it
         self._ours: set[str] = set()  # MPD song ids this host added (a new prompt may replace those not yet played)
@@ -139,13 +145,30 @@ class MpdHost:
         self.engine.scan([self.music_dir])
         self.engine.embed()
         root = str(self.music_dir)
-        library = [(t.id, t.path) for t in self.engine.tracks.iter_all()]
-        self._ids = {os.path.relpath(path, root): tid for tid, path in library if path.startswith(root + os.sep)}
+        tracks = [t for t in self.engine.tracks.iter_all() if t.path.startswith(root + os.sep)]
+        self._ids = {os.path.relpath(t.path, root): t.id for t in tracks}
         known = _database_files(client)
         self._uris = {tid: uri for uri, tid in self._ids.items() if uri in known}
-        self.unplayable = frozenset(tid for tid, _ in library if tid not in self._uris)
+        self._ranges = {
+            t.id: (image, f"{t.start_s:.3f}:" + ("" if t.end_s is None else f"{t.end_s:.3f}"))
+            for t in tracks
+            if t.is_segment and t.id not in self._uris and (image := os.path.relpath(t.file_path, root)) in known
+        }
+        playable = self._uris.keys() | self._ranges.keys()
+        self.unplayable = frozenset(t.id for t in self.engine.tracks.iter_all() if t.id not in playable)
         self._synced_at = synced_at
         log.info("library synced with MPD: %d songs it can queue, %d it cannot", len(self._uris), len(self.unplayable))
+
+    def _learn_ranged(self, client: Any) -> None:
+        """Which queued songs are CUE sheets' tracks played in part: song ids are MPD's, and a
+        restarted MPD gives its restored queue new ones; each is known again by its file and range."""
+        by_range = {(uri, span.split(":")[0]): tid for tid, (uri, span) in self._ranges.items()}
+        self._ranged = {}
+        for song in client.playlistinfo():
+            start = str(song.get("range", "")).split("-")[0]
+            tid = by_range.get((song.get("file", ""), start)) if start else None
+            if tid is not None:
+                self._ranged[str(song["id"])] = tid
 
     def _sync_if_changed(self, client: Any) -> None:
         """On (re)connecting: sync unless MPD's database is as it was at the last sync (its ``db_update``,
@@ -195,6 +218,7 @@ class MpdHost:
     def _session(self, client: Any) -> None:
         client.subscribe(CHANNEL)
         self._sync_if_changed(client)
+        self._learn_ranged(client)
         self.connected.set()
         self._observe(client)  # the state as we find it (the first idle would only say what changes)
         self._top_up(client, was_playing=False)
@@ -234,7 +258,7 @@ class MpdHost:
         duration = float(status.get("duration") or 0.0)
         if cur is None:
             song = client.currentsong()
-            track_id = self._ids.get(song.get("file", ""))
+            track_id = self._ranged.get(song_id) or self._ids.get(song.get("file", ""))
             if track_id is not None:
                 self.engine.track_started(track_id, via="mpd")
             cur = _Playing(song_id, track_id, duration, elapsed, status["state"] == "play", now)
@@ -254,8 +278,8 @@ class MpdHost:
         if missing <= 0:
             return
         # the current song and what is still to come (a song played earlier in the queue may come again)
-        queued = {s.get("file") for s in client.playlistinfo() if int(s.get("pos", 0)) >= position}
-        queued_ids = {self._ids[uri] for uri in queued if uri in self._ids}
+        coming = [s for s in client.playlistinfo() if int(s.get("pos", 0)) >= position]
+        queued_ids = {self._ranged.get(s.get("id", "")) or self._ids.get(s.get("file", "")) for s in coming} - {None}
         added: list[str] = []
         for _ in range(TOP_UP_ROUNDS):  # another round only when MPD refused a pick
             refused = False
@@ -277,14 +301,26 @@ class MpdHost:
         """Append the track to MPD's queue: its song id, or None when MPD refused it (the file left its
         database since the last sync), which makes the track unplayable until the database changes."""
         uri = self._uris.get(track_id)
+        ranged = self._ranges.get(track_id)
         try:
             if uri is not None:
                 return str(client.addid(uri))
+            if ranged is not None:  # a CUE sheet's track MPD has no song for: its image, played in part
+                uri = ranged[0]
+                song_id = str(client.addid(uri))
+                try:
+                    client.rangeid(song_id, ranged[1])
+                except Exception:  # an MPD without ranges: not the whole image instead
+                    client.deleteid(song_id)
+                    raise
+                self._ranged[song_id] = track_id
+                return song_id
         except Exception as exc:  # noqa: BLE001 - python-mpd2's CommandError; anything else goes on up
             if not _refused(exc):
                 raise
             log.info("MPD cannot queue %s (%s): not picked again until its database changes", uri, exc)
         self._uris.pop(track_id, None)
+        self._ranges.pop(track_id, None)
         self.unplayable = self.unplayable | {track_id}
         return None
 
