@@ -304,3 +304,16 @@ def test_a_sheet_in_a_wavpack_images_apev2_tag_cuts_it(tmp_path):
     got = tracks(db)
     assert [t.tags.title for t in got] == ["打错了", "不留", "人间"] and {t.tags.codec for t in got} == {"wavpack"}
     assert got[0].path == segment_path(str(path), 1) and got[2].end_s is None
+
+
+def test_a_sheet_named_otherwise_cuts_the_file_it_names_and_no_other(tmp_path, image):
+    """Exact Audio Copy's ``Range.cue`` beside ``王菲 - 唱游.flac``: read for the file it names."""
+    root, folder = album(tmp_path, image, sheet=None, name="王菲 - 唱游.flac")
+    (folder / "Range.cue").write_bytes(SHEET.format(name="王菲 - 唱游.flac").encode("gbk"))
+    shutil.copyfile(image, folder / "Bonus.flac")  # another file of the folder: not the sheet's
+    db = Database(tmp_path / "lib.db")
+    report = scan(db, root)
+    assert (report.added, report.warnings) == (4, [])
+    cut = [t for t in tracks(db) if t.is_segment]
+    assert len(cut) == 3 and {t.file for t in cut} == {str(folder / "王菲 - 唱游.flac")}
+    assert cut[0].path == segment_path(str(folder / "Range.cue"), 1)

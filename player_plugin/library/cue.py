@@ -260,34 +260,38 @@ def read_cue_file(path: str) -> CueSheet:
     return parse_cue(read_cue_bytes(data))
 
 
-def load_sheets(cue_paths: list[str]) -> list[tuple[str, CueSheet | None]]:
-    """A folder's sheets, each read once (None: unusable, the read phase says why)."""
-    out: list[tuple[str, CueSheet | None]] = []
-    for path in cue_paths:
-        try:
-            out.append((path, read_cue_file(path)))
-        except CueError:
-            out.append((path, None))
-    return out
+class FolderSheets:
+    """A folder's ``.cue`` files, for the walk to tell which audio file each cuts. A sheet named like
+    the file (``CDImage.cue`` beside ``CDImage.flac``) is taken without reading it, so a rescan reads
+    no sheet (the read phase reads it when the file is read, and says why when it cannot be used);
+    only a sheet named otherwise is read, once, for the ``FILE`` it names."""
 
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self._read: dict[str, CueSheet | None] = {}
 
-def sheet_for(audio_name: str, sheets: list[tuple[str, CueSheet | None]]) -> str | None:
-    """Which of a folder's sheets cuts ``audio_name``: one that names it with two tracks or more,
-    else one with its stem (a usable one first; an unusable one is reported by the read phase)."""
-    folded = audio_name.casefold()
-    stem = os.path.splitext(folded)[0]
-    fallback = None
-    for path, sheet in sheets:
-        same_stem = _stem(path) == stem
-        if sheet is None:
-            fallback = fallback or (path if same_stem else None)
-            continue
-        named = [n for n in sheet.files if os.path.basename(n.replace("\\", "/")).casefold() == folded]
-        if named and len(sheet.files[named[0]]) > 1:
-            return path
-        if same_stem and len(sheet.tracks_for(audio_name)) > 1:
-            return path
-    return fallback
+    def _sheet(self, path: str) -> CueSheet | None:
+        if path not in self._read:
+            try:
+                self._read[path] = read_cue_file(path)
+            except CueError:
+                self._read[path] = None
+        return self._read[path]
+
+    def sheet_for(self, audio_name: str) -> str | None:
+        stem = os.path.splitext(audio_name)[0].casefold()
+        same_stem = [p for p in self.paths if _stem(p) == stem]
+        if same_stem:
+            return same_stem[0]
+        folded = audio_name.casefold()
+        for path in self.paths:
+            sheet = self._sheet(path)
+            if sheet is None:
+                continue
+            named = [n for n in sheet.files if os.path.basename(n.replace("\\", "/")).casefold() == folded]
+            if named and len(sheet.files[named[0]]) > 1:
+                return path
+        return None
 
 
 def lyrics_files_for(tags: TrackTags, paths: tuple[str, ...]) -> list[str]:

@@ -69,10 +69,7 @@ def _cut_by_sheet(item: Found, tags: TrackTags, warnings: list[ScanFailure]) -> 
         warnings.append(ScanFailure(where, f"CUE sheet not used: {exc}"))
         return []
     if len(tracks) < 2:
-        if item.cue is not None:
-            name = os.path.basename(item.path)
-            warnings.append(ScanFailure(where, f"CUE sheet not used: it gives {name} fewer than two tracks"))
-        return []
+        return []  # a sheet of one track (or of other files): the file is one track, as it is
     found, left_out = segments(sheet, tracks, tags, item.cue or item.path)
     warnings.extend(ScanFailure(where, f"CUE sheet: {reason}") for reason in left_out)
     if len(found) < 2:

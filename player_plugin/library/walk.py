@@ -1,9 +1,9 @@
 """The walk of a scan: every audio file under a root with one ``stat`` each, plus its sidecars.
 
 ``os.scandir`` depth-first in name order; sidecars are matched from the folder listing (indexed per
-folder by case-folded stem, so no extra disk access). A folder with ``.cue`` sheets has each sheet
-read once, to find the audio file it cuts (library/cue.py); the sheet then counts among that file's
-sidecars, so editing it reads the file again. Symlinked folders are followed once; a link
+folder by case-folded stem, so no extra disk access). A ``.cue`` sheet cuts the audio file of its name, or
+one its ``FILE`` names (library/cue.FolderSheets); it then counts among that file's sidecars, so
+editing it reads the file again. Symlinked folders are followed once; a link
 back to an ancestor is reported as a loop.
 """
 
@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from player_plugin.library.cue import CUE_EXTENSION, load_sheets, sheet_for
+from player_plugin.library.cue import CUE_EXTENSION, FolderSheets
 from player_plugin.library.errors import ScanFailure
 from player_plugin.library.files import describe_kind
 from player_plugin.library.lyrics import SIDECAR_EXTENSIONS, sidecar_candidates
@@ -84,7 +84,8 @@ def walk(
             uncertain.append(folder)
             continue
         lyric_index = _lyric_index(e.name for e in entries)
-        cues = load_sheets([e.path for e in entries if e.name.lower().endswith(CUE_EXTENSION)])
+        cue_paths = [e.path for e in entries if e.name.lower().endswith(CUE_EXTENSION)]
+        sheets = FolderSheets(cue_paths) if cue_paths else None
         subdirs: list[tuple[str, tuple[tuple[int, int], ...]]] = []
         for entry in entries:
             try:
@@ -131,7 +132,7 @@ def walk(
             stem_key = os.path.splitext(entry.name)[0].casefold()
             near = lyric_index.get(stem_key, []) + lyric_index.get(entry.name.casefold(), [])
             sidecars = tuple(os.path.join(folder, n) for n in sidecar_candidates(entry.name, near)) if near else ()
-            cue = sheet_for(entry.name, cues) if cues else None
+            cue = sheets.sheet_for(entry.name) if sheets else None
             folder_lyrics = tuple(os.path.join(folder, n) for ns in lyric_index.values() for n in ns) if cue else ()
             signed = (*sidecars, cue, *folder_lyrics) if cue else sidecars
             yield Found(entry.path, fst.st_size, fst.st_mtime_ns, _sidecar_sig(signed), sidecars, cue, folder_lyrics)
