@@ -301,6 +301,7 @@ def cmd_up_next(args: argparse.Namespace) -> int:
             entries = engine.up_next(args.count)
         data = _entries_json(engine, entries[: args.count])  # a longer queue (e.g. filled by the app) shows its head
         prompt = engine.prompt
+        tracks, last = engine.library_counts().tracks, engine.recommender.config().no_repeat_last
     except NoVectorsError:
         raise UserError(missing_step(engine)) from None
     except LookupError as exc:
@@ -314,6 +315,11 @@ def cmd_up_next(args: argparse.Namespace) -> int:
         return 0
     if prompt:
         print(f"prompt: {printable(prompt)}")
+    if not data:  # a small library, all of it heard just now: say so rather than print nothing
+        print(
+            f"Up Next is empty: each of the library's {tracks} tracks is playing, among your last {last} plays, "
+            "or blocked; add music with `player-plugin scan DIR`"
+        )
     for i, d in enumerate(data, 1):
         print(printable(f"{i:2d}. {d['artist']} — {d['title']}  [{d['track_id']}]"))
         print(f"      {printable(d['reason'])}")

@@ -136,3 +136,18 @@ def test_import_of_a_missing_file_is_one_line(scanned, tmp_path, capsys):
 def test_scan_without_folders_is_one_line_usage_error(tmp_path, capsys):
     code, _, err = run(capsys, "scan", "--db", str(tmp_path / "new.db"))
     assert code == 2 and one_line_error(code, err) and "no folders given" in err
+
+
+def test_an_up_next_with_nothing_left_to_pick_says_why(tmp_path, capsys):
+    """Two tracks, both heard just now: the queue is empty, and the command says so."""
+    music = tmp_path / "Music"
+    make_track(music, "one", "mp3", title="One", artist="Alpha")
+    make_track(music, "two", "ogg", title="Two", artist="Beta")
+    db = str(tmp_path / "lib.db")
+    for argv in (["scan", str(music)], ["embed", "--model", "all-minilm-l6-v2"]):
+        assert run(capsys, *argv, "--db", db)[0] == 0
+    for title in ("One", "Two"):
+        assert run(capsys, "feedback", title, "complete", "--db", db)[0] == 0
+    code, out, err = run(capsys, "up-next", "--refill", "--model", "all-minilm-l6-v2", "--db", db)
+    assert (code, err) == (0, "")
+    assert out.startswith("Up Next is empty: each of the library's 2 tracks is playing, among your last 10 plays")
