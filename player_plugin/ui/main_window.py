@@ -42,6 +42,7 @@ from player_plugin.ui.fonts import chinese_font_families, missing_cjk_font_warni
 from player_plugin.ui.library_jobs import LibraryJobs
 from player_plugin.ui.library_panel import LibraryPanel
 from player_plugin.ui.library_watch import LibraryWatch
+from player_plugin.ui.lyrics_window import LyricsWindow
 from player_plugin.ui.now_playing_panel import NowPlayingPanel
 from player_plugin.ui.playback import Playback
 from player_plugin.ui.player_controller import PlayerController
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.upnext = UpNextController(engine, self.queue_runner, self.player, track, self._ask_playlist_path, self)
         self.jobs = LibraryJobs(engine, self.library_runner, self.library_panel, self)
         self.watch = LibraryWatch(engine, self)
+        self.lyrics: LyricsWindow | None = None
         self._build_ui()
         self._build_actions()
         self._connect()
@@ -174,6 +176,7 @@ class MainWindow(QMainWindow):
         self._add_action(play_menu, "Dislike", lambda: player.dislike(), QKeySequence("Ctrl+D"))
         play_menu.addSeparator()
         self._add_action(play_menu, "Refill Up Next", lambda: upnext.refill(), QKeySequence("Ctrl+R"))
+        self._add_action(play_menu, "Lyrics", self.show_lyrics, QKeySequence("Ctrl+Shift+L"))
         # Space must still type spaces in the search and prompt boxes: line edits claim it first.
         for key, slot in (
             (Qt.Key.Key_Space, player.toggle_play),
@@ -346,6 +349,11 @@ class MainWindow(QMainWindow):
     def _hide_work(self) -> None:
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
+
+    def show_lyrics(self) -> None:
+        self.lyrics = self.lyrics or LyricsWindow(self.player, self)  # follows the track playing from now on
+        self.lyrics.show()
+        self.lyrics.raise_()
 
     def _show_now_playing(self, track: Track | None) -> None:
         self.now_playing_panel.show_track(track)
