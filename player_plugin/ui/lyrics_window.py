@@ -1,15 +1,21 @@
 """The lyrics of the track playing, in a window of their own that follows the track.
 
 They are the library's lyrics (embedded in the file, or a ``.lrc``/``.txt`` sidecar: the scan reads
-them, library/lyrics.py), shown as plain text; the window only displays.
+them, library/lyrics.py). Lyrics from an ``.lrc`` sidecar follow the song: its time stamps are read
+from the file when the track loads (library/lrc_timing.py), and the line being sung is marked and
+kept in the middle of the window. The window only displays.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+import bisect
+import os
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from player_plugin.library.lrc_timing import read_timed_lyrics
 from player_plugin.models import Track
 from player_plugin.ui.player_controller import PlayerController
 from player_plugin.ui.text import artist_or_file
@@ -21,6 +27,7 @@ NO_LYRICS = (
 )
 LYRICS_POINT_SIZE_STEP = 2  # the lyrics a little larger than the window's text
 WINDOW_SIZE = (420, 560)
+LINE_MARK_LIGHTER = 170  # the sung line's background: the highlight colour this much lighter (percent)
 
 
 class LyricsWindow(QDialog):
@@ -45,7 +52,10 @@ class LyricsWindow(QDialog):
         self.text.setFont(font)
         lay.addWidget(self.heading)
         lay.addWidget(self.text, 1)
+        self._starts: list[int] = []  # ms at which each line of a timed text starts
+        self._line = -1  # the line marked
         player.now_playing_changed.connect(self.show_track)
+        player.playback.position_changed.connect(self.show_position)
         self.show_track(player.current)
 
     def show_track(self, track: Track | None) -> None:
@@ -55,5 +65,48 @@ class LyricsWindow(QDialog):
             self.text.setPlainText("")
             return
         self.heading.setText(f"{track.tags.title} — {artist_or_file(track)}")
-        self.text.setPlainText(track.lyrics or NO_LYRICS)
-        self.text.moveCursor(self.text.textCursor().MoveOperation.Start)
+        timed = _timed(track)
+        self._starts, self._line = [t for t, _ in timed], -1
+        self.text.setExtraSelections([])
+        self.text.setPlainText("\n".join(line for _, line in timed) if timed else track.lyrics or NO_LYRICS)
+        self.text.moveCursor(QTextCursor.MoveOperation.Start)
+
+    @property
+    def timed(self) -> bool:
+        """Whether the lyrics shown follow the song."""
+        return bool(self._starts)
+
+    @property
+    def sung_line(self) -> int:
+        """The line marked as being sung (-1: none yet)."""
+        return self._line
+
+    def show_position(self, ms: int) -> None:
+        """Mark the line being sung at ``ms`` into the track, and keep it in view."""
+        if not self._starts:
+            return
+        line = bisect.bisect_right(self._starts, ms) - 1
+        if line == self._line:
+            return
+        self._line = line
+        if line < 0:
+            self.text.setExtraSelections([])
+            return
+        mark = QTextEdit.ExtraSelection()
+        mark.cursor = QTextCursor(self.text.document().findBlockByNumber(line))
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold)
+        fmt.setBackground(self.palette().highlight().color().lighter(LINE_MARK_LIGHTER))
+        fmt.setProperty(QTextCharFormat.Property.FullWidthSelection, True)
+        mark.format = fmt
+        self.text.setExtraSelections([mark])
+        self.text.setTextCursor(mark.cursor)
+        self.text.centerCursor()
+
+
+def _timed(track: Track) -> list[tuple[int, str]]:
+    """The timed lines of the track's ``.lrc`` sidecar, the source of its lyrics; [] for others."""
+    source = track.lyrics_source or ""
+    if not track.lyrics or not source.lower().endswith(".lrc"):
+        return []
+    return read_timed_lyrics(os.path.join(os.path.dirname(track.file_path), source))

@@ -26,3 +26,28 @@ def test_the_lyrics_window_follows_the_track_playing(ready_window, qtbot):
     lyrics.close()
     action.trigger()  # opened again: the same window, showing the track playing
     assert window.lyrics is lyrics and lyrics.isVisible() and lyrics.heading.text().startswith(bare.tags.title)
+
+
+def test_lyrics_from_an_lrc_follow_the_song(ready_window, qtbot):
+    """The demo's 火车慢 has a UTF-16 ``.lrc``: its line being sung is marked as the track plays."""
+    window = ready_window
+    train = next(t for t in window.engine.tracks.iter_all() if t.lyrics_source == "02 火车慢.lrc")
+    window.show_lyrics()
+    lyrics = window.lyrics
+    assert window.player.play_track(train.id)
+    assert lyrics.timed and lyrics.text.toPlainText().splitlines()[0] == "綠皮火車慢慢地開"
+    window.playback.seek(22_000)  # the silent clock: past the third line's stamp (21.68 s)
+    qtbot.waitUntil(lambda: lyrics.sung_line == 2, timeout=5_000)
+    assert lyrics.text.textCursor().block().text() == "媽媽的叮嚀還在耳邊"
+    assert [s.cursor.block().blockNumber() for s in lyrics.text.extraSelections()] == [2]
+    window.playback.seek(0)  # before the first stamp: no line is being sung
+    qtbot.waitUntil(lambda: lyrics.sung_line == -1, timeout=5_000)
+    assert lyrics.text.extraSelections() == []
+
+
+def test_the_times_of_lrc_lines():
+    from player_plugin.library.lrc_timing import timed_lines
+
+    text = "[ti:x]\n[offset:+500]\n[00:01.5]one\n[00:03:05][01:00.125]chorus <00:03.20>word\n[00:02]two\nplain\n"
+    assert timed_lines(text) == [(1000, "one"), (1500, "two"), (2550, "chorus word"), (59625, "chorus word")]
+    assert timed_lines("just words\nno stamps\n") == []
