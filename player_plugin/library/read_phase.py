@@ -75,27 +75,18 @@ def _cut_by_sheet(item: Found, tags: TrackTags, warnings: list[ScanFailure]) -> 
     if len(found) < 2:
         warnings.append(ScanFailure(where, "CUE sheet not used: fewer than two of its tracks lie in the audio"))
         return []
-    rows = []
-    for s in found:
-        lyrics, source = _track_lyrics(s.tags, item.folder_lyrics, warnings)
-        rows.append(
-            ScannedFile(
-                s.path,
-                item.size,
-                item.mtime_ns,
-                item.sidecar_sig,
-                s.tags,
-                lyrics,
-                source,
-                file=item.path,
-                start_s=s.start_s,
-                end_s=s.end_s,
-            )  # fmt: skip
+    same = (item.size, item.mtime_ns, item.sidecar_sig)  # the image's, for the diff of each of its rows
+    return [
+        ScannedFile(
+            s.path, *same, s.tags, *_track_lyrics(s.tags, item.folder_lyrics, warnings), item.path, s.start_s, s.end_s
         )
-    return rows
+        for s in found
+    ]
 
 
-def _track_lyrics(tags: TrackTags, folder_lyrics: tuple[str, ...], warnings: list[ScanFailure]) -> tuple:
+def _track_lyrics(
+    tags: TrackTags, folder_lyrics: tuple[str, ...], warnings: list[ScanFailure]
+) -> tuple[str | None, str | None]:
     """(lyrics, source) of a sheet's track: a lyrics file of the image's folder named after it."""
     for path in lyrics_files_for(tags, folder_lyrics):
         try:

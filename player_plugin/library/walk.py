@@ -1,10 +1,10 @@
 """The walk of a scan: every audio file under a root with one ``stat`` each, plus its sidecars.
 
 ``os.scandir`` depth-first in name order; sidecars are matched from the folder listing (indexed per
-folder by case-folded stem, so no extra disk access). A ``.cue`` sheet cuts the audio file of its name, or
-one its ``FILE`` names (library/cue.FolderSheets); it then counts among that file's sidecars, so
-editing it reads the file again. Symlinked folders are followed once; a link
-back to an ancestor is reported as a loop.
+folder by case-folded stem, so no extra disk access). A ``.cue`` sheet cuts the audio file of its
+name, or one its ``FILE`` names (library/cue.FolderSheets); it then counts among that file's
+sidecars, so editing it reads the file again. Symlinked folders are followed once; a link back to an
+ancestor is reported as a loop.
 """
 
 from __future__ import annotations
