@@ -145,17 +145,22 @@ class MpdHost:
         self.engine.scan([self.music_dir])
         self.engine.embed()
         root = str(self.music_dir)
-        tracks = [t for t in self.engine.tracks.iter_all() if t.path.startswith(root + os.sep)]
-        self._ids = {os.path.relpath(t.path, root): t.id for t in tracks}
+        # (id, path, and for a CUE sheet's track its image and "start:end" as MPD's rangeid takes it)
+        library = [
+            (t.id, t.path, t.file, f"{t.start_s:.3f}:" + ("" if t.end_s is None else f"{t.end_s:.3f}"))
+            for t in self.engine.tracks.iter_all()
+        ]
+        inside = [row for row in library if row[1].startswith(root + os.sep)]
+        self._ids = {os.path.relpath(path, root): tid for tid, path, _, _ in inside}
         known = _database_files(client)
         self._uris = {tid: uri for uri, tid in self._ids.items() if uri in known}
         self._ranges = {
-            t.id: (image, f"{t.start_s:.3f}:" + ("" if t.end_s is None else f"{t.end_s:.3f}"))
-            for t in tracks
-            if t.is_segment and t.id not in self._uris and (image := os.path.relpath(t.file_path, root)) in known
+            tid: (image, span)
+            for tid, _, file, span in inside
+            if file and tid not in self._uris and (image := os.path.relpath(file, root)) in known
         }
         playable = self._uris.keys() | self._ranges.keys()
-        self.unplayable = frozenset(t.id for t in self.engine.tracks.iter_all() if t.id not in playable)
+        self.unplayable = frozenset(tid for tid, *_ in library if tid not in playable)
         self._synced_at = synced_at
         log.info("library synced with MPD: %d songs it can queue, %d it cannot", len(self._uris), len(self.unplayable))
 
@@ -310,7 +315,7 @@ class MpdHost:
                 song_id = str(client.addid(uri))
                 try:
                     client.rangeid(song_id, ranged[1])
-                except Exception:  # an MPD without ranges: not the whole image instead
+                except Exception:  # an MPD without ranges: rather no song than the whole image
                     client.deleteid(song_id)
                     raise
                 self._ranged[song_id] = track_id
