@@ -1,7 +1,9 @@
 """The time stamps of LRC lyrics, for lyrics that follow the song (the app's lyrics window).
 
 The library stores lyrics as plain text (library/lyrics.strip_lrc: the encoder reads words, not
-times), so the times are read from the ``.lrc`` sidecar itself when its track plays. Each line's
+times), so the times are read from the ``.lrc`` sidecar itself when its track plays, or from the
+file's own tags for lyrics embedded there (LRC text in ID3 ``USLT``, Vorbis ``LYRICS``, MP4 ``©lyr``,
+APEv2 ``Lyrics``, WMA ``WM/Lyrics``; or an ID3 ``SYLT`` frame timed in milliseconds). Each line's
 leading stamps (``[01:02.50]``, ``[01:02:50]``, ``[01:02]``; several for a repeated chorus) give the
 times it starts; ``[offset:+500]`` moves every line 500 ms earlier, as the format says; word stamps
 (``<01:02.50>``, enhanced LRC) are dropped.
@@ -15,7 +17,10 @@ from pathlib import Path
 from player_plugin.library.files import open_regular
 from player_plugin.library.lyrics import MAX_SIDECAR_BYTES, decode_text
 
-__all__ = ["read_timed_lyrics", "timed_lines"]
+__all__ = ["read_embedded_timed_lyrics", "read_timed_lyrics", "timed_lines"]
+
+_SYLT_MILLISECONDS = 2  # SYLT's time stamp format 2: absolute milliseconds (1 is MPEG frames)
+_EMBEDDED_KEYS = ("lyrics", "unsyncedlyrics", "\xa9lyr", "wm/lyrics")  # case-folded tag names
 
 _STAMP = re.compile(r"\[\s*(\d{1,3})\s*:\s*(\d{1,2})(?:\s*[.:]\s*(\d{1,3}))?\s*\]")
 _LEADING = re.compile(r"^\s*((?:\[\s*\d{1,3}\s*:\s*\d{1,2}(?:\s*[.:]\s*\d{1,3})?\s*\]\s*)+)(.*)$")
@@ -55,3 +60,31 @@ def read_timed_lyrics(path: str | Path) -> list[tuple[int, str]]:
     if len(data) > MAX_SIDECAR_BYTES:
         return []
     return timed_lines(decode_text(data))
+
+
+def read_embedded_timed_lyrics(path: str | Path) -> list[tuple[int, str]]:
+    """The timed lines of the lyrics in the tags of the audio file at ``path``; [] when none are timed."""
+    import mutagen
+    from mutagen.id3 import ID3
+
+    try:
+        audio = mutagen.File(path)
+    except Exception:  # noqa: BLE001 - a file that cannot be read now simply has no timed lyrics
+        return []
+    tags = getattr(audio, "tags", None)
+    if tags is None:
+        return []
+    if isinstance(tags, ID3):
+        for frame in tags.getall("USLT"):
+            if timed := timed_lines(str(frame.text)):
+                return timed
+        for frame in tags.getall("SYLT"):
+            if frame.format == _SYLT_MILLISECONDS and frame.text:
+                return sorted((int(ms), " ".join(str(text).split())) for text, ms in frame.text)
+        return []
+    for key, values in tags.items():
+        if str(key).casefold() in _EMBEDDED_KEYS:
+            for value in values if isinstance(values, list) else list(values):
+                if timed := timed_lines(str(value)):
+                    return timed
+    return []

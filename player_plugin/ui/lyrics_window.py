@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
-from player_plugin.library.lrc_timing import read_timed_lyrics
+from player_plugin.library.lrc_timing import read_embedded_timed_lyrics, read_timed_lyrics
 from player_plugin.models import Track
 from player_plugin.ui.player_controller import PlayerController
 from player_plugin.ui.text import artist_or_file
@@ -105,8 +105,13 @@ class LyricsWindow(QDialog):
 
 
 def _timed(track: Track) -> list[tuple[int, str]]:
-    """The timed lines of the track's ``.lrc`` sidecar, the source of its lyrics; [] for others."""
+    """The timed lines of the track's lyrics, read again from where the scan took them (its ``.lrc``
+    sidecar, or its tags); [] when they carry no times."""
     source = track.lyrics_source or ""
-    if not track.lyrics or not source.lower().endswith(".lrc"):
+    if not track.lyrics:
         return []
-    return read_timed_lyrics(os.path.join(os.path.dirname(track.file_path), source))
+    if source == "embedded" and not track.is_segment:  # an image's own lyrics are no track's
+        return read_embedded_timed_lyrics(track.file_path)
+    if source.lower().endswith(".lrc"):
+        return read_timed_lyrics(os.path.join(os.path.dirname(track.file_path), source))
+    return []

@@ -45,9 +45,23 @@ def test_lyrics_from_an_lrc_follow_the_song(ready_window, qtbot):
     assert lyrics.text.extraSelections() == []
 
 
-def test_the_times_of_lrc_lines():
-    from player_plugin.library.lrc_timing import timed_lines
+def test_lyrics_with_times_in_the_tags_follow_the_song_too(ready_window, tmp_path):
+    import shutil
 
-    text = "[ti:x]\n[offset:+500]\n[00:01.5]one\n[00:03:05][01:00.125]chorus <00:03.20>word\n[00:02]two\nplain\n"
-    assert timed_lines(text) == [(1000, "one"), (1500, "two"), (2550, "chorus word"), (59625, "chorus word")]
-    assert timed_lines("just words\nno stamps\n") == []
+    from mutagen.id3 import ID3, USLT, Encoding
+
+    from player_plugin.models import Track, TrackTags
+    from tests.conftest import FIXTURES
+
+    path = tmp_path / "timed.mp3"
+    shutil.copyfile(FIXTURES / "tone.mp3", path)
+    tags = ID3()
+    tags.add(USLT(encoding=Encoding.UTF8, lang="chi", desc="", text="[00:00.50]一\n[00:01.00]二\n"))
+    tags.save(path)
+    track = Track(1, str(path), TrackTags(title="Timed"), lyrics="一\n二", lyrics_source="embedded")
+    ready_window.show_lyrics()
+    lyrics = ready_window.lyrics
+    lyrics.show_track(track)
+    assert lyrics.timed and lyrics.text.toPlainText() == "一\n二"
+    lyrics.show_position(700)
+    assert lyrics.sung_line == 0
