@@ -17,6 +17,7 @@ from player_plugin.cli_commands import (
     cmd_embed,
     cmd_feedback,
     cmd_import_history,
+    cmd_import_ratings,
     cmd_library,
     cmd_scan,
     cmd_similar,
@@ -140,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p, argparse.SUPPRESS)
 
     p = sub.add_parser(
+        "import-ratings", help="warm the recommender with the star ratings in your tags (4-5 stars: like, 1: dislike)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="count, store nothing")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_db(p, argparse.SUPPRESS)
+
+    p = sub.add_parser(
         "evaluate", help="score recommenders: playlist continuation (--dataset) or listeners' own histories (--replay)"
     )
     which = p.add_mutually_exclusive_group(required=True)
@@ -216,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "up-next": cmd_up_next,
         "feedback": cmd_feedback,
         "import-history": cmd_import_history,
+        "import-ratings": cmd_import_ratings,
         "evaluate": cmd_evaluate,
         **HOST_HANDLERS,
         "models": cmd_models,

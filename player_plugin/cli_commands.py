@@ -351,6 +351,30 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_ratings(args: argparse.Namespace) -> int:
+    from player_plugin.ratings_import import import_ratings
+
+    engine = _open_engine(args)
+    try:
+        if engine.library_counts().tracks == 0:
+            raise UserError(_SCAN_FIRST)
+        report = import_ratings(engine.db, dry_run=args.dry_run)
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 0
+    if not report.rated:
+        print("no track of the library has a star rating in its tags (rescan after rating them)")
+        return 0
+    verb = "would store" if report.dry_run else "stored"
+    print(
+        f"{report.rated} rated tracks: {verb} {report.liked} likes (4-5 stars) and {report.disliked} dislikes "
+        f"(1 star); {report.already} already had a like or dislike"
+    )
+    return 0
+
+
 def cmd_import_history(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 

@@ -30,8 +30,8 @@ class EventKind(StrEnum):
 
 
 # What the tag reader reads, as a number: raised when it reads more from a file than before (2: ReplayGain,
-# 3: CUE sheets in the tags), so that a rescan reads every file once more, however unchanged on disk
-# (store/tracks.FileState)
+# 3: CUE sheets and star ratings in the tags), so that a rescan reads every file once more, however
+# unchanged on disk (store/tracks.FileState)
 TAGS_VERSION = 3
 
 
@@ -70,6 +70,7 @@ class TrackTags:
     album_gain_db: float | None = None
     album_peak: float | None = None
     cuesheet: str | None = None  # a CUE sheet held in the tags (library/cue.py); read, never stored
+    rating: float | None = None  # the stars a player or tagger wrote, 0..1 (library/ratings.py)
 
     @property
     def artist(self) -> str:

@@ -21,6 +21,7 @@ from mutagen.asf import ASFTags
 
 from player_plugin.library.cover_items import APE_COVER_PREFIX
 from player_plugin.library.numbers import MAX_DISC_NUMBER, MAX_TRACK_NUMBER, bounded, parse_pair, parse_year
+from player_plugin.library.ratings import unit_rating, wm_rating
 from player_plugin.library.replaygain import gain_fields
 from player_plugin.library.tag_fields import _clean_list, _first, _first_value, _join_lyrics, _vorbis_fields
 
@@ -89,5 +90,6 @@ def asf_fields(tags: ASFTags | None) -> dict[str, Any]:
         "mb_artist_id": _first_value(texts("MusicBrainz/Artist Id")),
         "embedded_lyrics": _join_lyrics(texts("WM/Lyrics")),
         "has_cover": bool(texts("WM/Picture")),
+        "rating": unit_rating(texts("FMPS/Rating")) or wm_rating(texts("WM/SharedUserRating")),
         **gain_fields(lambda name: texts(name)),
     }

@@ -20,6 +20,7 @@ from player_plugin.library.numbers import (
     parse_pair,
     parse_year,
 )
+from player_plugin.library.ratings import popm_rating, rating_text, unit_rating
 from player_plugin.library.replaygain import gain_fields
 
 _MB_UFID_OWNER = "http://musicbrainz.org"
@@ -141,6 +142,7 @@ def _id3_fields(tags: ID3) -> dict[str, Any]:
         "mb_artist_id": _first_value(txxx.get("musicbrainz artist id", ())),
         "embedded_lyrics": lyrics,
         "has_cover": bool(tags.getall("APIC")),
+        "rating": unit_rating(txxx.get("fmps_rating", ())) or popm_rating(f.rating for f in tags.getall("POPM")),
         **gain_fields(lambda name: txxx.get(name, ())),
     }
 
@@ -179,6 +181,8 @@ def _vorbis_fields(comments: Iterable[tuple[str, str]] | None, has_picture: bool
         "embedded_lyrics": _join_lyrics(get("lyrics") or get("unsyncedlyrics")),
         "has_cover": has_picture or "metadata_block_picture" in d or "coverart" in d,
         "cuesheet": _first(get("cuesheet")),
+        "rating": unit_rating(get("fmps_rating") + [v for k, vs in d.items() if k.startswith("rating:") for v in vs])
+        or rating_text(get("rating")),
         **gain_fields(lambda name: d.get(name, []), r128=opus),
     }
 
@@ -230,6 +234,7 @@ def _mp4_fields(tags: dict[str, list[Any]] | None) -> dict[str, Any]:
         "mb_artist_id": _first_value(texts(ff + "MusicBrainz Artist Id")),
         "embedded_lyrics": _join_lyrics(texts("\xa9lyr")),
         "has_cover": any(isinstance(c, MP4Cover | bytes) for c in tags.get("covr") or ()),
+        "rating": unit_rating(texts(ff + "FMPS_Rating")) or rating_text(texts(ff + "RATING")),
         **gain_fields(lambda name: texts(ff + name)),
     }
 

@@ -150,11 +150,13 @@ ALTER TABLE tracks ADD COLUMN tags_version INTEGER NOT NULL DEFAULT 1;
 
 # A track of a CUE sheet (library/cue.py) is part of an audio file: ``file`` is that file (NULL for a
 # track that is a whole file, whose ``path`` is the file), ``start_s`` / ``end_s`` where it lies in it.
+# ``rating``: the stars in its tags, 0..1 (library/ratings.py), NULL when unrated.
 _V6 = """
 ALTER TABLE tracks ADD COLUMN file TEXT;
 ALTER TABLE tracks ADD COLUMN start_s REAL NOT NULL DEFAULT 0;
 ALTER TABLE tracks ADD COLUMN end_s REAL;
 CREATE INDEX tracks_file ON tracks(file) WHERE file IS NOT NULL;
+ALTER TABLE tracks ADD COLUMN rating REAL;
 """
 
 # Each entry takes the schema from index+0 to index+1.

@@ -69,7 +69,8 @@ _TRACK_COLUMNS = (
     "path, size, mtime_ns, sidecar_sig, title, artist, artists, album, album_artist, genre, genres, "
     "year, track_number, track_total, disc_number, disc_total, duration_s, bitrate, sample_rate, "
     "channels, codec, mb_track_id, mb_recording_id, mb_album_id, mb_artist_id, has_cover, "
-    "fingerprint, track_gain_db, track_peak, album_gain_db, album_peak, tags_version, file, start_s, end_s"
+    "fingerprint, track_gain_db, track_peak, album_gain_db, album_peak, tags_version, file, start_s, end_s, "
+    "rating"
 )
 
 
@@ -93,7 +94,7 @@ def _row_values(f: ScannedFile) -> tuple:
         t.bitrate, t.sample_rate, t.channels, t.codec, t.mb_track_id, t.mb_recording_id,
         t.mb_album_id, t.mb_artist_id, int(t.has_cover), fingerprint(t),
         t.track_gain_db, t.track_peak, t.album_gain_db, t.album_peak, TAGS_VERSION,
-        f.file, float(f.start_s), f.end_s,
+        f.file, float(f.start_s), f.end_s, t.rating,
     )  # fmt: skip
 
 
@@ -315,6 +316,7 @@ def _track(row: sqlite3.Row) -> Track:
         track_peak=row["track_peak"],
         album_gain_db=row["album_gain_db"],
         album_peak=row["album_peak"],
+        rating=row["rating"],
     )
     return Track(
         id=row["id"], path=row["path"], tags=tags, lyrics=row["lyrics"], lyrics_source=row["lyrics_source"],
