@@ -5,7 +5,9 @@ Picard has told us what they love long before our first play. The scan reads tho
 (library/ratings.py, ``tracks.rating``); this turns them, when asked, into what the recommender
 already understands: a track of four stars or more becomes a ``like``, one star a ``dislike``
 (three stars say nothing either way). The events are dated by the file's modification time, the
-best trace there is of when the tagger wrote the rating (never in the future), and carry
+best trace there is of when the tagger wrote the rating, but never within the listening session going
+on (``RecommendConfig.session_gap_s`` before now at the latest: a like there would steer the session
+as if just given), and carry
 ``{"source": "ratings", "imported": true}``. A track that already has a like or a dislike (yours,
 or an earlier import) is left as it is, so importing again adds only what is new.
 """
@@ -16,6 +18,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 
+from player_plugin.recommend.config import RecommendConfig
 from player_plugin.store.db import Database
 
 LIKE_AT = 0.73  # four stars of five and up: 0.8 (Quod Libet), 196/255 (WMP's POPM), 75/99 (WMA)
@@ -39,13 +42,14 @@ class RatingsImport:
 def import_ratings(db: Database, dry_run: bool = False, now: float | None = None) -> RatingsImport:
     """Write (or, with ``dry_run``, count) the likes and dislikes the library's ratings say."""
     now = time.time() if now is None else now
+    latest = now - RecommendConfig().session_gap_s - 1.0  # before the session going on
     conn = db.conn
     rows = conn.execute(
         "SELECT t.id, t.rating, t.mtime_ns, EXISTS (SELECT 1 FROM events e WHERE e.track_id = t.id "
         "AND e.kind IN ('like', 'dislike')) AS judged FROM tracks t WHERE t.rating IS NOT NULL ORDER BY t.mtime_ns"
     ).fetchall()
     writes = [
-        (r["id"], "like" if r["rating"] >= LIKE_AT else "dislike", min(now, r["mtime_ns"] / NS_PER_S))
+        (r["id"], "like" if r["rating"] >= LIKE_AT else "dislike", min(latest, r["mtime_ns"] / NS_PER_S))
         for r in rows
         if not r["judged"] and (r["rating"] >= LIKE_AT or r["rating"] <= DISLIKE_AT)
     ]

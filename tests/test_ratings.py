@@ -158,3 +158,11 @@ def test_a_library_without_ratings_says_so(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["import-ratings", "--db", db]) == 0
     assert capsys.readouterr().out.startswith("no track of the library has a star rating")
+
+
+def test_a_rating_written_just_now_is_dated_before_the_session_going_on(rated):
+    db, loved, _hated = rated
+    written = max(os.stat(p).st_mtime for p in loved)
+    import_ratings(db, now=written + 10)
+    newest = db.conn.execute("SELECT max(ts) FROM events").fetchone()[0]
+    assert newest <= written + 10 - 1800  # a like inside the session would steer it as if just given
