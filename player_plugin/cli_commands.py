@@ -352,13 +352,11 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_import_ratings(args: argparse.Namespace) -> int:
-    from player_plugin.ratings_import import import_ratings
-
     engine = _open_engine(args)
     try:
         if engine.library_counts().tracks == 0:
             raise UserError(_SCAN_FIRST)
-        report = import_ratings(engine.db, dry_run=args.dry_run)
+        report = engine.import_ratings(dry_run=args.dry_run)
     finally:
         engine.close()
     if args.json:

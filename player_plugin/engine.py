@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the scanner, the embedder, the encoder and the recommender 
     # a one-shot CLI command imports only what it runs (bench/cli_latency.py)
     from player_plugin.embedding import EmbedProgress, EmbedReport
     from player_plugin.library.scanner import CancelFn, ProgressFn, ScanReport
+    from player_plugin.ratings_import import RatingsImport
     from player_plugin.recommend.service import RecommendService
 
 
@@ -362,6 +363,17 @@ class Engine(QueueOps, HostSettings):
             self._edit_queue(lambda entries: [e for e in entries if e.manual])
 
     # -- your data --------------------------------------------------------------------------------
+
+    def import_ratings(self, dry_run: bool = False) -> RatingsImport:
+        """Likes and dislikes from the star ratings in the tags (ratings_import.py); Up Next's own picks
+        make way for a fill that follows them."""
+        from player_plugin.ratings_import import import_ratings
+
+        report = import_ratings(self.db, dry_run=dry_run, now=self.clock())
+        if not dry_run and (report.liked or report.disliked):
+            self.recommender.history_forgotten()  # older events than the folded history's: fold again
+            self._edit_queue(lambda entries: [e for e in entries if e.manual], shrinks=True)
+        return report
 
     def forget_history(self) -> int:
         """Delete every listening event and comment, and the recommended queue entries whose reasons

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from player_plugin.engine import Engine
 from player_plugin.levelling import MAX_PREAMP_DB, LevellingConfig, LevellingMode
+from player_plugin.ratings_import import RatingsImport
 from player_plugin.ui.text import friendly_provider, uses_gpu
 
 LEVELLING_CHOICES = (  # the combo's entries, in order
@@ -237,13 +238,18 @@ class SettingsDialog(QDialog):
         export.setObjectName("exportData")
         forget = QPushButton("Forget my listening history…")
         forget.setObjectName("forgetHistory")
+        ratings = QPushButton("Learn from my star ratings")
+        ratings.setObjectName("importRatings")
+        ratings.setToolTip("The ratings in your files' tags: 4-5 stars become likes, 1 star a dislike")
         row.addWidget(export)
+        row.addWidget(ratings)
         row.addWidget(forget)
         row.addStretch(1)
         lay.addLayout(row)
         lay.addStretch(1)
         export.clicked.connect(lambda: self.export_data())
         forget.clicked.connect(lambda: self.forget_history())
+        ratings.clicked.connect(lambda: self.import_ratings())
         return w
 
     # -- actions -------------------------------------------------------------------------------------
@@ -316,6 +322,17 @@ class SettingsDialog(QDialog):
         n = self.engine.forget_history()
         self.host.history_forgotten(n)
         return n
+
+    def import_ratings(self) -> RatingsImport:
+        report = self.engine.import_ratings()
+        if not report.rated:
+            text = "No track has a star rating in its tags (rate them in your tagger, then rescan)"
+        else:
+            text = f"Learnt from {report.rated} star ratings: {report.liked} likes, {report.disliked} dislikes" + (
+                f" ({report.already} tracks already had one)" if report.already else ""
+            )
+        self.host.status_message(text)
+        return report
 
     def export_data(self, path: str | None = None) -> Path | None:
         if path is None:
