@@ -50,6 +50,10 @@ class SettingsHost(Protocol):
     def status_message(self, text: str, sticky: bool = False) -> None: ...
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -328,9 +332,12 @@ class SettingsDialog(QDialog):
         if not report.rated:
             text = "No track has a star rating in its tags (rate them in your tagger, then rescan)"
         else:
-            text = f"Learnt from {report.rated} star ratings: {report.liked} likes, {report.disliked} dislikes" + (
-                f" ({report.already} tracks already had one)" if report.already else ""
+            text = (
+                f"Learnt from {_count(report.rated, 'star rating')}: {_count(report.liked, 'like')}, "
+                f"{_count(report.disliked, 'dislike')}"
             )
+            if report.already:
+                text += f" ({_count(report.already, 'track')} already had a like or dislike)"
         self.host.status_message(text)
         return report
 

@@ -36,7 +36,7 @@ def test_learning_from_the_star_ratings(make_window, tmp_path, qtbot):
     dialog = SettingsDialog(window.engine, window, window)
     report = dialog.import_ratings()
     assert (report.rated, report.liked, report.disliked) == (2, 1, 1)
-    assert "Learnt from 2 star ratings: 1 likes, 1 dislikes" in window.status_label.text()
+    assert "Learnt from 2 star ratings: 1 like, 1 dislike" in window.status_label.text()
     by_path = {t.path: t.id for t in window.engine.tracks.iter_all()}
     kinds = {e.track_id: e.kind for e in EventRepository(window.engine.db).recent(10)}
     assert kinds == {by_path[str(flacs[0])]: EventKind.LIKE, by_path[str(flacs[1])]: EventKind.DISLIKE}
