@@ -58,6 +58,14 @@ class LyricsWindow(QDialog):
         player.playback.position_changed.connect(self.show_position)
         self.show_track(player.current)
 
+    @classmethod
+    def opened(cls, window: LyricsWindow | None, player: PlayerController, parent: QWidget) -> LyricsWindow:
+        """``window`` (or, the first time, a new one that follows ``player`` from now on), shown in front."""
+        window = window or cls(player, parent)
+        window.show()
+        window.raise_()
+        return window
+
     def show_track(self, track: Track | None) -> None:
         """Show ``track``'s lyrics (None: nothing plays)."""
         if track is None:

@@ -18,12 +18,10 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -38,6 +36,7 @@ from player_plugin import paths
 from player_plugin.engine import Engine
 from player_plugin.models import Track
 from player_plugin.ui.engine_bridge import EngineSignals
+from player_plugin.ui.file_dialogs import ask_music_folder, ask_playlist_to_continue, ask_playlist_to_save
 from player_plugin.ui.fonts import chinese_font_families, missing_cjk_font_warning
 from player_plugin.ui.library_jobs import LibraryJobs
 from player_plugin.ui.library_panel import LibraryPanel
@@ -91,7 +90,9 @@ class MainWindow(QMainWindow):
         self.upnext_panel = UpNextPanel(self)
         track = self.library_panel.track
         self.player = PlayerController(engine, self.playback, self.queue_runner, track, self)
-        self.upnext = UpNextController(engine, self.queue_runner, self.player, track, self._ask_playlist_path, self)
+        self.upnext = UpNextController(
+            engine, self.queue_runner, self.player, track, lambda: ask_playlist_to_save(self), self
+        )
         self.jobs = LibraryJobs(engine, self.library_runner, self.library_panel, self)
         self.watch = LibraryWatch(engine, self)
         self.lyrics: LyricsWindow | None = None
@@ -351,9 +352,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(False)
 
     def show_lyrics(self) -> None:
-        self.lyrics = self.lyrics or LyricsWindow(self.player, self)  # follows the track playing from now on
-        self.lyrics.show()
-        self.lyrics.raise_()
+        self.lyrics = LyricsWindow.opened(self.lyrics, self.player, self)
 
     def _show_now_playing(self, track: Track | None) -> None:
         self.now_playing_panel.show_track(track)
@@ -362,22 +361,15 @@ class MainWindow(QMainWindow):
 
     # -- dialogs and the settings host (SettingsHost) -----------------------------------------------
 
-    def _ask_playlist_path(self) -> str | None:
-        start = str(Path.home() / "Up Next.m3u8")
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save Up Next as playlist", start, "Playlists (*.m3u8)")
-        return chosen or None
-
     def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add music folder", str(Path.home()))
+        folder = ask_music_folder(self)
         if folder:
             self.engine.add_root(os.path.abspath(folder))
             self.watch.follow()  # before the scan: what changes while it runs is scanned after it
             self.jobs.start_scan()
 
     def continue_playlist(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(
-            self, "Continue a playlist", str(Path.home()), "Playlists (*.m3u8 *.m3u);;All files (*)"
-        )
+        chosen = ask_playlist_to_continue(self)
         if chosen:
             self.upnext.continue_playlist(chosen)
 
