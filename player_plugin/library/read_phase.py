@@ -8,6 +8,7 @@ says why in a warning.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from player_plugin.library.cue import CueError, lyrics_files_for, parse_cue, read_cue_file, segments
@@ -39,15 +40,7 @@ def read_file(item: Found) -> _ReadResult:
         return cut, [], warnings
     lyrics, source = tags.embedded_lyrics, "embedded" if tags.embedded_lyrics else None
     if not lyrics:
-        for sidecar in item.sidecars:
-            try:
-                text = read_sidecar(Path(sidecar))
-            except LyricsReadError as exc:
-                warnings.append(ScanFailure(display_path(sidecar), f"lyrics not read: {exc}"))
-                continue
-            if text:
-                lyrics, source = text, os.path.basename(sidecar)
-                break
+        lyrics, source = _first_sidecar(item.sidecars, warnings)
     whole = ScannedFile(item.path, item.size, item.mtime_ns, item.sidecar_sig, tags, lyrics, source)
     return [whole], [], warnings
 
@@ -88,7 +81,13 @@ def _track_lyrics(
     tags: TrackTags, folder_lyrics: tuple[str, ...], warnings: list[ScanFailure]
 ) -> tuple[str | None, str | None]:
     """(lyrics, source) of a sheet's track: a lyrics file of the image's folder named after it."""
-    for path in lyrics_files_for(tags, folder_lyrics):
+    return _first_sidecar(lyrics_files_for(tags, folder_lyrics), warnings)
+
+
+def _first_sidecar(paths: Iterable[str], warnings: list[ScanFailure]) -> tuple[str | None, str | None]:
+    """(lyrics, file name) of the first of ``paths`` that reads as lyrics; the others that cannot be
+    read are warnings."""
+    for path in paths:
         try:
             text = read_sidecar(Path(path))
         except LyricsReadError as exc:
