@@ -138,8 +138,8 @@ class FolderWatcher:
         roots: Iterable[str],
         on_change: Callable[[Changes], None],
         on_notice: Callable[[str], None] | None = None,
-        quiet_s: float = WATCH_QUIET_S,
-        max_wait_s: float = WATCH_MAX_WAIT_S,
+        quiet_s: float | None = None,  # None: WATCH_QUIET_S / WATCH_MAX_WAIT_S as they are when the watch starts
+        max_wait_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         root_check_s: float = ROOT_CHECK_S,
     ) -> None:
@@ -148,7 +148,9 @@ class FolderWatcher:
         self._root_ids: dict[str, tuple[int, int] | None] = {}  # each root's (device, inode) as watched
         self._on_change = on_change
         self._on_notice = on_notice or (lambda _m: None)
-        self._batch = ChangeBatch(quiet_s, max_wait_s)
+        self._batch = ChangeBatch(
+            WATCH_QUIET_S if quiet_s is None else quiet_s, WATCH_MAX_WAIT_S if max_wait_s is None else max_wait_s
+        )
         self._clock = clock
         self._paths: dict[int, str] = {}  # watch -> folder
         self._limited = False
