@@ -104,3 +104,23 @@ def test_models_build_gpu_says_what_it_needs():
     assert len(out.stderr.strip().splitlines()) == 1
     usage = subprocess.run([*CLI, "models", "build"], capture_output=True, text=True, timeout=120)
     assert usage.returncode == 2 and "--gpu" in usage.stderr
+
+
+def test_the_prepared_device_check_runs_where_there_is_no_gpu(tmp_path):
+    """bench/gpu_embed.py, the command a lent GPU machine runs: here the CUDA side says why it is absent
+    and the CPU side embeds the bench's texts through Encoder.load, with the file and provider it ran."""
+    bench = Path(__file__).resolve().parents[1] / "bench" / "gpu_embed.py"
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = [sys.executable, str(bench), "--models", str(MODELS), "--corpus", "8", "--tracks", "30", "--passes", "1"]
+    out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["texts"] >= 8 + 30 + 3  # the corpus, 30 metadata texts, lyric windows of every tenth track
+    if not result["cuda"]["available"]:
+        assert result["cuda"]["reason"] and result["speedup"] is None and "CUDA  " in out.stdout
+    cpu = result["cpu"]
+    assert cpu["provider"] == "CPUExecutionProvider" and cpu["file"] == "model.int8.onnx" and cpu["texts_per_s"] > 0
+    if (MODELS / "multilingual-e5-small" / "model.fp32.onnx").is_file():  # left by an export on this machine
+        assert cpu["cos_fp32_min"] > 0.98
+    else:
+        assert cpu["cos_fp32_mean"] is None and "no fp32 file" in out.stdout
