@@ -68,6 +68,11 @@ def test_a_newcomers_prompt_leads_after_a_handful_of_plays(engine):
     cites = sum(PROMPT in e.reason for e in steered)
     assert cites >= 7, [e.reason for e in steered]
     assert [e.track_id for e in steered] != plain
+    # 32 tracks: the prompt's gate holds all ten picks, but only its best tenth of the library (4) "fits";
+    # the rest of the gate is "near" it (Ninefold Iron, metal, was told it fits "rainy night, mellow")
+    said = [e.reason.split(";")[0] for e in steered]
+    assert sum(r.startswith(("Fits", "Matches")) for r in said) == 4, said
+    assert sum(r.startswith("Near") for r in said) == 6, said
     engine.set_prompt(None)  # clearing the prompt returns to the history at once
     assert [e.track_id for e in engine.refill(10)] == plain
 

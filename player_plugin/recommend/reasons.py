@@ -71,6 +71,7 @@ def reason(
     alike: dict[int, float] | None = None,
     named: set[int] | None = None,
     fits: set[int] | None = None,
+    near: set[int] | None = None,
     likeness: Likeness | None = None,
     cfg: ReasonConfig = REASONS,
 ) -> str:
@@ -78,13 +79,15 @@ def reason(
     mix); ``alike``: row → how strongly your past sessions like this one hold it, in [0, 1];
     ``named``: rows whose genre or artist the prompt names; ``fits``: the rows the prompt's own ranking
     let through (recommend/prompt_space.py) — for those the prompt is the reason, and what the
-    history says about the pick follows it. ``likeness``: the fill's :class:`Likeness` of its picks
-    (default: one made for this pick alone)."""
+    history says about the pick follows it; of those, ``near``: the ones past the best few that can be
+    picked now (a small library's gate holds more than its real fits), "near" the prompt. ``likeness``: the fill's
+    :class:`Likeness` of its picks (default: one made for this pick alone)."""
     likeness = likeness if likeness is not None else Likeness(catalog.matrix, model, [p.row], cfg)
     options: list[tuple[float, str]] = []
     if model.prompt is not None and fits is not None and p.row in fits:
         quoted = f"“{_short(prompt or '', cfg.prompt_chars)}”"
-        lead = f"{'matches' if named and p.row in named else 'fits'} {quoted}"
+        how = "matches" if named and p.row in named else ("near" if near and p.row in near else "fits")
+        lead = f"{how} {quoted}"
         history = replace(model, prompt=None)
         told = lead
         if not history.empty:

@@ -342,16 +342,19 @@ class RecommendService(PromptReading):
         ]
         recent_rows = state.listens[-cfg.no_repeat_last :] if cfg.no_repeat_last > 0 else []
         fits: set[int] | None = None
+        near: set[int] = set()
         main, explore = scored.main, scored.explore
         if fit is not None:
             # A prompt leads: what fits it is decided by its own ranking, the rest of the score only orders
             # among its best tracks that can be picked now (a long history must not drown a typed wish).
-            size = max(n, min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n)))
+            best = min(cfg.prompt_fit, math.ceil(cfg.prompt_fit_share * catalog.n))
+            size = max(n, best)
             held = np.concatenate([np.asarray(queued_rows + list(recent_rows), np.int64), blocked_rows])
             inside = prompt_gate(fit, scored.main, word_rows, word_match, held, size, best_fits)
             main, explore = np.full_like(main, -np.inf), np.full_like(explore, -np.inf)  # the rest stays out
             main[inside], explore[inside] = scored.main[inside], scored.explore[inside]
             fits = set(inside.tolist())
+            near = set(inside[best:].tolist())  # a small library's gate, past the prompt's best few (best first)
         never_played = np.ones(catalog.n, dtype=bool)
         never_played[touched] = ~(stats.played_at(touched) | stats.excluded[touched])
         picks = pick(
@@ -372,7 +375,7 @@ class RecommendService(PromptReading):
         alike = dict(zip(neighbour_rows.tolist(), neighbour.tolist(), strict=True)) if cfg.bias_neighbours else {}
         named = set(word_rows[word_match > 0].tolist()) if cfg.bias_prompt_words else set()
         likeness = Likeness(catalog.matrix, model, [p.row for p in picks])
-        said = {"prompt": prompt, "seed_label": seed_label, "alike": alike, "named": named, "fits": fits}
+        said = {"prompt": prompt, "seed_label": seed_label, "alike": alike, "named": named, "fits": fits, "near": near}
         return [
             QueueEntry(
                 int(catalog.ids[p.row]), reason(p, catalog, model, stats, likeness=likeness, **said), False, p.score
