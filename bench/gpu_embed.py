@@ -4,11 +4,11 @@
     python bench/gpu_embed.py [--model multilingual-e5-small] [--corpus 400] [--tracks 20000] [--passes 2]
                               [--models DIR] [--build] [--threads N]
 
-Issue 16's device check, prepared to be one command on a lent GPU machine (docs/architecture.md, "The GPU
-path", says how its packages get there). What it embeds: ``bench/embed.py``'s corpus (``--corpus`` texts:
-metadata lines and lyric windows of up to ~200 tokens, English and Chinese) and the texts of ``--tracks``
-tracks of ``bench/library_100k.py``'s library plan, as the app makes them (``nlp/textview.py``: a metadata
-text per track, lyric windows for the tenth with lyrics).
+Issue 16's device check, prepared to be one command on a lent GPU machine (docs/architecture.md, "For a
+session that is lent one", says how its packages get there). What it embeds: ``bench/embed.py``'s corpus
+(``--corpus`` texts: metadata lines and lyric windows of up to ~200 tokens, English and Chinese) and the
+texts of ``--tracks`` tracks of ``bench/library_100k.py``'s library plan, as the app makes them
+(``nlp/textview.py``: a metadata text per track, lyric windows for the tenth with lyrics).
 
 Each provider runs through the product's own loader, ``Encoder.load`` (the file it picks for that provider,
 its batch size, its check of where the nodes run): CUDA first when there is one (the ``cuda`` variant,
@@ -19,7 +19,8 @@ for each provider. On CUDA the profile of one run says which provider ran each n
 attention, layer norm, …) left on the CPU is listed.
 
 ``--build`` first makes the GPU variant into the models folder, as ``player-plugin models build --gpu``
-does (``export/export_encoder.py --fp16 --reuse-int8``: the export extra, torch and the weights' package).
+does (``export/export_encoder.py --fp16``, keeping the folder's int8 file where there is one: the export
+extra, torch and the weights' package).
 Without CUDA (this project's CI, the development machine) the CUDA column says why and the CPU one runs;
 without the fp32 file the cosines say so. A table, then one JSON line:
 ``{"model": …, "texts": n, "cuda": {"available": bool, "reason": …, "file": …, "texts_per_s": …,
@@ -41,6 +42,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+
+from embed import build_corpus  # noqa: E402  (bench/embed.py)
+from embed import cos as embed_cos  # noqa: E402
 
 from player_plugin.nlp.encoder import DEFAULT_MODEL_ID, Encoder  # noqa: E402
 from player_plugin.nlp.runtime import CUDA, choose_provider, create_session  # noqa: E402
@@ -78,17 +82,14 @@ def fp32_reference(encoder: Encoder, ids: list[list[int]], threads: int | None) 
     if not path.is_file():
         return None
     session = create_session(path, prefer_gpu=False, threads=threads)
-    reference = Encoder(encoder.manifest, session, tokenizer_path=encoder.model_path.parent / "tokenizer.json")
+    tokenizer = encoder.model_path.parent / encoder.manifest.data.get("tokenizer", "tokenizer.json")
+    reference = Encoder(encoder.manifest, session, tokenizer_path=tokenizer)  # ids given: it never tokenises
     return reference.embed_ids(ids)
-
-
-def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
 
 
 def build_gpu_variant(model: str, models: Path) -> None:
     """The export with ``--fp16``; it keeps the folder's int8 file, or quantises one where the folder has none
-    (a lent machine, which the committed models cannot reach: docs/architecture.md, "The GPU path")."""
+    (a lent machine, which the committed models cannot reach: docs/architecture.md)."""
     cmd = [sys.executable, str(REPO / "export" / "export_encoder.py"), "--model", model, "--fp16"]
     if (models / model / "model.int8.onnx").is_file():
         cmd.append("--reuse-int8")
@@ -110,7 +111,7 @@ def provider_run(
         "cos_fp32_min": None,
     }
     if reference is not None:
-        cos = cosines(vectors, reference)
+        cos = embed_cos(vectors, reference)  # bench/embed.py's, the same comparison
         row["cos_fp32_mean"], row["cos_fp32_min"] = round(float(cos.mean()), 6), round(float(cos.min()), 6)
     if encoder.provider == CUDA:
         from player_plugin.nlp.gpu import check_placement
@@ -133,7 +134,6 @@ def main() -> int:
 
     if args.build:
         build_gpu_variant(args.model, args.models)
-    from embed import build_corpus
 
     cpu = Encoder.load(args.model, args.models, prefer_gpu=False, threads=args.threads, background=False)
 
